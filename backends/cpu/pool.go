@@ -1,0 +1,43 @@
+package cpu
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// poolThreads is how many goroutines parallelFor splits work over.
+var poolThreads atomic.Int32
+
+func init() { poolThreads.Store(int32(runtime.GOMAXPROCS(0))) }
+
+func setPoolThreads(n int) { poolThreads.Store(int32(n)) }
+
+// Threads returns the current worker count of the CPU kernels.
+func Threads() int { return int(poolThreads.Load()) }
+
+// parallelFor runs fn over [0,n) split into contiguous chunks, one per
+// worker, when n*costPerItem is large enough to pay for the goroutines.
+// costPerItem is a rough count of flops (or bytes) per item.
+func parallelFor(n int, costPerItem int, fn func(lo, hi int)) {
+	workers := int(poolThreads.Load())
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 || n*costPerItem < 1<<15 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for lo := chunk; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	fn(0, min(chunk, n))
+	wg.Wait()
+}

@@ -1,0 +1,3 @@
+module github.com/keenml/keen
+
+go 1.26
