@@ -68,7 +68,9 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	for k := range hist {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return hist[keys[i]] > hist[keys[j]] || hist[keys[i]] == hist[keys[j]] && keys[i] < keys[j] })
+	sort.Slice(keys, func(i, j int) bool {
+		return hist[keys[i]] > hist[keys[j]] || hist[keys[i]] == hist[keys[j]] && keys[i] < keys[j]
+	})
 	fmt.Fprintln(stdout, "ops:")
 	for _, k := range keys {
 		fmt.Fprintf(stdout, "  %-28s %d\n", k, hist[k])
