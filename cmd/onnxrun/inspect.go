@@ -185,7 +185,10 @@ func runBackends(args []string, stdout, stderr io.Writer) error {
 		}
 		dev, err := backends.Open(n)
 		if err != nil {
-			fmt.Fprintf(stdout, "%s: unavailable: %v\n", n, err)
+			why := err.Error()
+			why = strings.TrimPrefix(why, "backends: ")
+			why = strings.TrimPrefix(why, n+": ")
+			fmt.Fprintf(stdout, "%s: unavailable: %s\n", n, why)
 			continue
 		}
 		detail := ""

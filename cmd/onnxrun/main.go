@@ -21,6 +21,7 @@ import (
 
 	"github.com/keenml/keen/backends"
 	_ "github.com/keenml/keen/backends/cpu"
+	_ "github.com/keenml/keen/plugins" // "plugin:PATH" and "cuda"
 )
 
 // usageError marks errors that exit with status 2.
