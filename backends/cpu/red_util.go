@@ -187,3 +187,53 @@ func redShapeStr(t *ir.Tensor) string {
 	}
 	return fmt.Sprint(t.Shape)
 }
+
+// redI64 returns the values of an integer tensor as int64 (uint64 wraps).
+func redI64(t *ir.Tensor) []int64 {
+	switch s := t.Data.(type) {
+	case []int8:
+		return redConvSlice[int8, int64](s)
+	case []int16:
+		return redConvSlice[int16, int64](s)
+	case []int32:
+		return redConvSlice[int32, int64](s)
+	case []int64:
+		return s
+	case []uint8:
+		return redConvSlice[uint8, int64](s)
+	case []uint16:
+		return redConvSlice[uint16, int64](s)
+	case []uint32:
+		return redConvSlice[uint32, int64](s)
+	case []uint64:
+		return redConvSlice[uint64, int64](s)
+	}
+	return nil
+}
+
+// redFromI64 builds an integer tensor of dtype dt from int64 values,
+// wrapping as a Go conversion does.
+func redFromI64(vals []int64, dt ir.DType, shape []int) (*ir.Tensor, error) {
+	t := &ir.Tensor{DType: dt, Shape: append([]int{}, shape...)}
+	switch dt {
+	case ir.Int8:
+		t.Data = redConvSlice[int64, int8](vals)
+	case ir.Int16:
+		t.Data = redConvSlice[int64, int16](vals)
+	case ir.Int32:
+		t.Data = redConvSlice[int64, int32](vals)
+	case ir.Int64:
+		t.Data = vals
+	case ir.Uint8:
+		t.Data = redConvSlice[int64, uint8](vals)
+	case ir.Uint16:
+		t.Data = redConvSlice[int64, uint16](vals)
+	case ir.Uint32:
+		t.Data = redConvSlice[int64, uint32](vals)
+	case ir.Uint64:
+		t.Data = redConvSlice[int64, uint64](vals)
+	default:
+		return nil, fmt.Errorf("%w: cannot produce %v", errDType, dt)
+	}
+	return t, nil
+}
