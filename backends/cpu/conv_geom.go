@@ -82,7 +82,7 @@ func (w convWin) resolve(in, wk []int) (*convGeom, error) {
 		if w.kernel == nil {
 			return nil, fmt.Errorf("%w: %s: kernel_shape is required", errAttr, w.op)
 		}
-		if wk != nil && !equalInts(g.kernel, wk) {
+		if wk != nil && !convEqualInts(g.kernel, wk) {
 			return nil, fmt.Errorf("%w: %s: kernel_shape %v differs from weight shape %v", errAttr, w.op, w.kernel, wk)
 		}
 	} else {
@@ -158,4 +158,16 @@ func convValidRange(off, s, n, a, b int) (lo, hi int) {
 		hi = lo
 	}
 	return lo, hi
+}
+
+func convEqualInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
