@@ -113,6 +113,9 @@ func (p *Prepared) Run(in []*Tensor) ([]*Tensor, error) {
 			}
 		}
 	}
+	if recording() {
+		recordOp(&record{spec: p.Spec, in: append([]*Tensor(nil), in...), out: res})
+	}
 	return res, nil
 }
 

@@ -142,3 +142,16 @@ func (t *Tensor) String() string {
 	}
 	return "Tensor(" + h.String() + ")"
 }
+
+// Floats64 returns the values as float64 (converted when needed).
+func (t *Tensor) Floats64() []float64 {
+	h := t.MustHost()
+	if f, ok := h.Data.([]float64); ok {
+		return f
+	}
+	out := make([]float64, h.Len())
+	for i := range out {
+		out[i] = h.Float64At(i)
+	}
+	return out
+}
