@@ -319,6 +319,10 @@ func mxDecodeAttr(b []byte) (ir.Attr, error) {
 			if a.Tensor, err = mxDecodeTensor(f.bytes); err != nil {
 				return a, err
 			}
+		case 6:
+			if a.Graph, err = mxDecodeGraph(f.bytes); err != nil {
+				return a, err
+			}
 		case 7:
 			for _, v := range mxFixed(f, 4, nil) {
 				a.Floats = append(a.Floats, math.Float32frombits(uint32(v)))
@@ -415,4 +419,26 @@ func (m *mxModel) decodeGraph(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// mxDecodeGraph decodes a GraphProto attribute into an ir.Graph.
+func mxDecodeGraph(b []byte) (*ir.Graph, error) {
+	m := &mxModel{inits: map[string]*ir.Tensor{}}
+	if err := m.decodeGraph(b); err != nil {
+		return nil, err
+	}
+	g := &ir.Graph{}
+	for _, n := range m.nodes {
+		g.Nodes = append(g.Nodes, &ir.Node{OpType: n.op, Domain: n.domain, Inputs: n.inputs, Outputs: n.outputs, Attrs: n.attrs})
+	}
+	for _, t := range m.inits {
+		g.Initializers = append(g.Initializers, t)
+	}
+	for _, name := range m.inputs {
+		g.Inputs = append(g.Inputs, ir.ValueInfo{Name: name})
+	}
+	for _, name := range m.outputs {
+		g.Outputs = append(g.Outputs, ir.ValueInfo{Name: name})
+	}
+	return g, nil
 }
