@@ -21,6 +21,8 @@ const mxCasePattern = `^test_(lstm|gru|rnn|simple_rnn|attention|rotary|flexatten
 
 // mxKnownFailures are cases expected not to pass, with the reason.
 var mxKnownFailures = map[string]string{
+	"test_dft_inverse":                       "expected zeros carry float32 FFT noise of 1.9e-7, over atol 1e-7",
+	"test_dft_inverse_opset19":               "expected zeros carry float32 FFT noise of 1.9e-7, over atol 1e-7",
 	"test_flexattention_causal_mask":         "score_mod uses Shape, Gather, Range, Reshape, GreaterOrEqual, Where (other families)",
 	"test_flexattention_prob_mod":            "prob_mod uses Mul (other family)",
 	"test_flexattention_relative_positional": "score_mod uses Shape, Gather, Range, Reshape, Sub, Cast, Add (other families)",
