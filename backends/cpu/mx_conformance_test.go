@@ -21,6 +21,9 @@ const mxCasePattern = `^test_(lstm|gru|rnn|simple_rnn|attention|rotary|flexatten
 
 // mxKnownFailures are cases expected not to pass, with the reason.
 var mxKnownFailures = map[string]string{
+	"test_bernoulli":                         "skip: output is random",
+	"test_bernoulli_double":                  "skip: output is random",
+	"test_bernoulli_seed":                    "skip: output is random (seeded numpy stream cannot be reproduced)",
 	"test_dft_inverse":                       "expected zeros carry float32 FFT noise of 1.9e-7, over atol 1e-7",
 	"test_dft_inverse_opset19":               "expected zeros carry float32 FFT noise of 1.9e-7, over atol 1e-7",
 	"test_flexattention_causal_mask":         "score_mod uses Shape, Gather, Range, Reshape, GreaterOrEqual, Where (other families)",
