@@ -35,13 +35,14 @@ func Export(m nn.Module, sample *eager.Tensor, o ExportOptions) (*ir.Model, erro
 	if o.Producer == "" {
 		o.Producer = "keen"
 	}
-	g, consts, err := traceGraph(m, sample, o)
+	tc := traceConfig{inputName: o.InputName, outputName: o.OutputName}
+	g, consts, err := traceGraph(m, sample, tc, o.StaticBatch)
 	if err != nil {
 		return nil, err
 	}
 	if !o.StaticBatch && sample.Rank() > 0 && sample.Dim(0) > 1 {
 		smaller := eager.Slice(sample, []int{0}, []int{sample.Dim(0) - 1}, []int{0})
-		_, consts2, err := traceGraph(m, smaller, o)
+		_, consts2, err := traceGraph(m, smaller, tc, o.StaticBatch)
 		if err != nil {
 			return nil, err
 		}
@@ -53,9 +54,16 @@ func Export(m nn.Module, sample *eager.Tensor, o ExportOptions) (*ir.Model, erro
 		Opsets: []ir.OpsetImport{{Domain: "", Version: ExportOpset}}}, nil
 }
 
+// traceConfig names what a trace produces: the input and output values,
+// and prefixes for parameter, constant and node names.
+type traceConfig struct {
+	inputName, outputName string
+	paramPrefix, prefix   string
+}
+
 // traceGraph builds the graph of one trace; consts lists the constants in
 // order of first use.
-func traceGraph(m nn.Module, sample *eager.Tensor, o ExportOptions) (*ir.Graph, []*ir.Tensor, error) {
+func traceGraph(m nn.Module, sample *eager.Tensor, o traceConfig, static bool) (*ir.Graph, []*ir.Tensor, error) {
 	var out *eager.Tensor
 	var perr error
 	ops := eager.Trace(func() {
@@ -69,12 +77,13 @@ func traceGraph(m nn.Module, sample *eager.Tensor, o ExportOptions) (*ir.Graph, 
 	if perr != nil {
 		return nil, nil, perr
 	}
-	names := map[*eager.Tensor]string{sample: o.InputName}
+	names := map[*eager.Tensor]string{sample: o.inputName}
 	g := &ir.Graph{Name: "keen"}
 	for _, p := range nn.NamedTensors(m) {
 		if _, dup := names[p.T]; dup {
 			continue
 		}
+		p.Name = o.paramPrefix + p.Name
 		names[p.T] = p.Name
 		h, err := p.T.Host()
 		if err != nil {
@@ -98,7 +107,7 @@ func traceGraph(m nn.Module, sample *eager.Tensor, o ExportOptions) (*ir.Graph, 
 		if err != nil {
 			return "", err
 		}
-		n := fmt.Sprintf("const_%d", len(consts))
+		n := fmt.Sprintf("%sconst_%d", o.prefix, len(consts))
 		c := &ir.Tensor{Name: n, DType: h.DType, Shape: h.Shape, Data: h.Data}
 		consts = append(consts, c)
 		g.Initializers = append(g.Initializers, c)
@@ -106,7 +115,7 @@ func traceGraph(m nn.Module, sample *eager.Tensor, o ExportOptions) (*ir.Graph, 
 		return n, nil
 	}
 	for i, op := range ops {
-		node := &ir.Node{Name: fmt.Sprintf("%s_%d", op.Op, i), OpType: op.Op, Domain: op.Domain, Attrs: op.Attrs}
+		node := &ir.Node{Name: fmt.Sprintf("%s%s_%d", o.prefix, op.Op, i), OpType: op.Op, Domain: op.Domain, Attrs: op.Attrs}
 		for _, in := range op.Inputs {
 			n, err := nameOf(in)
 			if err != nil {
@@ -119,25 +128,25 @@ func traceGraph(m nn.Module, sample *eager.Tensor, o ExportOptions) (*ir.Graph, 
 				node.Outputs = append(node.Outputs, "")
 				continue
 			}
-			n := fmt.Sprintf("%s_%d_out%d", op.Op, i, j)
+			n := fmt.Sprintf("%s%s_%d_out%d", o.prefix, op.Op, i, j)
 			if t == out {
-				n = o.OutputName
+				n = o.outputName
 			}
 			names[t], produced[t] = n, true
 			node.Outputs = append(node.Outputs, n)
 		}
 		g.Nodes = append(g.Nodes, node)
 	}
-	if names[out] != o.OutputName {
+	if names[out] != o.outputName {
 		// The output is an input or parameter itself: add an Identity.
 		src, err := nameOf(out)
 		if err != nil {
 			return nil, nil, err
 		}
-		g.Nodes = append(g.Nodes, &ir.Node{Name: "output_identity", OpType: "Identity", Inputs: []string{src}, Outputs: []string{o.OutputName}})
+		g.Nodes = append(g.Nodes, &ir.Node{Name: o.prefix + "output_identity", OpType: "Identity", Inputs: []string{src}, Outputs: []string{o.outputName}})
 	}
-	g.Inputs = []ir.ValueInfo{{Name: o.InputName, Type: exportType(sample, o.StaticBatch)}}
-	g.Outputs = []ir.ValueInfo{{Name: o.OutputName, Type: exportType(out, o.StaticBatch)}}
+	g.Inputs = []ir.ValueInfo{{Name: o.inputName, Type: exportType(sample, static)}}
+	g.Outputs = []ir.ValueInfo{{Name: o.outputName, Type: exportType(out, static)}}
 	return g, consts, nil
 }
 
