@@ -9,3 +9,5 @@ func ReadTensor(path string) (*ir.Tensor, error)               { panic("todo") }
 func WriteTensor(path string, t *ir.Tensor) error              { panic("todo") }
 func ReadNpy(path string) (*ir.Tensor, error)                  { panic("todo") }
 func EncodeValue(v ir.Value) ([]byte, error)                   { panic("todo") }
+func WriteModel(path string, m *ir.Model) error  { panic("todo") }
+func DecodeModel(data []byte) (*ir.Model, error) { panic("todo") }
