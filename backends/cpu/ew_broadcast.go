@@ -106,6 +106,9 @@ func ewRun2[A, B, O any](o []O, a []A, b []B, as, bs, out []int, cost int, row f
 	p := ewMakePlan(out, as, bs)
 	r := len(p.dims) - 1
 	inner := p.dims[r]
+	if ewTiled(o, a, b, p, cost, row) {
+		return
+	}
 	na, nb := ewRowLen(p.strides[0][r], inner), ewRowLen(p.strides[1][r], inner)
 	if rows := n / inner; rows < 2*Threads() && inner*cost >= 2*ewSerialWork {
 		// Few long rows (say [1,3,H*W] + [3,1]): split inside each row.
@@ -122,6 +125,51 @@ func ewRun2[A, B, O any](o []O, a []A, b []B, as, bs, out []int, cost int, row f
 			row(o[o0:o0+inner], a[offs[0]:offs[0]+na], b[offs[1]:offs[1]+nb])
 		})
 	})
+}
+
+// ewTiled handles short rows of out [R, inner] = row(a [R, inner], b [inner])
+// (or the mirror image): it tiles the broadcast row k times so that one row
+// call covers k rows, as in [N, 3] + [3]. It reports whether it applied.
+func ewTiled[A, B, O any](o []O, a []A, b []B, p ewPlan, cost int, row func(o []O, a []A, b []B)) bool {
+	if len(p.dims) != 2 || p.dims[1] >= 128 {
+		return false
+	}
+	R, inner := p.dims[0], p.dims[1]
+	sa, sb := p.strides[0], p.strides[1]
+	k := 512 / inner
+	var ta []A
+	var tb []B
+	switch {
+	case sa[0] == inner && sa[1] == 1 && sb[0] == 0 && sb[1] == 1:
+		tb = ewTile(b[:inner], k)
+	case sb[0] == inner && sb[1] == 1 && sa[0] == 0 && sa[1] == 1:
+		ta = ewTile(a[:inner], k)
+	default:
+		return false
+	}
+	parallelFor((R+k-1)/k, k*inner*cost, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			s, e := c*k*inner, min((c+1)*k, R)*inner
+			ra, rb := ta, tb
+			if ra == nil {
+				ra = a[s:e]
+			}
+			if rb == nil {
+				rb = b[s:e]
+			}
+			row(o[s:e], ra[:e-s], rb[:e-s])
+		}
+	})
+	return true
+}
+
+// ewTile repeats s k times.
+func ewTile[T any](s []T, k int) []T {
+	t := make([]T, 0, k*len(s))
+	for range k {
+		t = append(t, s...)
+	}
+	return t
 }
 
 // ewWalk calls visit for rows lo..hi-1 of plan p (a row runs along the last
