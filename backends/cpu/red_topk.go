@@ -59,34 +59,42 @@ func prepTopK(kInput bool) prepareFunc {
 			c := redTopKCfg{outer, n, inner, int(k), largest}
 			idx := make([]int64, ir.Size(shape))
 			vals := &ir.Tensor{DType: x.DType, Shape: shape}
-			switch d := x.Data.(type) {
-			case []float32:
-				vals.Data = redTopK(c, d, idx)
-			case []float64:
-				vals.Data = redTopK(c, d, idx)
-			case []int8:
-				vals.Data = redTopK(c, d, idx)
-			case []int16:
-				vals.Data = redTopK(c, d, idx)
-			case []int32:
-				vals.Data = redTopK(c, d, idx)
-			case []int64:
-				vals.Data = redTopK(c, d, idx)
-			case []uint8:
-				vals.Data = redTopK(c, d, idx)
-			case []uint16:
-				vals.Data = redTopK(c, d, idx)
-			case []uint32:
-				vals.Data = redTopK(c, d, idx)
-			case []uint64:
-				vals.Data = redTopK(c, d, idx)
-			default:
-				return nil, fmt.Errorf("%w: input 0 has dtype %v", errDType, x.DType)
+			data, err := redTopKAny(c, x, idx)
+			if err != nil {
+				return nil, err
 			}
+			vals.Data = data
 			return []*ir.Tensor{vals, {DType: ir.Int64, Shape: append([]int{}, shape...), Data: idx}}, nil
 		}
 		return viaFloat32(fn, dt, 0), nil
 	}
+}
+
+// redTopKAny dispatches redTopK on the element type of x.
+func redTopKAny(c redTopKCfg, x *ir.Tensor, idx []int64) (any, error) {
+	switch d := x.Data.(type) {
+	case []float32:
+		return redTopK(c, d, idx), nil
+	case []float64:
+		return redTopK(c, d, idx), nil
+	case []int8:
+		return redTopK(c, d, idx), nil
+	case []int16:
+		return redTopK(c, d, idx), nil
+	case []int32:
+		return redTopK(c, d, idx), nil
+	case []int64:
+		return redTopK(c, d, idx), nil
+	case []uint8:
+		return redTopK(c, d, idx), nil
+	case []uint16:
+		return redTopK(c, d, idx), nil
+	case []uint32:
+		return redTopK(c, d, idx), nil
+	case []uint64:
+		return redTopK(c, d, idx), nil
+	}
+	return nil, fmt.Errorf("%w: input 0 has dtype %v", errDType, x.DType)
 }
 
 // redTopKCfg is the layout (outer, n, inner), k and the direction.
