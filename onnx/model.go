@@ -193,3 +193,26 @@ func checkInput(i int, vi ir.ValueInfo, v Value) error {
 	}
 	return nil
 }
+
+// Initializer returns the run-time tensor of a main-graph initializer (nil
+// if there is none). Fine-tuning updates these tensors in place.
+func (m *Model) Initializer(name string) *eager.Tensor { return m.graph.inits[name] }
+
+// InitializerNames lists the main graph's initializers in file order, each once.
+func (m *Model) InitializerNames() []string {
+	seen := map[string]bool{}
+	var names []string
+	for _, t := range m.IR.Graph.Initializers {
+		if !seen[t.Name] {
+			seen[t.Name] = true
+			names = append(names, t.Name)
+		}
+	}
+	for _, s := range m.IR.Graph.SparseInitializers {
+		if !seen[s.Name] {
+			seen[s.Name] = true
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
