@@ -102,6 +102,11 @@ func redBatchNorm(c redBNCfg, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	outs := make([]*ir.Tensor, c.nOut)
 	outs[0] = y
 	if !c.training {
+		// Extra outputs are invalid in inference; if a node declares them
+		// anyway, the statistics pass through unchanged.
+		for i := 1; i < c.nOut && i <= 4; i++ {
+			outs[i] = in[3+(i-1)%2]
+		}
 		return outs, nil
 	}
 	rm, rv := make([]float64, ch), make([]float64, ch)
