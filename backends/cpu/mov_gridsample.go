@@ -24,11 +24,11 @@ type movGrid struct {
 
 func prepGridSample(s *backends.OpSpec) (kernelFunc, error) {
 	def := "linear"
-	if s.Version < 20 {
+	if movVer(s) < 20 {
 		def = "bilinear"
 	}
 	g := &movGrid{mode: s.Attrs.Str("mode", def), padding: s.Attrs.Str("padding_mode", "zeros"),
-		align: s.Attrs.Int("align_corners", 0) != 0, only2D: s.Version < 20}
+		align: s.Attrs.Int("align_corners", 0) != 0, only2D: movVer(s) < 20}
 	switch g.mode {
 	case "bilinear", "linear":
 		g.mode = "linear"

@@ -36,7 +36,7 @@ type movResize struct {
 func prepUpsample(s *backends.OpSpec) (kernelFunc, error) {
 	r := &movResize{op: "Upsample", mode: s.Attrs.Str("mode", "nearest"), coord: "asymmetric",
 		nearest: "floor", policy: "stretch", cubicA: -0.75, legacy: true}
-	if s.Version < 9 {
+	if movVer(s) < 9 {
 		r.attrScales, r.hasAttrScales = s.Attrs.Floats("scales", nil), true
 		if r.attrScales == nil {
 			return nil, fmt.Errorf("%w: Upsample-7 needs the scales attribute", errAttr)
@@ -54,7 +54,7 @@ func prepUpsample(s *backends.OpSpec) (kernelFunc, error) {
 func prepResize(s *backends.OpSpec) (kernelFunc, error) {
 	r := &movResize{op: "Resize", mode: s.Attrs.Str("mode", "nearest"), coord: "asymmetric", nearest: "floor",
 		policy: "stretch", cubicA: -0.75}
-	if s.Version < 11 {
+	if movVer(s) < 11 {
 		r.legacy = true
 		if r.mode != "nearest" && r.mode != "linear" {
 			return nil, fmt.Errorf("%w: Resize-10: mode %q", errAttr, r.mode)
@@ -66,12 +66,12 @@ func prepResize(s *backends.OpSpec) (kernelFunc, error) {
 	r.cubicA = float64(s.Attrs.Float("cubic_coeff_a", -0.75))
 	r.exclude = s.Attrs.Int("exclude_outside", 0) != 0
 	r.extrap = float64(s.Attrs.Float("extrapolation_value", 0))
-	if s.Version >= 18 {
+	if movVer(s) >= 18 {
 		r.antialias = s.Attrs.Int("antialias", 0) != 0
 		r.axes = s.Attrs.Ints("axes", nil)
 		r.policy = s.Attrs.Str("keep_aspect_ratio_policy", "stretch")
 	}
-	if err := r.check(s.Version); err != nil {
+	if err := r.check(movVer(s)); err != nil {
 		return nil, fmt.Errorf("Resize: %w", err)
 	}
 	return r.run, nil
