@@ -9,9 +9,9 @@ import (
 )
 
 func init() {
-	reg("MaxPool", 1, prepPool(convPoolMax))
-	reg("AveragePool", 1, prepPool(convPoolAvg))
-	reg("LpPool", 1, prepPool(convPoolLp))
+	reg("MaxPool", 1, convPrepPool(convPoolMax))
+	reg("AveragePool", 1, convPrepPool(convPoolAvg))
+	reg("LpPool", 1, convPrepPool(convPoolLp))
 }
 
 // Pooling kinds.
@@ -50,7 +50,7 @@ func convReadP(op string, a ir.Attrs) (float64, error) {
 	return p, nil
 }
 
-func prepPool(kind int) prepareFunc {
+func convPrepPool(kind int) prepareFunc {
 	return func(s *backends.OpSpec) (kernelFunc, error) {
 		op := convPoolNames[kind]
 		win, err := convReadWin(op, s.Attrs)
