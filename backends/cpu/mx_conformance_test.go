@@ -17,7 +17,7 @@ import (
 // mxCasePattern selects the ONNX node test cases of the mx op family.
 const mxCasePattern = `^test_(lstm|gru|rnn|simple_rnn|attention|rotary|flexattention|swiglu|dft|stft|` +
 	`hannwindow|hammingwindow|blackmanwindow|melweightmatrix|nonmaxsuppression|random|bernoulli|multinomial|` +
-	`string|regex|tfidfvectorizer|image_decoder|adam|adagrad|momentum|nesterov|ai_onnx_ml)`
+	`string|strnormalizer|regex|tfidfvectorizer|image_decoder|adam|adagrad|momentum|nesterov|ai_onnx_ml)`
 
 // mxKnownFailures are cases expected not to pass, with the reason.
 var mxKnownFailures = map[string]string{
