@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/jpeg"
 	_ "image/gif" // registers GIF with image.Decode
+	"image/jpeg"
 	_ "image/png" // registers PNG with image.Decode
 
 	"github.com/keenml/keen/backends"
