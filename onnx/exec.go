@@ -47,6 +47,10 @@ func (s *scope) lookup(name string) (Value, bool) {
 func (m *Model) plan(g *ir.Graph, opsets []ir.OpsetImport, outer map[string]bool) (*graphPlan, error) {
 	gp := &graphPlan{g: g, opsets: opsets, inits: map[string]*eager.Tensor{}}
 	for _, t := range g.Initializers {
+		if et, ok := m.shared[t.Name]; ok && g == m.IR.Graph {
+			gp.inits[t.Name] = et
+			continue
+		}
 		et, err := eager.FromHost(m.dev, t)
 		if err != nil {
 			return nil, fmt.Errorf("onnx: initializer %q: %w", t.Name, err)
