@@ -103,6 +103,9 @@ func redSoftmaxRun[T redFloat](k redSmKind, y, x []T, outer, n, inner int) {
 
 // redSoftmaxCol replaces v by its softmax, log-softmax or hardmax.
 func redSoftmaxCol(k redSmKind, v []float64) {
+	if len(v) == 0 {
+		return
+	}
 	m, at := v[0], 0
 	for j, x := range v {
 		if x > m {
