@@ -30,7 +30,7 @@ func init() {
 
 func prepSoftmax(k redSmKind, coerce2D bool) prepareFunc {
 	return func(s *backends.OpSpec) (kernelFunc, error) {
-		if err := redNeedFloat("", s.InputTypes, 0); err != nil {
+		if err := redNeedFloat(s.InputTypes, 0); err != nil {
 			return nil, err
 		}
 		def := int64(-1)
