@@ -155,3 +155,34 @@ func (t *Tensor) Floats64() []float64 {
 	}
 	return out
 }
+
+// Assign replaces t's value in place with v's, which must have t's dtype and
+// shape; v is moved to t's backend if needed. Optimizers and checkpoint
+// loading use it to update parameters: the tensor keeps its identity, so
+// models and optimizers that hold it see the new value. Assign is not
+// recorded on tapes and must not race with ops reading t.
+func (t *Tensor) Assign(v *Tensor) error {
+	if v.DType() != t.DType() || !equalShape(v.Shape(), t.Shape()) {
+		return fmt.Errorf("eager: Assign: value %v%v does not fit tensor %v%v", v.DType(), v.Shape(), t.DType(), t.Shape())
+	}
+	if v.dev != t.dev {
+		moved, err := v.To(t.dev)
+		if err != nil {
+			return err
+		}
+		v = moved
+	}
+	t.buf = v.buf
+	return nil
+}
+
+// MoveTo moves t onto dev in place (its identity is kept), for moving
+// parameters and optimizer state between backends.
+func (t *Tensor) MoveTo(dev backends.Backend) error {
+	moved, err := t.To(dev)
+	if err != nil {
+		return err
+	}
+	t.dev, t.buf = moved.dev, moved.buf
+	return nil
+}

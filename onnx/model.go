@@ -20,12 +20,17 @@ type Model struct {
 	dev   backends.Backend
 	graph *graphPlan
 	funcs map[string]*ir.Function
+	// shared holds initializer tensors taken over from another model.
+	shared map[string]*eager.Tensor
 }
 
 // Option configures Load and Compile.
 type Option func(*options)
 
-type options struct{ dev backends.Backend }
+type options struct {
+	dev    backends.Backend
+	shared map[string]*eager.Tensor // initializer tensors to reuse (truncated models)
+}
 
 // WithBackend runs the model on b instead of the default backend.
 func WithBackend(b backends.Backend) Option { return func(o *options) { o.dev = b } }
@@ -58,7 +63,7 @@ func Compile(m *ir.Model, opts ...Option) (*Model, error) {
 	if err := checkOpsets(m.Opsets); err != nil {
 		return nil, err
 	}
-	mod := &Model{IR: m, dev: o.dev, funcs: map[string]*ir.Function{}}
+	mod := &Model{IR: m, dev: o.dev, funcs: map[string]*ir.Function{}, shared: o.shared}
 	for _, f := range m.Functions {
 		mod.funcs[funcKey(f.Domain, f.Name, f.Overload)] = f
 	}
@@ -192,4 +197,27 @@ func checkInput(i int, vi ir.ValueInfo, v Value) error {
 		return fmt.Errorf("onnx: input %d (%q): want shape %v, got %v%v", i, vi.Name, vi.Type.Shape, t.DType(), shape)
 	}
 	return nil
+}
+
+// Initializer returns the run-time tensor of a main-graph initializer (nil
+// if there is none). Fine-tuning updates these tensors in place.
+func (m *Model) Initializer(name string) *eager.Tensor { return m.graph.inits[name] }
+
+// InitializerNames lists the main graph's initializers in file order, each once.
+func (m *Model) InitializerNames() []string {
+	seen := map[string]bool{}
+	var names []string
+	for _, t := range m.IR.Graph.Initializers {
+		if !seen[t.Name] {
+			seen[t.Name] = true
+			names = append(names, t.Name)
+		}
+	}
+	for _, s := range m.IR.Graph.SparseInitializers {
+		if !seen[s.Name] {
+			seen[s.Name] = true
+			names = append(names, s.Name)
+		}
+	}
+	return names
 }
