@@ -49,7 +49,9 @@ type Options struct {
 	// AsyncPrepare queues Prepare with the ops instead of asking the plugin
 	// at once. It saves a round trip per new kernel, but then only ops and
 	// dtypes missing from Capabilities fail in Prepare (and fall back to the
-	// CPU); other Prepare errors surface at the next sync.
+	// CPU); other Prepare errors surface at the next sync. It is always on
+	// when the plugin serves the CPU backend, whose Prepare errors the CPU
+	// fallback would only repeat.
 	AsyncPrepare bool
 }
 
@@ -172,6 +174,11 @@ func (c *Client) connect() error {
 		c.area = nil
 	}
 	c.caps = decodeCaps(c.info.Caps)
+	// A Prepare error of the CPU backend would meet the same CPU kernels in
+	// eager's fallback, so for it there is nothing to gain by waiting.
+	if c.info.Name == "cpu" {
+		c.opt.AsyncPrepare = true
+	}
 	c.threads.Store(c.info.Threads)
 	return nil
 }
