@@ -48,7 +48,7 @@ func openCUDA(arg string) (backends.Backend, error) {
 	c, err := Start(path, Options{Name: name, Env: env})
 	var ie *InitError
 	if errors.As(err, &ie) {
-		return nil, fmt.Errorf("cuda: %s", ie.Reason)
+		return nil, fmt.Errorf("cuda: %s", strings.TrimPrefix(ie.Reason, "cuda: "))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cuda: %w", err)
