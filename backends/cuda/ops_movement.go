@@ -166,6 +166,32 @@ func prepReshape(b *Backend, s *backends.OpSpec) (kfunc, error) {
 	}, nil
 }
 
+// transposeLayout is Transpose's output shape and the strides that read
+// the input in output order (perm nil reverses the dims).
+func transposeLayout(in []int, perm []int64) ([]int, []int64, error) {
+	rank := len(in)
+	if perm == nil {
+		for i := rank - 1; i >= 0; i-- {
+			perm = append(perm, int64(i))
+		}
+	}
+	if len(perm) != rank {
+		return nil, nil, fmt.Errorf("perm %v for shape %v", perm, in)
+	}
+	st, cs := make([]int64, rank), contiguous(in)
+	shape := make([]int, rank)
+	seen := make([]bool, rank)
+	for i, a := range perm {
+		ax, err := normAxis(a, rank)
+		if err != nil || seen[ax] {
+			return nil, nil, fmt.Errorf("bad perm %v", perm)
+		}
+		seen[ax] = true
+		shape[i], st[i] = in[ax], cs[ax]
+	}
+	return shape, st, nil
+}
+
 func prepTranspose(b *Backend, s *backends.OpSpec) (kfunc, error) {
 	perm := s.Attrs.Ints("perm", nil)
 	return func(in []*Buf) ([]*Buf, error) {
@@ -173,26 +199,9 @@ func prepTranspose(b *Backend, s *backends.OpSpec) (kfunc, error) {
 		if err != nil {
 			return nil, err
 		}
-		rank := len(x.shape)
-		p := perm
-		if p == nil {
-			for i := rank - 1; i >= 0; i-- {
-				p = append(p, int64(i))
-			}
-		}
-		if len(p) != rank {
-			return nil, fmt.Errorf("perm %v for shape %v", p, x.shape)
-		}
-		st, cs := make([]int64, rank), contiguous(x.shape)
-		shape := make([]int, rank)
-		seen := make([]bool, rank)
-		for i, a := range p {
-			ax, err := normAxis(a, rank)
-			if err != nil || seen[ax] {
-				return nil, fmt.Errorf("bad perm %v", p)
-			}
-			seen[ax] = true
-			shape[i], st[i] = x.shape[ax], cs[ax]
+		shape, st, err := transposeLayout(x.shape, perm)
+		if err != nil {
+			return nil, err
 		}
 		y, err := b.alloc(x.dt, shape)
 		if err != nil {
