@@ -16,9 +16,6 @@ import (
 const (
 	// maxBatchBytes sends a batch once its uploads pass this size.
 	maxBatchBytes = 64 << 20
-	// smallOutput is the size of run outputs whose contents come back with
-	// a batch sent for a sync, so reading them costs no round trip.
-	smallOutput = 1 << 10
 	// gcEvery forces a collection after this many bytes of plugin-side
 	// outputs: remote buffers are freed when their handles are collected,
 	// and the handles alone are too small to make the host's GC run.
@@ -31,8 +28,7 @@ type batch struct {
 	recs  []cmdRec
 	outs  map[uint64]*meta // run outputs by id
 	frees []uint64
-	bytes int  // upload bytes
-	small bool // sent for a sync: ask for small outputs' contents
+	bytes int // upload bytes
 	done  chan struct{}
 }
 
@@ -59,9 +55,8 @@ func (b *batch) add(cmd *pb.Command, rec cmdRec) {
 	b.recs = append(b.recs, rec)
 }
 
-// flushLocked sends the current batch (c.mu held). sync asks for the
-// contents of small outputs, as a read usually follows.
-func (c *Client) flushLocked(sync bool) {
+// flushLocked sends the current batch (c.mu held).
+func (c *Client) flushLocked() {
 	c.freeMu.Lock()
 	frees := c.frees
 	c.frees = nil
@@ -70,7 +65,7 @@ func (c *Client) flushLocked(sync bool) {
 	if len(b.cmds) == 0 && len(frees) == 0 {
 		return
 	}
-	b.frees, b.small = frees, sync
+	b.frees = frees
 	c.cur = c.newBatch()
 	if c.stopped {
 		c.failBatch(b, c.failed())
@@ -91,7 +86,7 @@ func (c *Client) wait(b *batch) {
 	}
 	c.mu.Lock()
 	if c.cur == b {
-		c.flushLocked(true)
+		c.flushLocked()
 	}
 	c.mu.Unlock()
 	<-b.done
@@ -111,9 +106,6 @@ func (c *Client) send(b *batch) {
 		return
 	}
 	req := &pb.Batch{Cmds: b.cmds, Free: b.frees}
-	if b.small {
-		req.SmallOutputs = smallOutput
-	}
 	if err := c.placeUploads(b, req); err != nil {
 		c.failBatch(b, err)
 		return
@@ -229,9 +221,6 @@ func (c *Client) fill(m *meta, pm *pb.Meta) int {
 		return 0
 	}
 	m.dtype, m.shape = dt, shape
-	if pm.Data != nil {
-		m.host, _ = decodeTensor(pm.Data, nil)
-	}
 	return rawSize(dt, shape)
 }
 

@@ -38,7 +38,6 @@ type meta struct {
 	dtype      ir.DType
 	shape      []int
 	err        error
-	host       *ir.Tensor // contents that came with the reply
 }
 
 // settled returns the meta's error once its batch was answered (nil before).
@@ -86,14 +85,15 @@ func (c *Client) queueFree(id uint64) {
 	c.freeMu.Unlock()
 }
 
-// own checks that buf is a live buffer of this client.
-func (c *Client) own(buf backends.Buffer, what string) (*Buf, error) {
+// own checks that buf is a live buffer of this client; what names it in
+// the error (formatted only then).
+func (c *Client) own(buf backends.Buffer, what func() string) (*Buf, error) {
 	b, ok := buf.(*Buf)
 	if !ok || b.c != c {
-		return nil, fmt.Errorf("plugins: %s: %s is a %T buffer of another backend", c.name, what, buf)
+		return nil, fmt.Errorf("plugins: %s: %s is a %T buffer of another backend", c.name, what(), buf)
 	}
 	if b.released.Load() {
-		return nil, fmt.Errorf("plugins: %s: %s was released", c.name, what)
+		return nil, fmt.Errorf("plugins: %s: %s was released", c.name, what())
 	}
 	return b, nil
 }
@@ -128,7 +128,7 @@ func (c *Client) FromHost(t *ir.Tensor) (backends.Buffer, error) {
 	c.cur.add(cmd, rec)
 	c.cur.bytes += n
 	if c.cur.bytes >= maxBatchBytes || len(c.cur.cmds) >= c.opt.BatchSize {
-		c.flushLocked(false)
+		c.flushLocked()
 	}
 	c.mu.Unlock()
 	return c.newBuf(id, m), nil
@@ -136,18 +136,13 @@ func (c *Client) FromHost(t *ir.Tensor) (backends.Buffer, error) {
 
 // ToHost sends the queued work and waits for buf's contents.
 func (c *Client) ToHost(buf backends.Buffer) (*ir.Tensor, error) {
-	b, err := c.own(buf, "ToHost buffer")
+	b, err := c.own(buf, func() string { return "ToHost buffer" })
 	if err != nil {
 		return nil, err
 	}
-	if done, err := b.m.settled(); done {
-		if err != nil {
-			c.reported(err)
-			return nil, err
-		}
-		if b.m.host != nil {
-			return b.m.host.Clone(), nil
-		}
+	if _, err := b.m.settled(); err != nil {
+		c.reported(err)
+		return nil, err
 	}
 	if err := c.failed(); err != nil {
 		return nil, err
@@ -156,7 +151,7 @@ func (c *Client) ToHost(buf backends.Buffer) (*ir.Tensor, error) {
 	c.mu.Lock()
 	last := c.cur
 	last.add(&pb.Command{Kind: pb.Command_DOWNLOAD, Id: b.id}, cmdRec{dl: dl})
-	c.flushLocked(true)
+	c.flushLocked()
 	c.mu.Unlock()
 	<-last.done
 	runtime.KeepAlive(b)
@@ -181,7 +176,7 @@ func (c *Client) Release(buf backends.Buffer) {
 // not reported yet (or the error that ended the plugin).
 func (c *Client) Sync() error {
 	c.mu.Lock()
-	c.flushLocked(true)
+	c.flushLocked()
 	last := c.last
 	c.mu.Unlock()
 	if last != nil {
@@ -239,7 +234,7 @@ func (k *kernel) Run(in []backends.Buffer) ([]backends.Buffer, error) {
 		if buf == nil {
 			continue
 		}
-		b, err := c.own(buf, fmt.Sprintf("%s: input %d", k.desc, i))
+		b, err := c.own(buf, func() string { return fmt.Sprintf("%s: input %d", k.desc, i) })
 		if err != nil {
 			return nil, err
 		}
@@ -268,7 +263,7 @@ func (k *kernel) Run(in []backends.Buffer) ([]backends.Buffer, error) {
 	}
 	b.add(cmd, cmdRec{k: k, outs: metas})
 	if len(b.cmds) >= c.opt.BatchSize {
-		c.flushLocked(false)
+		c.flushLocked()
 	}
 	c.mu.Unlock()
 	outs := make([]backends.Buffer, n)

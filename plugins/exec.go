@@ -17,7 +17,6 @@ type execState struct {
 	rep     *pb.BatchReply
 	mem     []byte // the shared area as mapped when the batch began
 	off     uint64 // where the next download may go in it
-	small   uint64
 	notImpl bool // the last failure wraps ErrNotImplemented
 }
 
@@ -100,13 +99,7 @@ func (x *execState) runKernel(c *pb.Command) string {
 			continue
 		}
 		s.store(id, outs[j])
-		m := metaOf(id, outs[j])
-		if x.small > 0 && uint64(rawSize(outs[j].DType(), outs[j].Shape())) <= x.small {
-			if t, err := s.b.ToHost(outs[j]); err == nil {
-				m.Data, _ = encodeTensor(t)
-			}
-		}
-		x.rep.Metas = append(x.rep.Metas, m)
+		x.rep.Metas = append(x.rep.Metas, metaOf(id, outs[j]))
 	}
 	for j := len(c.Outputs); j < len(outs); j++ {
 		if outs[j] != nil {

@@ -15,7 +15,6 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/keenml/keen/backends"
-	"github.com/keenml/keen/ir"
 	pb "github.com/keenml/keen/plugins/internal/pluginpb"
 )
 
@@ -192,7 +191,7 @@ func (s *server) Exec(_ context.Context, b *pb.Batch) (*pb.BatchReply, error) {
 		}
 		mem = s.area.mem
 	}
-	x := &execState{s: s, rep: &pb.BatchReply{}, mem: mem, off: align(b.ShmUsed), small: b.SmallOutputs}
+	x := &execState{s: s, rep: &pb.BatchReply{}, mem: mem, off: align(b.ShmUsed)}
 	for i, c := range b.Cmds {
 		if err := x.run(c); err != "" {
 			x.rep.Failures = append(x.rep.Failures, &pb.Failure{Index: uint32(i), Error: err, NotImplemented: x.notImpl})
@@ -245,8 +244,6 @@ func align(n uint64) uint64 { return (n + 63) &^ 63 }
 func metaOf(id uint64, buf backends.Buffer) *pb.Meta {
 	return &pb.Meta{Id: id, Dtype: int32(buf.DType()), Shape: ints64(buf.Shape())}
 }
-
-func dtypeOK(dt ir.DType) bool { return dt.Valid() }
 
 // stack returns a short stack for panic reports.
 func stack() string {

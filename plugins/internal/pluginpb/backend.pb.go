@@ -1014,14 +1014,11 @@ func (x *Command) GetSpec() *OpSpec {
 }
 
 type Batch struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	Cmds    []*Command             `protobuf:"bytes,1,rep,name=cmds,proto3" json:"cmds,omitempty"`
-	Free    []uint64               `protobuf:"varint,2,rep,packed,name=free,proto3" json:"free,omitempty"`               // buffers to release after the commands
-	ShmSize uint64                 `protobuf:"varint,3,opt,name=shm_size,json=shmSize,proto3" json:"shm_size,omitempty"` // size of the shared area as the host knows it
-	ShmUsed uint64                 `protobuf:"varint,4,opt,name=shm_used,json=shmUsed,proto3" json:"shm_used,omitempty"` // bytes at its start holding this batch's uploads
-	// small_outputs asks for the contents of run outputs of at most this many
-	// bytes in metas (saving round trips for the reads that usually follow).
-	SmallOutputs  uint64 `protobuf:"varint,5,opt,name=small_outputs,json=smallOutputs,proto3" json:"small_outputs,omitempty"`
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Cmds          []*Command             `protobuf:"bytes,1,rep,name=cmds,proto3" json:"cmds,omitempty"`
+	Free          []uint64               `protobuf:"varint,2,rep,packed,name=free,proto3" json:"free,omitempty"`               // buffers to release after the commands
+	ShmSize       uint64                 `protobuf:"varint,3,opt,name=shm_size,json=shmSize,proto3" json:"shm_size,omitempty"` // size of the shared area as the host knows it
+	ShmUsed       uint64                 `protobuf:"varint,4,opt,name=shm_used,json=shmUsed,proto3" json:"shm_used,omitempty"` // bytes at its start holding this batch's uploads
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1084,13 +1081,6 @@ func (x *Batch) GetShmUsed() uint64 {
 	return 0
 }
 
-func (x *Batch) GetSmallOutputs() uint64 {
-	if x != nil {
-		return x.SmallOutputs
-	}
-	return 0
-}
-
 // Meta tells the host what a RUN produced.
 type Meta struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1098,7 +1088,6 @@ type Meta struct {
 	Dtype         int32                  `protobuf:"varint,2,opt,name=dtype,proto3" json:"dtype,omitempty"`
 	Shape         []int64                `protobuf:"varint,3,rep,packed,name=shape,proto3" json:"shape,omitempty"`
 	Absent        bool                   `protobuf:"varint,4,opt,name=absent,proto3" json:"absent,omitempty"` // the kernel did not produce this output
-	Data          *Tensor                `protobuf:"bytes,5,opt,name=data,proto3" json:"data,omitempty"`      // contents, for outputs within Batch.small_outputs
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1159,13 +1148,6 @@ func (x *Meta) GetAbsent() bool {
 		return x.Absent
 	}
 	return false
-}
-
-func (x *Meta) GetData() *Tensor {
-	if x != nil {
-		return x.Data
-	}
-	return nil
 }
 
 type Failure struct {
@@ -1626,19 +1608,17 @@ const file_backend_proto_rawDesc = "" +
 	"\x06UPLOAD\x10\x00\x12\a\n" +
 	"\x03RUN\x10\x01\x12\f\n" +
 	"\bDOWNLOAD\x10\x02\x12\v\n" +
-	"\aPREPARE\x10\x03\"\xa3\x01\n" +
+	"\aPREPARE\x10\x03\"~\n" +
 	"\x05Batch\x12+\n" +
 	"\x04cmds\x18\x01 \x03(\v2\x17.keen.plugin.v1.CommandR\x04cmds\x12\x12\n" +
 	"\x04free\x18\x02 \x03(\x04R\x04free\x12\x19\n" +
 	"\bshm_size\x18\x03 \x01(\x04R\ashmSize\x12\x19\n" +
-	"\bshm_used\x18\x04 \x01(\x04R\ashmUsed\x12#\n" +
-	"\rsmall_outputs\x18\x05 \x01(\x04R\fsmallOutputs\"\x86\x01\n" +
+	"\bshm_used\x18\x04 \x01(\x04R\ashmUsed\"Z\n" +
 	"\x04Meta\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x14\n" +
 	"\x05dtype\x18\x02 \x01(\x05R\x05dtype\x12\x14\n" +
 	"\x05shape\x18\x03 \x03(\x03R\x05shape\x12\x16\n" +
-	"\x06absent\x18\x04 \x01(\bR\x06absent\x12*\n" +
-	"\x04data\x18\x05 \x01(\v2\x16.keen.plugin.v1.TensorR\x04data\"^\n" +
+	"\x06absent\x18\x04 \x01(\bR\x06absent\"^\n" +
 	"\aFailure\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\rR\x05index\x12\x14\n" +
 	"\x05error\x18\x02 \x01(\tR\x05error\x12'\n" +
@@ -1726,26 +1706,25 @@ var file_backend_proto_depIdxs = []int32{
 	4,  // 13: keen.plugin.v1.Command.tensor:type_name -> keen.plugin.v1.Tensor
 	9,  // 14: keen.plugin.v1.Command.spec:type_name -> keen.plugin.v1.OpSpec
 	12, // 15: keen.plugin.v1.Batch.cmds:type_name -> keen.plugin.v1.Command
-	4,  // 16: keen.plugin.v1.Meta.data:type_name -> keen.plugin.v1.Tensor
-	4,  // 17: keen.plugin.v1.Download.tensor:type_name -> keen.plugin.v1.Tensor
-	14, // 18: keen.plugin.v1.BatchReply.metas:type_name -> keen.plugin.v1.Meta
-	15, // 19: keen.plugin.v1.BatchReply.failures:type_name -> keen.plugin.v1.Failure
-	16, // 20: keen.plugin.v1.BatchReply.downloads:type_name -> keen.plugin.v1.Download
-	1,  // 21: keen.plugin.v1.Backend.Info:input_type -> keen.plugin.v1.InfoRequest
-	10, // 22: keen.plugin.v1.Backend.Prepare:input_type -> keen.plugin.v1.PrepareRequest
-	13, // 23: keen.plugin.v1.Backend.Exec:input_type -> keen.plugin.v1.Batch
-	18, // 24: keen.plugin.v1.Backend.SetThreads:input_type -> keen.plugin.v1.SetThreadsRequest
-	20, // 25: keen.plugin.v1.Backend.Close:input_type -> keen.plugin.v1.CloseRequest
-	2,  // 26: keen.plugin.v1.Backend.Info:output_type -> keen.plugin.v1.InfoReply
-	11, // 27: keen.plugin.v1.Backend.Prepare:output_type -> keen.plugin.v1.PrepareReply
-	17, // 28: keen.plugin.v1.Backend.Exec:output_type -> keen.plugin.v1.BatchReply
-	19, // 29: keen.plugin.v1.Backend.SetThreads:output_type -> keen.plugin.v1.SetThreadsReply
-	21, // 30: keen.plugin.v1.Backend.Close:output_type -> keen.plugin.v1.CloseReply
-	26, // [26:31] is the sub-list for method output_type
-	21, // [21:26] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	4,  // 16: keen.plugin.v1.Download.tensor:type_name -> keen.plugin.v1.Tensor
+	14, // 17: keen.plugin.v1.BatchReply.metas:type_name -> keen.plugin.v1.Meta
+	15, // 18: keen.plugin.v1.BatchReply.failures:type_name -> keen.plugin.v1.Failure
+	16, // 19: keen.plugin.v1.BatchReply.downloads:type_name -> keen.plugin.v1.Download
+	1,  // 20: keen.plugin.v1.Backend.Info:input_type -> keen.plugin.v1.InfoRequest
+	10, // 21: keen.plugin.v1.Backend.Prepare:input_type -> keen.plugin.v1.PrepareRequest
+	13, // 22: keen.plugin.v1.Backend.Exec:input_type -> keen.plugin.v1.Batch
+	18, // 23: keen.plugin.v1.Backend.SetThreads:input_type -> keen.plugin.v1.SetThreadsRequest
+	20, // 24: keen.plugin.v1.Backend.Close:input_type -> keen.plugin.v1.CloseRequest
+	2,  // 25: keen.plugin.v1.Backend.Info:output_type -> keen.plugin.v1.InfoReply
+	11, // 26: keen.plugin.v1.Backend.Prepare:output_type -> keen.plugin.v1.PrepareReply
+	17, // 27: keen.plugin.v1.Backend.Exec:output_type -> keen.plugin.v1.BatchReply
+	19, // 28: keen.plugin.v1.Backend.SetThreads:output_type -> keen.plugin.v1.SetThreadsReply
+	21, // 29: keen.plugin.v1.Backend.Close:output_type -> keen.plugin.v1.CloseReply
+	25, // [25:30] is the sub-list for method output_type
+	20, // [20:25] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_backend_proto_init() }
