@@ -17,7 +17,7 @@ type execState struct {
 	rep     *pb.BatchReply
 	mem     []byte // the shared area as mapped when the batch began
 	off     uint64 // where the next download may go in it
-	notImpl bool // the last failure wraps ErrNotImplemented
+	notImpl bool   // the last failure wraps ErrNotImplemented
 }
 
 // run executes one command and returns why it failed ("" on success).
