@@ -1,0 +1,41 @@
+//go:build !purego
+
+package gemm
+
+import "github.com/klauspost/cpuid/v2"
+
+//go:generate sh -c "cd _asm && go run . -out ../gemm_amd64.s -stubs ../gemm_stub_amd64.go -pkg gemm"
+
+// impls lists the implementations this CPU can run, best first.
+var impls = amd64Impls()
+
+func amd64Impls() []*impl {
+	var list []*impl
+	if cpuid.CPU.Supports(cpuid.AVX512F) {
+		list = append(list, avx512Impl)
+	}
+	if cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2, cpuid.FMA3) {
+		list = append(list, avx2Impl)
+	}
+	return append(list, genericImpl)
+}
+
+// avx2Impl: the 6x16 tile. A kc×16 B panel (16 KiB) stays in L1 while
+// the mc×kc A block (144 KiB) streams from L2.
+var avx2Impl = &impl{name: "avx2", mr: 6, nr: 16, mc: 144, kc: 256, nc: 4080, kernel: kernelAVX2}
+
+// avx512Impl: the 14x32 tile. A kc×32 B panel (24 KiB) stays in L1 while
+// the mc×kc A block (126 KiB) streams from L2.
+var avx512Impl = &impl{name: "avx512", mr: 14, nr: 32, mc: 168, kc: 192, nc: 4096, kernel: kernelAVX512}
+
+// The wrappers check the panels the assembly reads and writes.
+
+func kernelAVX2(k int, a, b, c []float32, ldc int, accumulate bool) {
+	_, _, _ = a[6*k-1], b[16*k-1], c[5*ldc+15]
+	kernel6x16AVX2(k, &a[0], &b[0], &c[0], ldc, accumulate)
+}
+
+func kernelAVX512(k int, a, b, c []float32, ldc int, accumulate bool) {
+	_, _, _ = a[14*k-1], b[32*k-1], c[13*ldc+31]
+	kernel14x32AVX512(k, &a[0], &b[0], &c[0], ldc, accumulate)
+}
