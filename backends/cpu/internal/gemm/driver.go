@@ -15,12 +15,20 @@ type impl struct {
 	mr, nr     int // register tile
 	mc, kc, nc int // cache blocks; mc is a multiple of mr, nc of nr
 	kernel     kernelFunc
+	// packRuns, when set, is packB's row copy: for q < kb and r < runs it
+	// copies src[q*ldb+r*nr:][:nr] to dst[r*kb*nr+q*nr:].
+	packRuns func(dst, src []float32, kb, runs, ldb int)
+	// transpose8, when set, is the transposing half of packing: for i < 8
+	// and q < 8·blocks it sets dst[q*w+i] = scale·src[i*ld+q]. Its stores
+	// are 8 wide, so for w < 8 they spill into the next row (see
+	// transposePanel).
+	transpose8 func(dst, src []float32, ld, blocks, w int, scale float32)
 }
 
 // parallelMin is the m·n·k below which a call stays on one goroutine: under
 // it the goroutine hand-off and the duplicated packing cost more than the
 // second core gives (measured with BenchmarkSgemmSmall).
-const parallelMin = 1 << 18
+var parallelMin = 1 << 18
 
 // sgemm runs p on up to nt goroutines, each computing a slab of C.
 func (im *impl) sgemm(p *problem, nt int) {
@@ -45,15 +53,19 @@ func (im *impl) sgemm(p *problem, nt int) {
 	wg.Wait()
 }
 
-// split cuts C into at most nt slabs of whole tiles along its longer side
-// (or the side that has enough tiles), so no two goroutines write the same
-// element and each packs only the operand panels it needs.
+// split cuts C into at most nt slabs of whole tiles, so no two goroutines
+// write the same element. Each slab packs only its share of one operand but
+// all of the other, so the side to cut is the one that duplicates less
+// packing: A (transposing, about packCostA times dearer per element than
+// B's row copies) is shared when cutting columns, B when cutting rows.
 func (im *impl) split(p *problem, nt int) []problem {
 	tm, tn := ceilDiv(p.m, im.mr), ceilDiv(p.n, im.nr)
-	byRows := p.m > p.n
-	if byRows && tm < nt && tn > tm {
+	ka, kb := float64(p.m)*packCostA, float64(p.n)
+	byRows := ka/float64(nt)+kb <= ka+kb/float64(nt)
+	switch {
+	case byRows && tm < nt*2 && tn > tm:
 		byRows = false
-	} else if !byRows && tn < nt && tm > tn {
+	case !byRows && tn < nt*2 && tm > tn:
 		byRows = true
 	}
 	tiles, unit, size := tn, im.nr, p.n
@@ -73,6 +85,10 @@ func (im *impl) split(p *problem, nt int) []problem {
 	}
 	return parts
 }
+
+// packCostA is packing cost per element of A relative to B (measured with
+// BenchmarkPack).
+const packCostA = 2
 
 // batch runs independent problems: each on all threads when it is large,
 // else the batch is dealt out over the threads.
@@ -110,18 +126,22 @@ func (im *impl) run(p *problem) {
 	if p.beta != 0 && p.beta != 1 {
 		p.scaleC()
 	}
-	kb0 := min(im.kc, p.k)
-	bufA := getBuffer(min(im.mc, roundUp(p.m, im.mr)) * kb0)
-	bufB := getBuffer(min(im.nc, roundUp(p.n, im.nr)) * kb0)
+	// Even blocks: k = 576 runs as 3×192 rather than 256+256+64, so no
+	// block is a thin one that pays the tile loads and stores for little work.
+	kc := ceilDiv(p.k, ceilDiv(p.k, im.kc))
+	mc := roundUp(ceilDiv(p.m, ceilDiv(p.m, im.mc)), im.mr)
+	nc := roundUp(ceilDiv(p.n, ceilDiv(p.n, im.nc)), im.nr)
+	bufA := getBuffer(mc*kc + packSlack)
+	bufB := getBuffer(nc*kc + packSlack)
 	edge := getBuffer(im.mr * im.nr)
-	for jc := 0; jc < p.n; jc += im.nc {
-		nb := min(im.nc, p.n-jc)
-		for pc := 0; pc < p.k; pc += im.kc {
-			kb := min(im.kc, p.k-pc)
+	for jc := 0; jc < p.n; jc += nc {
+		nb := min(nc, p.n-jc)
+		for pc := 0; pc < p.k; pc += kc {
+			kb := min(kc, p.k-pc)
 			im.packB(bufB.f, p, pc, kb, jc, nb)
 			acc := accFirst || pc > 0
-			for ic := 0; ic < p.m; ic += im.mc {
-				mb := min(im.mc, p.m-ic)
+			for ic := 0; ic < p.m; ic += mc {
+				mb := min(mc, p.m-ic)
 				im.packA(bufA.f, p, ic, mb, pc, kb)
 				c := p.c[ic*p.ldc+jc:]
 				im.macro(bufA.f, bufB.f, mb, nb, kb, c, p.ldc, acc, edge.f)

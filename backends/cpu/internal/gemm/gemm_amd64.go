@@ -22,11 +22,11 @@ func amd64Impls() []*impl {
 
 // avx2Impl: the 6x16 tile. A kc×16 B panel (16 KiB) stays in L1 while
 // the mc×kc A block (144 KiB) streams from L2.
-var avx2Impl = &impl{name: "avx2", mr: 6, nr: 16, mc: 144, kc: 256, nc: 4080, kernel: kernelAVX2}
+var avx2Impl = &impl{name: "avx2", mr: 6, nr: 16, mc: 144, kc: 256, nc: 4080, kernel: kernelAVX2, packRuns: packRuns16, transpose8: transpose8}
 
 // avx512Impl: the 14x32 tile. A kc×32 B panel (24 KiB) stays in L1 while
 // the mc×kc A block (126 KiB) streams from L2.
-var avx512Impl = &impl{name: "avx512", mr: 14, nr: 32, mc: 168, kc: 192, nc: 4096, kernel: kernelAVX512}
+var avx512Impl = &impl{name: "avx512", mr: 14, nr: 32, mc: 168, kc: 192, nc: 4096, kernel: kernelAVX512, packRuns: packRuns32, transpose8: transpose8}
 
 // The wrappers check the panels the assembly reads and writes.
 
@@ -38,4 +38,19 @@ func kernelAVX2(k int, a, b, c []float32, ldc int, accumulate bool) {
 func kernelAVX512(k int, a, b, c []float32, ldc int, accumulate bool) {
 	_, _, _ = a[14*k-1], b[32*k-1], c[13*ldc+31]
 	kernel14x32AVX512(k, &a[0], &b[0], &c[0], ldc, accumulate)
+}
+
+func packRuns16(dst, src []float32, kb, runs, ldb int) {
+	_, _ = dst[(runs*kb)*16-1], src[(kb-1)*ldb+runs*16-1]
+	packRuns16AVX(&dst[0], &src[0], kb, runs, ldb)
+}
+
+func packRuns32(dst, src []float32, kb, runs, ldb int) {
+	_, _ = dst[(runs*kb)*32-1], src[(kb-1)*ldb+runs*32-1]
+	packRuns32AVX(&dst[0], &src[0], kb, runs, ldb)
+}
+
+func transpose8(dst, src []float32, ld, blocks, w int, scale float32) {
+	_, _ = dst[(8*blocks-1)*w+7], src[7*ld+8*blocks-1]
+	transpose8AVX(&dst[0], &src[0], ld, blocks, w, scale)
 }

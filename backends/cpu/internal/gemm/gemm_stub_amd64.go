@@ -13,3 +13,15 @@ func kernel6x16AVX2(k int, a *float32, b *float32, c *float32, ldc int, accumula
 // accumulate is set. a is a packed 14×k panel (k columns of 14 floats), b a packed k×32
 // panel (k rows of 32 floats).
 func kernel14x32AVX512(k int, a *float32, b *float32, c *float32, ldc int, accumulate bool)
+
+// packRuns16AVX copies 16-float runs of kb rows of src (row stride ldb) into
+// consecutive micro-panels of dst; kb, runs ≥ 1.
+func packRuns16AVX(dst *float32, src *float32, kb int, runs int, ldb int)
+
+// packRuns32AVX copies 32-float runs of kb rows of src (row stride ldb) into
+// consecutive micro-panels of dst; kb, runs ≥ 1.
+func packRuns32AVX(dst *float32, src *float32, kb int, runs int, ldb int)
+
+// transpose8AVX sets dst[q*w+i] = scale·src[i*ld+q] for i < 8, q < 8·blocks; blocks ≥ 1.
+// Each store writes 8 floats, so with w < 8 it runs past row q into row q+1.
+func transpose8AVX(dst *float32, src *float32, ld int, blocks int, w int, scale float32)

@@ -6,6 +6,7 @@ package main
 
 import (
 	"fmt"
+	"math/bits"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -16,6 +17,9 @@ func main() {
 	ConstraintExpr("!purego")
 	kernelAVX2()
 	kernelAVX512()
+	packRuns(16)
+	packRuns(32)
+	transpose8()
 	Generate()
 }
 
@@ -56,6 +60,9 @@ func kernelAVX512() {
 
 type insn func(...Op)
 
+// prefetchDist is how far ahead of the loads the A panel is prefetched.
+const prefetchDist = 512
+
 // generate emits the kernel: acc = a·b over k steps (unrolled by 4), then
 // c = acc or c += acc by the accumulate flag.
 func (t *tile) generate(zero, mov, bcast, fma, add insn) {
@@ -66,6 +73,12 @@ func (t *tile) generate(zero, mov, bcast, fma, add insn) {
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
+	rows := t.rows()
+	for _, r := range rows {
+		for off := 0; off < 4*t.nr(); off += 64 {
+			PREFETCHT0(r.Offset(off))
+		}
+	}
 	for _, r := range t.acc {
 		zero(r, r, r)
 	}
@@ -93,6 +106,10 @@ func (t *tile) generate(zero, mov, bcast, fma, add insn) {
 	for u := range 4 {
 		step(u)
 	}
+	// A streams from L2: fetch the panel prefetchDist bytes ahead.
+	for off := 0; off < 4*aStep; off += 64 {
+		PREFETCHT0(Mem{Base: a, Disp: prefetchDist + off})
+	}
 	ADDQ(U32(4*aStep), a)
 	ADDQ(U32(4*bStep), b)
 	DECQ(n4)
@@ -109,18 +126,17 @@ func (t *tile) generate(zero, mov, bcast, fma, add insn) {
 	JNZ(LabelRef(label("loop1")))
 
 	Label(label("store"))
-	t.store(add, mov, label)
+	t.store(rows, add, mov, label)
 	VZEROUPPER()
 	RET()
 }
 
-// store writes the accumulators to c; rows are addressed from two bases
-// (c and c+3·ldc) with index scales 1, 2 so no row needs a multiply.
-func (t *tile) store(add, mov insn, label func(string) string) {
+// rows addresses the tile's rows of c from bases c, c+3·ldc, ... with
+// index scales 1 and 2, so no row needs a multiply.
+func (t *tile) rows() []Mem {
 	c := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
-	flag := Load(Param("accumulate"), GP8())
 	var rows []Mem
 	base := c
 	for i := range t.mr {
@@ -139,6 +155,13 @@ func (t *tile) store(add, mov insn, label func(string) string) {
 			rows = append(rows, Mem{Base: base, Index: ldc, Scale: 2})
 		}
 	}
+	return rows
+}
+
+// store writes the accumulators to the rows of c, adding what is there
+// when the accumulate flag is set.
+func (t *tile) store(rows []Mem, add, mov insn, label func(string) string) {
+	flag := Load(Param("accumulate"), GP8())
 	vecBytes := 4 * t.lanes
 	TESTB(flag, flag)
 	JZ(LabelRef(label("overwrite")))
@@ -154,4 +177,135 @@ func (t *tile) store(add, mov insn, label func(string) string) {
 			mov(t.acc[i*t.vecs+v], r.Offset(v*vecBytes))
 		}
 	}
+}
+
+// packRuns emits packRuns<nr>AVX, the row-copying half of packing B: for q
+// in [0, kb) and r in [0, runs), the nr floats at src[q*ldb+r*nr] go to
+// dst[r*kb*nr+q*nr], i.e. run r of row q lands in micro-panel r.
+func packRuns(nr int) {
+	name := fmt.Sprintf("packRuns%dAVX", nr)
+	TEXT(name, NOSPLIT, "func(dst, src *float32, kb, runs, ldb int)")
+	Doc(fmt.Sprintf("%s copies %d-float runs of kb rows of src (row stride ldb) into", name, nr),
+		"consecutive micro-panels of dst; kb, runs ≥ 1.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	kb := Load(Param("kb"), GP64())
+	runs := Load(Param("runs"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), ldb)
+	stride := GP64() // bytes between micro-panels
+	MOVQ(kb, stride)
+	SHLQ(U8(bits.TrailingZeros(uint(4*nr))), stride) // nr is a power of 2
+	regs := []VecPhysical{Y0, Y1, Y2, Y3}[:nr/8]
+	Label(name + "_row")
+	s, d, r := GP64(), GP64(), GP64()
+	MOVQ(src, s)
+	MOVQ(dst, d)
+	MOVQ(runs, r)
+	Label(name + "_run")
+	for i, y := range regs {
+		VMOVUPS(Mem{Base: s, Disp: 32 * i}, y)
+	}
+	for i, y := range regs {
+		VMOVUPS(y, Mem{Base: d, Disp: 32 * i})
+	}
+	ADDQ(U32(4*nr), s)
+	ADDQ(stride, d)
+	DECQ(r)
+	JNZ(LabelRef(name + "_run"))
+	ADDQ(ldb, src)
+	ADDQ(U32(4*nr), dst)
+	DECQ(kb)
+	JNZ(LabelRef(name + "_row"))
+	VZEROUPPER()
+	RET()
+}
+
+// transpose8 emits transpose8AVX, the transposing half of packing: for
+// each block of 8 columns it loads 8 rows of src, transposes the 8x8 block
+// in registers (unpack, shuffle, lane permute) and stores its columns, times
+// scale, as rows of dst with stride w.
+func transpose8() {
+	TEXT("transpose8AVX", NOSPLIT, "func(dst, src *float32, ld, blocks, w int, scale float32)")
+	Doc("transpose8AVX sets dst[q*w+i] = scale·src[i*ld+q] for i < 8, q < 8·blocks; blocks ≥ 1.",
+		"Each store writes 8 floats, so with w < 8 it runs past row q into row q+1.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	ld := Load(Param("ld"), GP64())
+	blocks := Load(Param("blocks"), GP64())
+	w := Load(Param("w"), GP64())
+	SHLQ(U8(2), ld)
+	SHLQ(U8(2), w)
+	srcRows := rowAddrs(src, ld, 8)
+	dstRows := rowAddrs(dst, w, 8)
+	dstStep := GP64() // 8 rows of dst
+	LEAQ(Mem{Base: w, Index: w, Scale: 1}, dstStep)
+	SHLQ(U8(2), dstStep)
+	in := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7}
+	tmp := []VecPhysical{Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
+	Label("transpose8AVX_block")
+	for i, r := range srcRows {
+		VMOVUPS(r, in[i])
+	}
+	for i := 0; i < 8; i += 2 { // tmp = rows interleaved in pairs
+		VUNPCKLPS(in[i+1], in[i], tmp[i])
+		VUNPCKHPS(in[i+1], in[i], tmp[i+1])
+	}
+	for i := 0; i < 8; i += 4 { // in = columns within 4-row groups, per 128-bit lane
+		VSHUFPS(U8(0x44), tmp[i+2], tmp[i], in[i])
+		VSHUFPS(U8(0xEE), tmp[i+2], tmp[i], in[i+1])
+		VSHUFPS(U8(0x44), tmp[i+3], tmp[i+1], in[i+2])
+		VSHUFPS(U8(0xEE), tmp[i+3], tmp[i+1], in[i+3])
+	}
+	for c := range 4 { // tmp[c] = column c, tmp[c+4] = column c+4
+		VPERM2F128(U8(0x20), in[c+4], in[c], tmp[c])
+		VPERM2F128(U8(0x31), in[c+4], in[c], tmp[c+4])
+	}
+	VBROADCASTSS(NewParamAddr("scale", 40), Y0)
+	for c, r := range dstRows {
+		VMULPS(Y0, tmp[c], tmp[c])
+		VMOVUPS(tmp[c], r)
+	}
+	for _, b := range baseRegs(srcRows) {
+		ADDQ(U8(32), b)
+	}
+	for _, b := range baseRegs(dstRows) {
+		ADDQ(dstStep, b)
+	}
+	DECQ(blocks)
+	JNZ(LabelRef("transpose8AVX_block"))
+	VZEROUPPER()
+	RET()
+}
+
+// rowAddrs addresses n rows of stride (bytes) from base as in tile.rows:
+// a new base register every third row, index scales 1 and 2 between.
+func rowAddrs(base, stride Register, n int) []Mem {
+	var rows []Mem
+	for i := range n {
+		if i > 0 && i%3 == 0 {
+			next := GP64()
+			LEAQ(Mem{Base: stride, Index: stride, Scale: 2}, next)
+			ADDQ(base, next)
+			base = next
+		}
+		switch i % 3 {
+		case 0:
+			rows = append(rows, Mem{Base: base})
+		case 1:
+			rows = append(rows, Mem{Base: base, Index: stride, Scale: 1})
+		case 2:
+			rows = append(rows, Mem{Base: base, Index: stride, Scale: 2})
+		}
+	}
+	return rows
+}
+
+// baseRegs lists the distinct base registers of rows.
+func baseRegs(rows []Mem) []Register {
+	var regs []Register
+	for i := 0; i < len(rows); i += 3 {
+		regs = append(regs, rows[i].Base)
+	}
+	return regs
 }
