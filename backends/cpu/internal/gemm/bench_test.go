@@ -11,6 +11,7 @@ var benchShapes = []shape{
 	{64, 3136, 576},  // ResNet conv 3x3, 64 channels, 56x56, as GEMM
 	{512, 49, 4608},  // ResNet conv 3x3, 512 channels, 7x7, as GEMM
 	{128, 784, 1152}, // ResNet conv 3x3, 128 channels, 28x28
+	{1, 4096, 1024},  // batch-1 fully connected layer (the vector path)
 }
 
 func benchOne(b *testing.B, im *impl, nt int, s shape) {

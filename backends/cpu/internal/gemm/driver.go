@@ -23,6 +23,8 @@ type impl struct {
 	// are 8 wide, so for w < 8 they spill into the next row (see
 	// transposePanel).
 	transpose8 func(dst, src []float32, ld, blocks, w int, scale float32)
+	dot        func(x, y []float32) float32        // Σ x[i]·y[i]
+	axpy       func(alpha float32, x, y []float32) // y += alpha·x
 }
 
 // parallelMin is the m·n·k below which a call stays on one goroutine: under
@@ -120,6 +122,11 @@ func (im *impl) batch(ps []problem, nt int) {
 // (A block packed), then the macro-kernel over tiles.
 func (im *impl) run(p *problem) {
 	if p.m == 0 || p.n == 0 {
+		return
+	}
+	if p.m == 1 || p.n == 1 {
+		p.scaleC()
+		im.gemv(p)
 		return
 	}
 	accFirst := p.beta != 0

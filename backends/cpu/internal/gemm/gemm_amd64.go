@@ -24,12 +24,12 @@ func amd64Impls() []*impl {
 // the mc×kc A block (216 KiB) streams from L2, and the kc×nc B slice
 // (1.5 MiB) stays in L2 rather than L3 (nc = 4080 measured ~10% slower on
 // 64x3136x576, kc = 256 ~3% slower on 1024³; Xeon, 48 KiB L1, 2 MiB L2).
-var avx2Impl = &impl{name: "avx2", mr: 6, nr: 16, mc: 144, kc: 384, nc: 1024, kernel: kernelAVX2, packRuns: packRuns16, transpose8: transpose8}
+var avx2Impl = &impl{name: "avx2", mr: 6, nr: 16, mc: 144, kc: 384, nc: 1024, kernel: kernelAVX2, packRuns: packRuns16, transpose8: transpose8, dot: dotAVX, axpy: axpyAVX}
 
 // avx512Impl: the 14x32 tile. A kc×32 B panel (24 KiB) stays in L1 while
 // the mc×kc A block (126 KiB) streams from L2 and the kc×nc B slice
 // (768 KiB) stays in L2.
-var avx512Impl = &impl{name: "avx512", mr: 14, nr: 32, mc: 168, kc: 192, nc: 1024, kernel: kernelAVX512, packRuns: packRuns32, transpose8: transpose8}
+var avx512Impl = &impl{name: "avx512", mr: 14, nr: 32, mc: 168, kc: 192, nc: 1024, kernel: kernelAVX512, packRuns: packRuns32, transpose8: transpose8, dot: dotAVX, axpy: axpyAVX}
 
 // The wrappers check the panels the assembly reads and writes.
 
@@ -56,4 +56,20 @@ func packRuns32(dst, src []float32, kb, runs, ldb int) {
 func transpose8(dst, src []float32, ld, blocks, w int, scale float32) {
 	_, _ = dst[(8*blocks-1)*w+7], src[7*ld+8*blocks-1]
 	transpose8AVX(&dst[0], &src[0], ld, blocks, w, scale)
+}
+
+func dotAVX(x, y []float32) float32 {
+	if len(x) == 0 {
+		return 0
+	}
+	_ = y[len(x)-1]
+	return dotAVX2(&x[0], &y[0], len(x))
+}
+
+func axpyAVX(alpha float32, x, y []float32) {
+	if len(x) == 0 {
+		return
+	}
+	_ = y[len(x)-1]
+	axpyAVX2(alpha, &x[0], &y[0], len(x))
 }

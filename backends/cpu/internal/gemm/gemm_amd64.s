@@ -721,3 +721,101 @@ transpose8AVX_block:
 	JNZ          transpose8AVX_block
 	VZEROUPPER
 	RET
+
+// func dotAVX2(x *float32, y *float32, n int) float32
+// Requires: AVX, FMA3, SSE
+TEXT ·dotAVX2(SB), NOSPLIT, $0-28
+	MOVQ   x+0(FP), AX
+	MOVQ   y+8(FP), CX
+	MOVQ   n+16(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   DX, BX
+	SHRQ   $0x05, BX
+	JZ     dotAVX2_tail
+
+dotAVX2_loop:
+	VMOVUPS     (AX), Y4
+	VFMADD231PS (CX), Y4, Y0
+	VMOVUPS     32(AX), Y4
+	VFMADD231PS 32(CX), Y4, Y1
+	VMOVUPS     64(AX), Y4
+	VFMADD231PS 64(CX), Y4, Y2
+	VMOVUPS     96(AX), Y4
+	VFMADD231PS 96(CX), Y4, Y3
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	DECQ        BX
+	JNZ         dotAVX2_loop
+
+dotAVX2_tail:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	ANDQ         $0x0000001f, DX
+	JZ           dotAVX2_done
+
+dotAVX2_scalar:
+	VMOVSS      (AX), X1
+	VFMADD231SS (CX), X1, X0
+	ADDQ        $0x00000004, AX
+	ADDQ        $0x00000004, CX
+	DECQ        DX
+	JNZ         dotAVX2_scalar
+
+dotAVX2_done:
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func axpyAVX2(alpha float32, x *float32, y *float32, n int)
+// Requires: AVX, FMA3
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-32
+	MOVQ         x+8(FP), AX
+	MOVQ         y+16(FP), CX
+	MOVQ         n+24(FP), DX
+	VBROADCASTSS alpha+0(FP), Y0
+	MOVQ         DX, BX
+	SHRQ         $0x05, BX
+	JZ           axpyAVX2_tail
+
+axpyAVX2_loop:
+	VMOVUPS     (CX), Y1
+	VFMADD231PS (AX), Y0, Y1
+	VMOVUPS     Y1, (CX)
+	VMOVUPS     32(CX), Y2
+	VFMADD231PS 32(AX), Y0, Y2
+	VMOVUPS     Y2, 32(CX)
+	VMOVUPS     64(CX), Y3
+	VFMADD231PS 64(AX), Y0, Y3
+	VMOVUPS     Y3, 64(CX)
+	VMOVUPS     96(CX), Y4
+	VFMADD231PS 96(AX), Y0, Y4
+	VMOVUPS     Y4, 96(CX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	DECQ        BX
+	JNZ         axpyAVX2_loop
+
+axpyAVX2_tail:
+	ANDQ $0x0000001f, DX
+	JZ   axpyAVX2_done
+
+axpyAVX2_scalar:
+	VMOVSS      (CX), X1
+	VFMADD231SS (AX), X0, X1
+	VMOVSS      X1, (CX)
+	ADDQ        $0x00000004, AX
+	ADDQ        $0x00000004, CX
+	DECQ        DX
+	JNZ         axpyAVX2_scalar
+
+axpyAVX2_done:
+	VZEROUPPER
+	RET

@@ -25,3 +25,9 @@ func packRuns32AVX(dst *float32, src *float32, kb int, runs int, ldb int)
 // transpose8AVX sets dst[q*w+i] = scale·src[i*ld+q] for i < 8, q < 8·blocks; blocks ≥ 1.
 // Each store writes 8 floats, so with w < 8 it runs past row q into row q+1.
 func transpose8AVX(dst *float32, src *float32, ld int, blocks int, w int, scale float32)
+
+// dotAVX2 returns the sum of x[i]*y[i] for i < n.
+func dotAVX2(x *float32, y *float32, n int) float32
+
+// axpyAVX2 sets y[i] += alpha*x[i] for i < n.
+func axpyAVX2(alpha float32, x *float32, y *float32, n int)

@@ -68,6 +68,7 @@ var shapes = []shape{
 	{1, 1, 1}, {1, 1, 0}, {0, 5, 3}, {5, 0, 3}, {3, 4, 0}, {2, 3, 4}, {1, 17, 9},
 	{6, 16, 1}, {14, 32, 8}, {7, 17, 5}, {13, 33, 300}, {15, 31, 257}, {29, 65, 3},
 	{150, 40, 70}, {300, 7, 20}, {5, 4200, 3}, {64, 64, 64}, {37, 53, 193},
+	{1, 4100, 7}, {1, 45, 70}, {33, 1, 45}, {1, 1, 300}, {2, 1, 3}, // vector cases
 }
 
 // runImpl calls im on one case and checks C against the reference,
@@ -144,7 +145,7 @@ func TestSgemmImpls(t *testing.T) {
 // TestSgemmThreads covers the parallel split by rows and by columns,
 // including more threads than tiles.
 func TestSgemmThreads(t *testing.T) {
-	big := []shape{{70, 90, 50}, {300, 20, 64}, {20, 700, 40}, {7, 5000, 16}, {1000, 3, 100}, {131, 129, 160}}
+	big := []shape{{70, 90, 50}, {300, 20, 64}, {20, 700, 40}, {7, 5000, 16}, {1000, 3, 100}, {131, 129, 160}, {1, 9000, 40}, {5000, 1, 60}}
 	for _, im := range impls {
 		r := rand.New(rand.NewPCG(3, 4))
 		for _, nt := range []int{2, 3, 8} {
@@ -232,5 +233,32 @@ func TestSgemmBadArgs(t *testing.T) {
 			Sgemm(false, false, tc.m, tc.n, tc.k, 1, make([]float32, tc.la), tc.lda,
 				make([]float32, tc.lb), 2, 0, make([]float32, tc.lc), 2)
 		})
+	}
+}
+
+// TestDotAxpy checks each implementation's vector kernels against float64
+// sums over lengths that cover the unrolled blocks and the scalar tails.
+func TestDotAxpy(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, im := range impls {
+		for _, n := range []int{0, 1, 7, 31, 32, 33, 64, 100, 1000} {
+			x, y := make([]float32, n), make([]float32, n)
+			var want, scale float64
+			for i := range x {
+				x[i], y[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+				want += float64(x[i]) * float64(y[i])
+				scale += math.Abs(float64(x[i]) * float64(y[i]))
+			}
+			if got := im.dot(x, y); math.Abs(float64(got)-want) > 1e-6*float64(n+1)*scale {
+				t.Errorf("%s: dot n=%d = %v, want %v", im.name, n, got, want)
+			}
+			y2 := append([]float32(nil), y...)
+			im.axpy(-1.5, x, y2)
+			for i := range y2 {
+				if w := float32(float64(y[i]) - 1.5*float64(x[i])); math.Abs(float64(y2[i]-w)) > 1e-6*(math.Abs(float64(w))+1) {
+					t.Fatalf("%s: axpy n=%d y[%d] = %v, want %v", im.name, n, i, y2[i], w)
+				}
+			}
+		}
 	}
 }

@@ -3,7 +3,8 @@ package gemm
 // genericImpl is the plain Go micro-kernel, always built: the reference
 // twin of the assembly kernels and the path under purego and on other
 // architectures.
-var genericImpl = &impl{name: "generic", mr: 4, nr: 4, mc: 128, kc: 256, nc: 2048, kernel: kernelGeneric}
+var genericImpl = &impl{name: "generic", mr: 4, nr: 4, mc: 128, kc: 256, nc: 2048, kernel: kernelGeneric,
+	dot: dotGeneric, axpy: axpyGeneric}
 
 // kernelGeneric is the 4x4 tile: a (k columns of 4), b (k rows of 4), c 4x4
 // with row stride ldc. Sixteen scalar accumulators keep the loop free of

@@ -20,6 +20,8 @@ func main() {
 	packRuns(16)
 	packRuns(32)
 	transpose8()
+	dot()
+	axpy()
 	Generate()
 }
 
@@ -308,4 +310,91 @@ func baseRegs(rows []Mem) []Register {
 		regs = append(regs, rows[i].Base)
 	}
 	return regs
+}
+
+// dot emits dotAVX2: Σ x[i]·y[i] with four 8-lane FMA accumulators, then a
+// scalar tail.
+func dot() {
+	TEXT("dotAVX2", NOSPLIT, "func(x, y *float32, n int) float32")
+	Doc("dotAVX2 returns the sum of x[i]*y[i] for i < n.")
+	x := Load(Param("x"), GP64())
+	y := Load(Param("y"), GP64())
+	n := Load(Param("n"), GP64())
+	acc := []VecPhysical{Y0, Y1, Y2, Y3}
+	for _, r := range acc {
+		VXORPS(r, r, r)
+	}
+	blocks := GP64()
+	MOVQ(n, blocks)
+	SHRQ(U8(5), blocks)
+	JZ(LabelRef("dotAVX2_tail"))
+	Label("dotAVX2_loop")
+	for i, r := range acc {
+		VMOVUPS(Mem{Base: x, Disp: 32 * i}, Y4)
+		VFMADD231PS(Mem{Base: y, Disp: 32 * i}, Y4, r)
+	}
+	ADDQ(U32(128), x)
+	ADDQ(U32(128), y)
+	DECQ(blocks)
+	JNZ(LabelRef("dotAVX2_loop"))
+	Label("dotAVX2_tail")
+	VADDPS(Y1, Y0, Y0)
+	VADDPS(Y3, Y2, Y2)
+	VADDPS(Y2, Y0, Y0)
+	VEXTRACTF128(U8(1), Y0, X1)
+	VADDPS(X1, X0, X0)
+	VHADDPS(X0, X0, X0)
+	VHADDPS(X0, X0, X0)
+	ANDQ(U32(31), n)
+	JZ(LabelRef("dotAVX2_done"))
+	Label("dotAVX2_scalar")
+	VMOVSS(Mem{Base: x}, X1)
+	VFMADD231SS(Mem{Base: y}, X1, X0)
+	ADDQ(U32(4), x)
+	ADDQ(U32(4), y)
+	DECQ(n)
+	JNZ(LabelRef("dotAVX2_scalar"))
+	Label("dotAVX2_done")
+	VZEROUPPER()
+	Store(X0, ReturnIndex(0))
+	RET()
+}
+
+// axpy emits axpyAVX2: y += alpha·x, 32 floats a step, then a scalar tail.
+func axpy() {
+	TEXT("axpyAVX2", NOSPLIT, "func(alpha float32, x, y *float32, n int)")
+	Doc("axpyAVX2 sets y[i] += alpha*x[i] for i < n.")
+	x := Load(Param("x"), GP64())
+	y := Load(Param("y"), GP64())
+	n := Load(Param("n"), GP64())
+	VBROADCASTSS(NewParamAddr("alpha", 0), Y0)
+	ys := []VecPhysical{Y1, Y2, Y3, Y4}
+	blocks := GP64()
+	MOVQ(n, blocks)
+	SHRQ(U8(5), blocks)
+	JZ(LabelRef("axpyAVX2_tail"))
+	Label("axpyAVX2_loop")
+	for i, r := range ys {
+		VMOVUPS(Mem{Base: y, Disp: 32 * i}, r)
+		VFMADD231PS(Mem{Base: x, Disp: 32 * i}, Y0, r)
+		VMOVUPS(r, Mem{Base: y, Disp: 32 * i})
+	}
+	ADDQ(U32(128), x)
+	ADDQ(U32(128), y)
+	DECQ(blocks)
+	JNZ(LabelRef("axpyAVX2_loop"))
+	Label("axpyAVX2_tail")
+	ANDQ(U32(31), n)
+	JZ(LabelRef("axpyAVX2_done"))
+	Label("axpyAVX2_scalar")
+	VMOVSS(Mem{Base: y}, X1)
+	VFMADD231SS(Mem{Base: x}, X0, X1)
+	VMOVSS(X1, Mem{Base: y})
+	ADDQ(U32(4), x)
+	ADDQ(U32(4), y)
+	DECQ(n)
+	JNZ(LabelRef("axpyAVX2_scalar"))
+	Label("axpyAVX2_done")
+	VZEROUPPER()
+	RET()
 }
