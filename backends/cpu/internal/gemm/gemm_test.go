@@ -262,3 +262,33 @@ func TestDotAxpy(t *testing.T) {
 		}
 	}
 }
+
+// TestSgemmConcurrent runs independent calls from several goroutines at
+// once: the scratch pools and implementation tables are shared.
+func TestSgemmConcurrent(t *testing.T) {
+	shapesC := []shape{{70, 90, 50}, {1, 300, 20}, {129, 31, 77}, {64, 64, 64}}
+	errs := make(chan error, len(shapesC))
+	for g, s := range shapesC {
+		go func() {
+			r := rand.New(rand.NewPCG(uint64(g), 11))
+			a, b := newMatrix(r, s.m, s.k, 0, 0), newMatrix(r, s.k, s.n, 0, 0)
+			c := make([]float32, s.m*s.n)
+			for range 20 {
+				Sgemm(false, false, s.m, s.n, s.k, 1, a.data, a.ld, b.data, b.ld, 0, c, s.n)
+			}
+			want, scale := reference(false, false, s.m, s.n, s.k, 1, a, b, 0, matrix{})
+			for e, w := range want {
+				if math.Abs(float64(c[e])-w) > 1e-5*scale[e] {
+					errs <- fmt.Errorf("%v: elem %d = %v, want %v", s, e, c[e], w)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range shapesC {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
