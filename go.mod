@@ -1,7 +1,11 @@
 module github.com/keenml/keen
 
-go 1.26
+go 1.26.0
 
-require github.com/klauspost/cpuid/v2 v2.4.2
+require (
+	github.com/klauspost/cpuid/v2 v2.4.2
+	golang.org/x/image v0.47.0
+	google.golang.org/protobuf v1.36.12
+)
 
-require golang.org/x/sys v0.41.0 // indirect
+require golang.org/x/sys v0.49.0 // indirect

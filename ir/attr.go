@@ -174,3 +174,11 @@ func TensorAttr(name string, t *Tensor) Attr {
 	return Attr{Name: name, Type: AttrTensor, Tensor: t}
 }
 func GraphAttr(name string, g *Graph) Attr { return Attr{Name: name, Type: AttrGraph, Graph: g} }
+
+// TypeProtoOrNil returns a type_proto attribute's type, or nil (also for a nil Attr).
+func (a *Attr) TypeProtoOrNil() *Type {
+	if a == nil {
+		return nil
+	}
+	return a.TypeProto
+}

@@ -75,8 +75,8 @@ func (b *Backend) ToHost(buf backends.Buffer) (*ir.Tensor, error) {
 }
 
 func (b *Backend) Release(backends.Buffer) {}
-func (b *Backend) Sync() error            { return nil }
-func (b *Backend) Close() error           { return nil }
+func (b *Backend) Sync() error             { return nil }
+func (b *Backend) Close() error            { return nil }
 
 // Prepare resolves spec to a kernel from the registry.
 func (b *Backend) Prepare(spec *backends.OpSpec) (backends.Kernel, error) {

@@ -1,0 +1,318 @@
+package cpu
+
+import (
+	"fmt"
+
+	"github.com/keenml/keen/backends"
+	"github.com/keenml/keen/ir"
+)
+
+func init() {
+	reg("Conv", 1, prepConv)
+}
+
+// convGemmFn computes C = op(A)×op(B), overwriting C (row-major, leading
+// dimensions lda, ldb, ldc).
+type convGemmFn[T any] func(transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int)
+
+func convSgemmFn(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	convSgemm(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
+}
+
+func convGemmFnT[T convNum](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
+	convGemmT(transA, transB, m, n, k, a, lda, b, ldb, false, c, ldc)
+}
+
+// convProblem is one convolution: X (N, C, in...), W (M, C/group, k...),
+// Y (N, M, out...).
+type convProblem struct {
+	n, c, m, group, cg, mg int
+	geo                    *convGeom
+	inSize, outSize, kSize int
+}
+
+// convPlan checks X, W and the optional bias shapes of Conv-like ops.
+func convPlan(win convWin, group int, xs, ws []int, bias *ir.Tensor) (*convProblem, error) {
+	op := win.op
+	n, c, in, err := convSplitNC(op, 0, xs)
+	if err != nil {
+		return nil, err
+	}
+	if len(ws) != len(xs) {
+		return nil, fmt.Errorf("%w: %s: weight (input 1) shape %v does not match input shape %v", errShape, op, ws, xs)
+	}
+	if group < 1 || c%group != 0 || ws[0]%group != 0 {
+		return nil, fmt.Errorf("%w: %s: group %d must divide input channels %d and output channels %d", errAttr, op, group, c, ws[0])
+	}
+	p := &convProblem{n: n, c: c, m: ws[0], group: group, cg: c / group, mg: ws[0] / group}
+	if ws[1] != p.cg {
+		return nil, fmt.Errorf("%w: %s: weight (input 1) shape %v wants %d channels per group, input %v has %d",
+			errShape, op, ws, ws[1], xs, p.cg)
+	}
+	if p.geo, err = win.resolve(in, ws[2:]); err != nil {
+		return nil, err
+	}
+	if bias != nil && (len(bias.Shape) != 1 || bias.Shape[0] != p.m) {
+		return nil, fmt.Errorf("%w: %s: bias (input 2) shape %v, want [%d]", errShape, op, bias.Shape, p.m)
+	}
+	if _, err := ir.NumElements(append([]int{n, p.m}, p.geo.out...)); err != nil {
+		return nil, fmt.Errorf("%s: output: %w", op, err)
+	}
+	p.inSize, p.outSize, p.kSize = ir.Size(in), ir.Size(p.geo.out), ir.Size(p.geo.kernel)
+	return p, nil
+}
+
+func (p *convProblem) outShape() []int { return append([]int{p.n, p.m}, p.geo.out...) }
+
+// pointwise: 1×…×1 kernel, unit strides, no padding: X is already the im2col matrix.
+func (p *convProblem) pointwise() bool {
+	g := p.geo
+	for i := range g.in {
+		if g.kernel[i] != 1 || g.strides[i] != 1 || g.padBegin[i] != 0 || g.padEnd[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// depthwise: one input channel per group, 1-D or 2-D: a direct kernel wins.
+func (p *convProblem) depthwise() bool {
+	return p.cg == 1 && p.group > 1 && len(p.geo.in) <= 2
+}
+
+// convForward computes y (zeroed, N×M×out) = conv(x, w) without bias.
+func convForward[T convNum](p *convProblem, x, w, y []T, gemm convGemmFn[T]) {
+	if p.outSize == 0 || p.n == 0 || p.m == 0 {
+		return
+	}
+	if p.depthwise() {
+		convDepthwise(p, x, w, y)
+		return
+	}
+	rows := p.cg * p.kSize
+	out0 := p.geo.out[0]
+	inner := p.outSize / out0
+	chunk := min(out0, max(1, (1<<22)/max(1, rows*inner)))
+	direct := p.pointwise()
+	var cols []T
+	if !direct {
+		cols = make([]T, rows*chunk*inner)
+	}
+	for n := 0; n < p.n; n++ {
+		for g := 0; g < p.group; g++ {
+			xg := x[(n*p.c+g*p.cg)*p.inSize:]
+			wg := w[g*p.mg*rows:]
+			yg := y[(n*p.m+g*p.mg)*p.outSize:]
+			if direct {
+				gemm(false, false, p.mg, p.outSize, p.cg, wg, p.cg, xg, p.inSize, yg, p.outSize)
+				continue
+			}
+			for o0 := 0; o0 < out0; o0 += chunk {
+				o1 := min(out0, o0+chunk)
+				nc := (o1 - o0) * inner
+				convIm2col(cols[:rows*nc], xg, p, o0, o1)
+				gemm(false, false, p.mg, nc, rows, wg, rows, cols, nc, yg[o0*inner:], p.outSize)
+			}
+		}
+	}
+}
+
+// convIm2col fills cols (cg*kSize rows; one column per output position whose
+// first spatial coordinate is in [o0,o1)) from the input planes of one group.
+func convIm2col[T any](cols, xg []T, p *convProblem, o0, o1 int) {
+	g := p.geo
+	r := len(g.in)
+	rows := p.cg * p.kSize
+	nc := len(cols) / rows
+	inSt := stridesOf(g.in)
+	kSt := stridesOf(g.kernel)
+	parallelFor(rows, nc, func(lo, hi int) {
+		kidx := make([]int, r)
+		oidx := make([]int, r-1)
+		for row := lo; row < hi; row++ {
+			c, kk := row/p.kSize, row%p.kSize
+			for d := range kidx {
+				kidx[d] = kk / kSt[d] % g.kernel[d]
+			}
+			plane := xg[c*p.inSize : (c+1)*p.inSize]
+			convIm2colRow(cols[row*nc:(row+1)*nc], plane, g, kidx, oidx, inSt, o0, o1)
+		}
+	})
+}
+
+// convIm2colRow writes one im2col row: the input value under kernel tap kidx
+// for each output position (zero where the tap falls in the padding).
+func convIm2colRow[T any](dst, plane []T, g *convGeom, kidx, oidx, inSt []int, o0, o1 int) {
+	last := len(g.in) - 1
+	la, lb := 0, g.out[last]
+	if last == 0 {
+		la, lb = o0, o1
+	} else {
+		clear(oidx)
+		oidx[0] = o0
+	}
+	s := g.strides[last]
+	off := kidx[last]*g.dilations[last] - g.padBegin[last]
+	vlo, vhi := convValidRange(off, s, g.in[last], la, lb)
+	n := lb - la
+	for pos := 0; ; pos += n {
+		base, ok := 0, true
+		for d := 0; d < last; d++ {
+			i := oidx[d]*g.strides[d] - g.padBegin[d] + kidx[d]*g.dilations[d]
+			if i < 0 || i >= g.in[d] {
+				ok = false
+				break
+			}
+			base += i * inSt[d]
+		}
+		row := dst[pos : pos+n]
+		if !ok || vlo >= vhi {
+			clear(row)
+		} else {
+			clear(row[:vlo-la])
+			clear(row[vhi-la:])
+			src := base + vlo*s + off
+			if s == 1 {
+				copy(row[vlo-la:vhi-la], plane[src:src+vhi-vlo])
+			} else {
+				for j := vlo - la; j < vhi-la; j++ {
+					row[j] = plane[src]
+					src += s
+				}
+			}
+		}
+		if !convNextOuter(oidx, g.out, o1) {
+			return
+		}
+	}
+}
+
+// convNextOuter advances the odometer idx over the leading output dims
+// (dim 0 bounded by o1); false when it wraps.
+func convNextOuter(idx, out []int, o1 int) bool {
+	for d := len(idx) - 1; d >= 0; d-- {
+		idx[d]++
+		lim := out[d]
+		if d == 0 {
+			lim = o1
+		}
+		if idx[d] < lim {
+			return true
+		}
+		idx[d] = 0
+	}
+	return false
+}
+
+// convDepthwise is the direct kernel for one input channel per group
+// (1-D or 2-D): output channel m reads input channel m/mg.
+func convDepthwise[T convNum](p *convProblem, x, w, y []T) {
+	g := p.geo
+	h, oh, kh, sh, dh, ph := 1, 1, 1, 1, 1, 0
+	if len(g.in) == 2 {
+		h, oh, kh, sh, dh, ph = g.in[0], g.out[0], g.kernel[0], g.strides[0], g.dilations[0], g.padBegin[0]
+	}
+	l := len(g.in) - 1
+	wd, ow, kw, sw, dw, pw := g.in[l], g.out[l], g.kernel[l], g.strides[l], g.dilations[l], g.padBegin[l]
+	parallelFor(p.n*p.m, oh*ow*kh*kw, func(lo, hi int) {
+		for nm := lo; nm < hi; nm++ {
+			n, m := nm/p.m, nm%p.m
+			xp := x[(n*p.c+m/p.mg)*h*wd:]
+			wp := w[m*kh*kw : (m+1)*kh*kw]
+			yp := y[nm*oh*ow : (nm+1)*oh*ow]
+			for o := 0; o < oh; o++ {
+				yr := yp[o*ow : (o+1)*ow]
+				for i := 0; i < kh; i++ {
+					ih := o*sh - ph + i*dh
+					if ih < 0 || ih >= h {
+						continue
+					}
+					xr := xp[ih*wd : (ih+1)*wd]
+					for j := 0; j < kw; j++ {
+						wv := wp[i*kw+j]
+						off := j*dw - pw
+						a, b := convValidRange(off, sw, wd, 0, ow)
+						if sw == 1 {
+							src := xr[a+off : b+off]
+							dst := yr[a:b]
+							for t, v := range src {
+								dst[t] += wv * v
+							}
+							continue
+						}
+						for q := a; q < b; q++ {
+							yr[q] += wv * xr[q*sw+off]
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// convAddBias adds b[m] to every output position of channel m.
+func convAddBias[T convNum](y, b []T, n, m, size int) {
+	for i := 0; i < n*m; i++ {
+		bv := b[i%m]
+		row := y[i*size : (i+1)*size]
+		for j := range row {
+			row[j] += bv
+		}
+	}
+}
+
+// convConv is a prepared Conv.
+type convConv struct {
+	win   convWin
+	group int
+}
+
+func prepConv(s *backends.OpSpec) (kernelFunc, error) {
+	win, err := convReadWin("Conv", s.Attrs)
+	if err != nil {
+		return nil, err
+	}
+	c := convConv{win: win, group: int(s.Attrs.Int("group", 1))}
+	dt := inputType(s.InputTypes, 0)
+	for i := 1; i < 3; i++ {
+		if t := inputType(s.InputTypes, i); t != ir.Undefined && t != dt {
+			return nil, fmt.Errorf("%w: Conv: input %d is %v, input 0 is %v", errDType, i, t, dt)
+		}
+	}
+	switch dt {
+	case ir.Float32:
+		return convConvKernel(c, convSgemmFn), nil
+	case ir.Float16, ir.BFloat16:
+		return viaFloat32(convConvKernel(c, convSgemmFn), dt, 0, 1, 2), nil
+	case ir.Float64:
+		return convConvKernel(c, convGemmFnT[float64]), nil
+	}
+	return nil, fmt.Errorf("%w: Conv: %v", errDType, dt)
+}
+
+// convConvKernel: X (N,C,D...) * W (M,C/group,k...) + B (M) -> Y (N,M,out...).
+func convConvKernel[T convNum](c convConv, gemm convGemmFn[T]) kernelFunc {
+	return func(in []*ir.Tensor) ([]*ir.Tensor, error) {
+		if err := needInputs(in, 2); err != nil {
+			return nil, fmt.Errorf("Conv: %w", err)
+		}
+		var bias *ir.Tensor
+		if len(in) > 2 {
+			bias = in[2]
+		}
+		p, err := convPlan(c.win, c.group, in[0].Shape, in[1].Shape, bias)
+		if err != nil {
+			return nil, err
+		}
+		out, err := newTensor(in[0].DType, p.outShape())
+		if err != nil {
+			return nil, fmt.Errorf("Conv: %w", err)
+		}
+		y := out.Data.([]T)
+		convForward(p, in[0].Data.([]T), in[1].Data.([]T), y, gemm)
+		if bias != nil {
+			convAddBias(y, bias.Data.([]T), p.n, p.m, p.outSize)
+		}
+		return one(out)
+	}
+}

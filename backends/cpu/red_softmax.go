@@ -1,0 +1,142 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/keenml/keen/backends"
+	"github.com/keenml/keen/ir"
+)
+
+// Softmax, LogSoftmax, Hardmax. Before opset 13 the input is coerced to 2-D
+// at axis (default 1) and the op runs over each flattened row; from 13 on it
+// runs over the single axis (default -1).
+
+// redSmKind selects the softmax variant.
+type redSmKind uint8
+
+const (
+	redSoftmax redSmKind = iota
+	redLogSoftmax
+	redHardmax
+)
+
+func init() {
+	for op, k := range map[string]redSmKind{"Softmax": redSoftmax, "LogSoftmax": redLogSoftmax, "Hardmax": redHardmax} {
+		reg(op, 1, prepSoftmax(k, true))
+		reg(op, 13, prepSoftmax(k, false))
+	}
+}
+
+func prepSoftmax(k redSmKind, coerce2D bool) prepareFunc {
+	return func(s *backends.OpSpec) (kernelFunc, error) {
+		if err := redNeedFloat("", s.InputTypes, 0); err != nil {
+			return nil, err
+		}
+		def := int64(-1)
+		if coerce2D {
+			def = 1
+		}
+		axisAttr := s.Attrs.Int("axis", def)
+		fn := func(in []*ir.Tensor) ([]*ir.Tensor, error) {
+			if err := needInputs(in, 1); err != nil {
+				return nil, err
+			}
+			x := in[0]
+			var outer, n, inner int
+			if coerce2D {
+				r := x.Rank()
+				a := int(axisAttr)
+				if a < 0 {
+					a += r
+				}
+				if a < 0 || a > r {
+					return nil, fmt.Errorf("%w: axis %d out of range for input 0 shape %v", errAttr, axisAttr, x.Shape)
+				}
+				outer, n, inner = ir.Size(x.Shape[:a]), ir.Size(x.Shape[a:]), 1
+			} else {
+				a, err := normAxis(axisAttr, x.Rank())
+				if err != nil {
+					return nil, fmt.Errorf("input 0 shape %v: %w", x.Shape, err)
+				}
+				outer, n, inner = redSplit(x.Shape, a)
+			}
+			y := &ir.Tensor{DType: x.DType, Shape: append([]int{}, x.Shape...)}
+			switch d := x.Data.(type) {
+			case []float32:
+				o := make([]float32, len(d))
+				redSoftmaxRun(k, o, d, outer, n, inner)
+				y.Data = o
+			case []float64:
+				o := make([]float64, len(d))
+				redSoftmaxRun(k, o, d, outer, n, inner)
+				y.Data = o
+			default:
+				return nil, fmt.Errorf("%w: input 0 has dtype %v", errDType, x.DType)
+			}
+			return one(y)
+		}
+		return viaFloat32(fn, inputType(s.InputTypes, 0), 0), nil
+	}
+}
+
+// redSoftmaxRun applies the variant over the middle axis of x (outer, n, inner).
+func redSoftmaxRun[T redFloat](k redSmKind, y, x []T, outer, n, inner int) {
+	if n == 0 || outer == 0 || inner == 0 {
+		return
+	}
+	parallelFor(outer*inner, n*8, func(lo, hi int) {
+		col := make([]float64, n)
+		for it := lo; it < hi; it++ {
+			o, c := it/inner, it%inner
+			base := o*n*inner + c
+			for j := range col {
+				col[j] = float64(x[base+j*inner])
+			}
+			redSoftmaxCol(k, col)
+			for j, v := range col {
+				y[base+j*inner] = T(v)
+			}
+		}
+	})
+}
+
+// redSoftmaxCol replaces v by its softmax, log-softmax or hardmax.
+func redSoftmaxCol(k redSmKind, v []float64) {
+	m, at := v[0], 0
+	for j, x := range v {
+		if x > m {
+			m, at = x, j
+		}
+	}
+	if k == redHardmax {
+		for j := range v {
+			v[j] = 0
+		}
+		v[at] = 1
+		return
+	}
+	if math.IsInf(m, 0) {
+		m = 0
+	}
+	if k == redLogSoftmax {
+		sum := 0.0
+		for _, x := range v {
+			sum += math.Exp(x - m)
+		}
+		ls := m + math.Log(sum)
+		for j := range v {
+			v[j] -= ls
+		}
+		return
+	}
+	sum := 0.0
+	for j, x := range v {
+		e := math.Exp(x - m)
+		v[j] = e
+		sum += e
+	}
+	for j := range v {
+		v[j] /= sum
+	}
+}

@@ -1,0 +1,170 @@
+package eager
+
+import (
+	"fmt"
+
+	"github.com/keenml/keen/backends"
+	"github.com/keenml/keen/ir"
+)
+
+// GradContext is what a gradient rule sees of one recorded op.
+type GradContext struct {
+	Spec *backends.OpSpec
+	In   []*Tensor // the op's inputs (nil for missing optional ones)
+	Out  []*Tensor // the op's outputs
+	DOut []*Tensor // gradients flowing into each output (nil: none)
+}
+
+// Attrs are the op's attributes.
+func (g *GradContext) Attrs() ir.Attrs { return g.Spec.Attrs }
+
+// D returns the gradient of output i, or zeros of its shape when none flows.
+func (g *GradContext) D(i int) *Tensor {
+	if i < len(g.DOut) && g.DOut[i] != nil {
+		return g.DOut[i]
+	}
+	return ZerosLike(g.Out[i])
+}
+
+// GradRule returns one gradient per input of the op (nil where none flows or
+// the input is not differentiable). Rules are written with eager ops, so they
+// run on any backend and can themselves be differentiated. They need not undo
+// broadcasting: the engine sums a gradient down to its input's shape.
+type GradRule func(g *GradContext) []*Tensor
+
+var (
+	gradRules = map[string]GradRule{}
+	nonDiff   = map[string]bool{}
+)
+
+func gradKey(domain, op string) string { return ir.NormDomain(domain) + "/" + op }
+
+// RegisterGradient sets the gradient rule of an op (in package init).
+func RegisterGradient(domain, op string, rule GradRule) { gradRules[gradKey(domain, op)] = rule }
+
+// RegisterNonDifferentiable marks ops whose outputs carry no gradient
+// (integer, boolean, shape and index results, random sampling, ...).
+func RegisterNonDifferentiable(domain string, ops ...string) {
+	for _, op := range ops {
+		nonDiff[gradKey(domain, op)] = true
+	}
+}
+
+// GradientStatus reports whether an op has a rule, or is marked
+// non-differentiable.
+func GradientStatus(domain, op string) (hasRule, nonDifferentiable bool) {
+	_, hasRule = gradRules[gradKey(domain, op)]
+	return hasRule, nonDiff[gradKey(domain, op)]
+}
+
+// backprop runs the rules of the records that lie between the sources and
+// the target, in reverse order, accumulating gradients per tensor.
+func backprop(records []*record, target, seed *Tensor, sources []*Tensor) ([]*Tensor, error) {
+	// Forward: which records consume (transitively) a source.
+	fromSrc := make(map[*Tensor]bool, len(sources))
+	for _, s := range sources {
+		fromSrc[s] = true
+	}
+	reaches := make([]bool, len(records))
+	for i, r := range records {
+		for _, in := range r.in {
+			if in != nil && fromSrc[in] {
+				reaches[i] = true
+				break
+			}
+		}
+		if reaches[i] {
+			for _, o := range r.out {
+				if o != nil {
+					fromSrc[o] = true
+				}
+			}
+		}
+	}
+	grads := map[*Tensor]*Tensor{target: seed}
+	for i := len(records) - 1; i >= 0; i-- {
+		r := records[i]
+		if !reaches[i] {
+			continue
+		}
+		dOut := make([]*Tensor, len(r.out))
+		any := false
+		for j, o := range r.out {
+			if o != nil && grads[o] != nil {
+				dOut[j], any = grads[o], true
+			}
+		}
+		if !any {
+			continue
+		}
+		dIn, err := applyRule(r, dOut)
+		if err != nil {
+			return nil, err
+		}
+		for j, in := range r.in {
+			if j >= len(dIn) || dIn[j] == nil || in == nil || !fromSrc[in] {
+				continue
+			}
+			d := unbroadcast(dIn[j], in.Shape())
+			if prev := grads[in]; prev != nil {
+				d = Add(prev, d)
+			}
+			grads[in] = d
+		}
+	}
+	out := make([]*Tensor, len(sources))
+	for i, s := range sources {
+		if g := grads[s]; g != nil {
+			out[i] = g
+		} else if s.DType().IsFloat() {
+			out[i] = ZerosLike(s)
+		}
+	}
+	return out, nil
+}
+
+func applyRule(r *record, dOut []*Tensor) ([]*Tensor, error) {
+	if r.custom != nil {
+		return r.custom(dOut), nil
+	}
+	key := gradKey(r.spec.Domain, r.spec.Op)
+	rule, ok := gradRules[key]
+	if !ok {
+		if nonDiff[key] {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("no gradient rule for %v", r.spec)
+	}
+	return rule(&GradContext{Spec: r.spec, In: r.in, Out: r.out, DOut: dOut}), nil
+}
+
+// unbroadcast sums d down to shape (undoing numpy broadcasting).
+func unbroadcast(d *Tensor, shape []int) *Tensor {
+	ds := d.Shape()
+	if equalShape(ds, shape) {
+		return d
+	}
+	off := len(ds) - len(shape)
+	var axes []int64
+	for i := range ds {
+		if i < off || (shape[i-off] == 1 && ds[i] != 1) {
+			axes = append(axes, int64(i))
+		}
+	}
+	if len(axes) > 0 {
+		d = ReduceSum(d, axes, true)
+	}
+	return Reshape(d, shape...)
+}
+
+func equalShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

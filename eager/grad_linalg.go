@@ -1,0 +1,78 @@
+package eager
+
+// Gradient rules of matrix products.
+
+func init() {
+	RegisterGradient("", "MatMul", gradMatMul)
+	RegisterGradient("", "Gemm", gradGemm)
+}
+
+// swapLast transposes the last two axes.
+func swapLast(x *Tensor) *Tensor {
+	r := x.Rank()
+	perm := make([]int, r)
+	for i := range perm {
+		perm[i] = i
+	}
+	perm[r-1], perm[r-2] = r-2, r-1
+	return Transpose(x, perm...)
+}
+
+// Y = A B (numpy matmul): dA = dY Bᵀ, dB = Aᵀ dY, summed over broadcast
+// batch axes; 1-D operands are promoted to matrices and demoted back.
+func gradMatMul(g *GradContext) []*Tensor {
+	a, b, dy := g.In[0], g.In[1], g.D(0)
+	a2, b2 := a, b
+	dyShape := append([]int(nil), dy.Shape()...)
+	if a.Rank() == 1 {
+		a2 = Unsqueeze(a, 0)
+		dyShape = insertAxis(dyShape, len(dyShape)-boolInt(b.Rank() != 1), 1)
+	}
+	if b.Rank() == 1 {
+		b2 = Unsqueeze(b, 1)
+		dyShape = append(dyShape, 1)
+	}
+	dy2 := Reshape(dy, dyShape...)
+	da := unbroadcast(MatMul(dy2, swapLast(b2)), a2.Shape())
+	db := unbroadcast(MatMul(swapLast(a2), dy2), b2.Shape())
+	return []*Tensor{Reshape(da, a.Shape()...), Reshape(db, b.Shape()...)}
+}
+
+func insertAxis(shape []int, at, size int) []int {
+	out := append([]int(nil), shape[:at]...)
+	out = append(out, size)
+	return append(out, shape[at:]...)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Y = α A'B' + β C with A' = A or Aᵀ, B' = B or Bᵀ:
+// dA' = α dY B'ᵀ, dB' = α A'ᵀ dY, dC = β dY.
+func gradGemm(g *GradContext) []*Tensor {
+	at := g.Attrs()
+	alpha := at.Float("alpha", 1)
+	beta := at.Float("beta", 1)
+	transA, transB := at.Int("transA", 0) != 0, at.Int("transB", 0) != 0
+	a, b, dy := g.In[0], g.In[1], g.D(0)
+	var da, db *Tensor
+	if transA {
+		da = Gemm(b, dy, nil, alpha, 0, transB, true) // (dY B'ᵀ)ᵀ = B' dYᵀ
+	} else {
+		da = Gemm(dy, b, nil, alpha, 0, false, !transB)
+	}
+	if transB {
+		db = Gemm(dy, a, nil, alpha, 0, true, transA) // (A'ᵀ dY)ᵀ = dYᵀ A'
+	} else {
+		db = Gemm(a, dy, nil, alpha, 0, !transA, false)
+	}
+	out := []*Tensor{da, db}
+	if len(g.In) > 2 && g.In[2] != nil {
+		out = append(out, Mul(dy, ScalarLike(dy, float64(beta))))
+	}
+	return out
+}
