@@ -89,8 +89,8 @@ func (im *impl) split(p *problem, nt int) []problem {
 	return parts
 }
 
-// packCostA is packing cost per element of A relative to B (measured with
-// BenchmarkPack).
+// packCostA is the packing cost per element of A relative to B, roughly,
+// from BenchmarkPack (transposing vs copying rows).
 const packCostA = 2
 
 // batch runs independent problems: each on all threads when it is large,

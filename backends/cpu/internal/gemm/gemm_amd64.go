@@ -11,7 +11,7 @@ var impls = amd64Impls()
 
 func amd64Impls() []*impl {
 	var list []*impl
-	if cpuid.CPU.Supports(cpuid.AVX512F) {
+	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3) {
 		list = append(list, avx512Impl)
 	}
 	if cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2, cpuid.FMA3) {
@@ -24,12 +24,14 @@ func amd64Impls() []*impl {
 // the mc×kc A block (216 KiB) streams from L2, and the kc×nc B slice
 // (1.5 MiB) stays in L2 rather than L3 (nc = 4080 measured ~10% slower on
 // 64x3136x576, kc = 256 ~3% slower on 1024³; Xeon, 48 KiB L1, 2 MiB L2).
-var avx2Impl = &impl{name: "avx2", mr: 6, nr: 16, mc: 144, kc: 384, nc: 1024, kernel: kernelAVX2, packRuns: packRuns16, transpose8: transpose8, dot: dotAVX, axpy: axpyAVX}
+var avx2Impl = &impl{name: "avx2", mr: 6, nr: 16, mc: 144, kc: 384, nc: 1024,
+	kernel: kernelAVX2, packRuns: packRuns16, transpose8: transpose8, dot: dotAVX, axpy: axpyAVX}
 
 // avx512Impl: the 14x32 tile. A kc×32 B panel (24 KiB) stays in L1 while
 // the mc×kc A block (126 KiB) streams from L2 and the kc×nc B slice
 // (768 KiB) stays in L2.
-var avx512Impl = &impl{name: "avx512", mr: 14, nr: 32, mc: 168, kc: 192, nc: 1024, kernel: kernelAVX512, packRuns: packRuns32, transpose8: transpose8, dot: dotAVX, axpy: axpyAVX}
+var avx512Impl = &impl{name: "avx512", mr: 14, nr: 32, mc: 168, kc: 192, nc: 1024,
+	kernel: kernelAVX512, packRuns: packRuns32, transpose8: transpose8, dot: dotAVX, axpy: axpyAVX}
 
 // The wrappers check the panels the assembly reads and writes.
 
