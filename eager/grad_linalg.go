@@ -26,7 +26,7 @@ func gradMatMul(g *GradContext) []*Tensor {
 	dyShape := append([]int(nil), dy.Shape()...)
 	if a.Rank() == 1 {
 		a2 = Unsqueeze(a, 0)
-		dyShape = insertAxis(dyShape, len(dyShape)-boolInt(b.Rank() == 1), 1)
+		dyShape = insertAxis(dyShape, len(dyShape)-boolInt(b.Rank() != 1), 1)
 	}
 	if b.Rank() == 1 {
 		b2 = Unsqueeze(b, 1)

@@ -20,12 +20,17 @@ type Model struct {
 	dev   backends.Backend
 	graph *graphPlan
 	funcs map[string]*ir.Function
+	// shared holds initializer tensors taken over from another model.
+	shared map[string]*eager.Tensor
 }
 
 // Option configures Load and Compile.
 type Option func(*options)
 
-type options struct{ dev backends.Backend }
+type options struct {
+	dev    backends.Backend
+	shared map[string]*eager.Tensor // initializer tensors to reuse (truncated models)
+}
 
 // WithBackend runs the model on b instead of the default backend.
 func WithBackend(b backends.Backend) Option { return func(o *options) { o.dev = b } }
@@ -58,7 +63,7 @@ func Compile(m *ir.Model, opts ...Option) (*Model, error) {
 	if err := checkOpsets(m.Opsets); err != nil {
 		return nil, err
 	}
-	mod := &Model{IR: m, dev: o.dev, funcs: map[string]*ir.Function{}}
+	mod := &Model{IR: m, dev: o.dev, funcs: map[string]*ir.Function{}, shared: o.shared}
 	for _, f := range m.Functions {
 		mod.funcs[funcKey(f.Domain, f.Name, f.Overload)] = f
 	}
