@@ -254,3 +254,62 @@ func TestGradResampleSecondOrder(t *testing.T) {
 	checkFunc(t, "Resize cubic d/dx", second("Resize", ir.Attrs{ir.StringAttr("mode", "cubic")}, 0, nil, f32s(1, 1, 1.5, 0.7)), []*ir.Tensor{x}, []int{0})
 	checkFunc(t, "AffineGrid d/dtheta", second("AffineGrid", nil, 0, i64(1, 1, 3, 2)), []*ir.Tensor{randT(r, -1, 1, 1, 2, 3)}, []int{0})
 }
+
+func TestGradResampleFloat32(t *testing.T) {
+	// The rules build their helper tensors in the input's dtype: float32
+	// gradients match the float64 ones to float32 precision.
+	r := rand.New(rand.NewSource(10))
+	cases := []struct {
+		op    string
+		attrs ir.Attrs
+		in    []*ir.Tensor
+		diff  []int
+	}{
+		{"Resize", ir.Attrs{ir.StringAttr("mode", "cubic"), ir.IntAttr("antialias", 1)}, []*ir.Tensor{randT(r, -1, 1, 1, 1, 4, 5), nil, f32s(1, 1, 0.6, 1.5)}, []int{0}},
+		{"GridSample", ir.Attrs{ir.StringAttr("padding_mode", "reflection")}, []*ir.Tensor{randT(r, -1, 1, 1, 2, 3, 3), randT(r, -1.5, 1.5, 1, 2, 2, 2)}, []int{0, 1}},
+		{"AffineGrid", nil, []*ir.Tensor{randT(r, -1, 1, 1, 2, 3), i64(1, 1, 2, 3)}, []int{0}},
+		{"Col2Im", nil, []*ir.Tensor{randT(r, -1, 1, 1, 4, 4), i64(3, 3), i64(2, 2)}, []int{0}},
+	}
+	for _, c := range cases {
+		grads := func(dt ir.DType) [][]float64 {
+			xs := make([]*eager.Tensor, len(c.in))
+			for i, h := range c.in {
+				if h == nil {
+					continue
+				}
+				x, err := eager.FromHost(nil, h)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if x.DType() == ir.Float64 {
+					x = eager.Cast(x, dt)
+				}
+				xs[i] = x
+			}
+			tape := eager.NewTape()
+			y := eager.Op(c.op, c.attrs, 1, xs...)[0]
+			w := eager.Cast(eager.New(randT(rand.New(rand.NewSource(3)), -1, 1, y.Shape()...).Data.([]float64), y.Shape()...), dt)
+			var srcs []*eager.Tensor
+			for _, i := range c.diff {
+				srcs = append(srcs, xs[i])
+			}
+			var out [][]float64
+			for _, g := range tape.Gradient(eager.Sum(eager.Mul(y, w)), srcs...) {
+				if g.DType() != dt {
+					t.Errorf("%s: gradient dtype %v, want %v", c.op, g.DType(), dt)
+				}
+				out = append(out, g.Floats64())
+			}
+			return out
+		}
+		want, got := grads(ir.Float64), grads(ir.Float32)
+		for k := range want {
+			for e := range want[k] {
+				if math.Abs(got[k][e]-want[k][e]) > 1e-4*(1+math.Abs(want[k][e])) {
+					t.Errorf("%s: float32 gradient %d [%d] = %g, float64 %g", c.op, k, e, got[k][e], want[k][e])
+					break
+				}
+			}
+		}
+	}
+}
