@@ -15,8 +15,8 @@ const mxNewestOpset = 28
 // score_mod) on the CPU kernels: in binds the graph's non-initializer
 // inputs by position. Nodes run in their listed (topological) order at the
 // newest opset (mxNewestOpset for the default domain), since a kernel does
-// not know the model's opset imports. Nested subgraphs referring to outer names are not
-// supported.
+// not know the model's opset imports. Nested subgraphs referring to outer
+// names are not supported.
 func mxRunGraph(g *ir.Graph, in ...*ir.Tensor) ([]*ir.Tensor, error) {
 	vals := map[string]*ir.Tensor{}
 	for _, t := range g.Initializers {
