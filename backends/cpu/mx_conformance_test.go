@@ -52,9 +52,13 @@ func mxTestDataDir() string {
 }
 
 // TestMxConformance runs the mx family's ONNX node cases. MX_CASES=regexp
-// overrides the selection; MX_VERBOSE=1 logs every result.
+// overrides the selection, MX_DIR another case folder; MX_VERBOSE=1 logs
+// every result.
 func TestMxConformance(t *testing.T) {
 	root := mxTestDataDir()
+	if d := os.Getenv("MX_DIR"); d != "" {
+		root = d
+	}
 	if root == "" {
 		t.Skip("onnx-backend-tests not found")
 	}
