@@ -66,3 +66,35 @@ func TestMxPostTransform(t *testing.T) {
 		t.Errorf("PROBIT: %v", v)
 	}
 }
+
+func TestMxMLLinear(t *testing.T) {
+	const dom = "ai.onnx.ml"
+	x := ir.FromSlice(mxF32(1, 2, -3, 4), 2, 2)
+	sc := runOp2(t, dom, "Scaler", 1, ir.Attrs{ir.FloatsAttr("offset", 1, 0), ir.FloatsAttr("scale", 2)}, 1, x)
+	assertClose(t, sc[0], []int{2, 2}, []float64{0, 4, -8, 8}, 1e-6)
+	for _, c := range []struct {
+		norm string
+		want []float64
+	}{
+		{"MAX", []float64{0.5, 1, -0.75, 1}},
+		{"L1", []float64{1.0 / 3, 2.0 / 3, -3.0 / 7, 4.0 / 7}},
+		{"L2", []float64{1 / math.Sqrt(5), 2 / math.Sqrt(5), -0.6, 0.8}},
+	} {
+		out := runOp2(t, dom, "Normalizer", 1, ir.Attrs{ir.StringAttr("norm", c.norm)}, 1, x)
+		assertClose(t, out[0], []int{2, 2}, c.want, 1e-6)
+	}
+	reg := ir.Attrs{ir.FloatsAttr("coefficients", 1, 1, 0, -1), ir.FloatsAttr("intercepts", 10, 0), ir.IntAttr("targets", 2)}
+	out := runOp2(t, dom, "LinearRegressor", 1, reg, 1, x)
+	assertClose(t, out[0], []int{2, 2}, []float64{13, -2, 11, -4}, 1e-6)
+	// Binary classifier with one coefficient row: scores (-s, s).
+	cls := ir.Attrs{ir.FloatsAttr("coefficients", 1, -1), ir.FloatsAttr("intercepts", 0.5), ir.IntsAttr("classlabels_ints", 3, 5)}
+	out = runOp2(t, dom, "LinearClassifier", 1, cls, 2, x)
+	assertClose(t, out[0], []int{2}, []float64{3, 3}, 0)
+	assertClose(t, out[1], []int{2, 2}, []float64{0.5, -0.5, 6.5, -6.5}, 1e-6)
+	cls = ir.Attrs{ir.FloatsAttr("coefficients", 1, 0, 0, 1), ir.FloatsAttr("intercepts", 0, 0),
+		mxStringsAttr("classlabels_strings", "x", "y"), ir.StringAttr("post_transform", "SOFTMAX")}
+	out = runOp2(t, dom, "LinearClassifier", 1, cls, 2, x)
+	mxStrs(t, out[0], []int{2}, "y", "y")
+	e := 1 / (1 + math.E)
+	assertClose(t, out[1], []int{2, 2}, []float64{e, 1 - e, 1 / (1 + math.Exp(7)), 1 - 1/(1+math.Exp(7))}, 1e-6)
+}
