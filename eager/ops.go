@@ -1,6 +1,8 @@
 package eager
 
 import (
+	"fmt"
+
 	"github.com/keenml/keen/ir"
 )
 
@@ -294,4 +296,21 @@ func setFloat(t *ir.Tensor, i int, v float64) {
 	case []complex128:
 		d[i] = complex(v, 0)
 	}
+}
+
+// Recover runs fn and returns the error of an eager op that panicked in it
+// (or any other panic, as an error). Entry points that run user code on the
+// user's behalf use it to turn shape errors into error values.
+func Recover(fn func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok {
+				err = e
+			} else {
+				err = fmt.Errorf("%v", r)
+			}
+		}
+	}()
+	fn()
+	return nil
 }

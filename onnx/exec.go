@@ -17,6 +17,9 @@ type graphPlan struct {
 	nodes  []*nodePlan
 	inits  map[string]*eager.Tensor
 	opsets []ir.OpsetImport
+	// gradient is set when the graph holds a training-domain Gradient node:
+	// the graph then runs under a tape.
+	gradient bool
 }
 
 // nodePlan caches what one node needs at run time.
@@ -33,6 +36,7 @@ type nodePlan struct {
 type scope struct {
 	vals   map[string]Value
 	parent *scope
+	tape   *eager.Tape // set while a graph with Gradient nodes runs
 }
 
 func (s *scope) lookup(name string) (Value, bool) {
@@ -74,6 +78,7 @@ func (m *Model) plan(g *ir.Graph, opsets []ir.OpsetImport, outer map[string]bool
 			return nil, fmt.Errorf("onnx: node %d %q (%s): %w", i, n.Name, n.OpType, err)
 		}
 		gp.nodes = append(gp.nodes, np)
+		gp.gradient = gp.gradient || n.OpType == "Gradient" && n.Domain == trainingDomain
 	}
 	return gp, nil
 }
@@ -107,6 +112,10 @@ func (m *Model) planNode(n *ir.Node, opsets []ir.OpsetImport) (*nodePlan, error)
 			d = "ai.onnx"
 		}
 		return nil, fmt.Errorf("domain %q is not imported by the model and no function or custom op defines %s", d, n.OpType)
+	}
+	if n.Domain == trainingDomain && n.OpType == "Gradient" {
+		np.special = runGradient
+		return np, nil
 	}
 	if ir.NormDomain(n.Domain) == "" {
 		if sp, ok := specials[n.OpType]; ok {
@@ -155,6 +164,10 @@ func (m *Model) runGraph(ctx context.Context, gp *graphPlan, parent *scope, inpu
 		if i < len(inputs) {
 			s.vals[vi.Name] = inputs[i]
 		}
+	}
+	if gp.gradient {
+		s.tape = eager.NewPersistentTape()
+		defer s.tape.Release()
 	}
 	for _, np := range gp.nodes {
 		if err := ctx.Err(); err != nil {

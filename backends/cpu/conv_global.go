@@ -9,13 +9,13 @@ import (
 )
 
 func init() {
-	reg("GlobalAveragePool", 1, prepGlobalPool(convPoolAvg))
-	reg("GlobalMaxPool", 1, prepGlobalPool(convPoolMax))
-	reg("GlobalLpPool", 1, prepGlobalPool(convPoolLp))
+	reg("GlobalAveragePool", 1, convPrepGlobalPool(convPoolAvg))
+	reg("GlobalMaxPool", 1, convPrepGlobalPool(convPoolMax))
+	reg("GlobalLpPool", 1, convPrepGlobalPool(convPoolLp))
 	reg("MaxUnpool", 9, prepMaxUnpool)
 }
 
-func prepGlobalPool(kind int) prepareFunc {
+func convPrepGlobalPool(kind int) prepareFunc {
 	return func(s *backends.OpSpec) (kernelFunc, error) {
 		op := "Global" + convPoolNames[kind]
 		p := 2.0

@@ -9,9 +9,9 @@ import (
 )
 
 func init() {
-	reg("MaxPool", 1, prepPool(convPoolMax))
-	reg("AveragePool", 1, prepPool(convPoolAvg))
-	reg("LpPool", 1, prepPool(convPoolLp))
+	reg("MaxPool", 1, convPrepPool(convPoolMax))
+	reg("AveragePool", 1, convPrepPool(convPoolAvg))
+	reg("LpPool", 1, convPrepPool(convPoolLp))
 }
 
 // Pooling kinds.
@@ -50,7 +50,7 @@ func convReadP(op string, a ir.Attrs) (float64, error) {
 	return p, nil
 }
 
-func prepPool(kind int) prepareFunc {
+func convPrepPool(kind int) prepareFunc {
 	return func(s *backends.OpSpec) (kernelFunc, error) {
 		op := convPoolNames[kind]
 		win, err := convReadWin(op, s.Attrs)
@@ -99,6 +99,9 @@ type convPoolT interface {
 // size 1), so one set of loops serves 1-D, 2-D and 3-D pooling.
 type convG3 struct {
 	in, out, k, s, dil, pb, pe [3]int
+	// lo[d][o], hi[d][o]: kernel taps of output o on dim d that fall inside
+	// the input; plo/phi: inside the padded input (count_include_pad).
+	lo, hi, plo, phi [3][]int
 }
 
 func convTo3(op string, g *convGeom) (*convG3, error) {
@@ -114,6 +117,15 @@ func convTo3(op string, g *convGeom) (*convG3, error) {
 		j := 3 - r + i
 		t.in[j], t.out[j], t.k[j], t.s[j], t.dil[j] = g.in[i], g.out[i], g.kernel[i], g.strides[i], g.dilations[i]
 		t.pb[j], t.pe[j] = g.padBegin[i], g.padEnd[i]
+	}
+	for d := 0; d < 3; d++ {
+		n := t.out[d]
+		t.lo[d], t.hi[d], t.plo[d], t.phi[d] = make([]int, n), make([]int, n), make([]int, n), make([]int, n)
+		for o := 0; o < n; o++ {
+			st := o*t.s[d] - t.pb[d]
+			t.lo[d][o], t.hi[d][o] = t.taps(d, st, 0, t.in[d])
+			t.plo[d][o], t.phi[d][o] = t.taps(d, st, -t.pb[d], t.in[d]+t.pe[d])
+		}
 	}
 	return t, nil
 }
@@ -190,25 +202,42 @@ func convPoolKernel[T convPoolT](c convPool) kernelFunc {
 // flattened index (into the whole input) of each maximum.
 func convMaxPlane[T convPoolT](t *convG3, x, y []T, ip []int64, base int64, colMajor bool) {
 	o := 0
+	in1, in2 := t.in[1], t.in[2]
+	d1, d2 := t.dil[1], t.dil[2]
 	for od := 0; od < t.out[0]; od++ {
 		sd := od*t.s[0] - t.pb[0]
-		dlo, dhi := t.taps(0, sd, 0, t.in[0])
+		dlo, dhi := t.lo[0][od], t.hi[0][od]
 		for oh := 0; oh < t.out[1]; oh++ {
 			sh := oh*t.s[1] - t.pb[1]
-			hlo, hhi := t.taps(1, sh, 0, t.in[1])
+			hlo, hhi := t.lo[1][oh], t.hi[1][oh]
 			for ow := 0; ow < t.out[2]; ow++ {
 				sw := ow*t.s[2] - t.pb[2]
-				wlo, whi := t.taps(2, sw, 0, t.in[2])
-				var best T
-				bi, found := -1, false
+				wlo, whi := t.lo[2][ow], t.hi[2][ow]
+				if dlo >= dhi || hlo >= hhi || wlo >= whi {
+					var zero T
+					y[o] = zero
+					if ip != nil {
+						ip[o] = -1
+					}
+					o++
+					continue
+				}
+				first := ((sd+dlo*t.dil[0])*in1+sh+hlo*d1)*in2 + sw + wlo*d2
+				best, bi := x[first], first
 				for kd := dlo; kd < dhi; kd++ {
-					id := sd + kd*t.dil[0]
+					plane := (sd + kd*t.dil[0]) * in1
 					for kh := hlo; kh < hhi; kh++ {
-						row := (id*t.in[1] + sh + kh*t.dil[1]) * t.in[2]
+						row := (plane+sh+kh*d1)*in2 + sw
+						if ip == nil {
+							// Branch-free: the comparison is unpredictable.
+							for kw := wlo; kw < whi; kw++ {
+								best = max(best, x[row+kw*d2])
+							}
+							continue
+						}
 						for kw := wlo; kw < whi; kw++ {
-							i := row + sw + kw*t.dil[2]
-							if v := x[i]; !found || v > best {
-								best, bi, found = v, i, true
+							if v := x[row+kw*d2]; v > best {
+								best, bi = v, row+kw*d2
 							}
 						}
 					}
@@ -240,15 +269,15 @@ func convAvgLpPlane[T convPoolT](t *convG3, c convPool, x, y []T) {
 	o := 0
 	for od := 0; od < t.out[0]; od++ {
 		sd := od*t.s[0] - t.pb[0]
-		dlo, dhi := t.taps(0, sd, 0, t.in[0])
-		pd0, pd1 := t.taps(0, sd, -t.pb[0], t.in[0]+t.pe[0])
+		dlo, dhi := t.lo[0][od], t.hi[0][od]
+		pd := t.phi[0][od] - t.plo[0][od]
 		for oh := 0; oh < t.out[1]; oh++ {
 			sh := oh*t.s[1] - t.pb[1]
-			hlo, hhi := t.taps(1, sh, 0, t.in[1])
-			ph0, ph1 := t.taps(1, sh, -t.pb[1], t.in[1]+t.pe[1])
+			hlo, hhi := t.lo[1][oh], t.hi[1][oh]
+			ph := t.phi[1][oh] - t.plo[1][oh]
 			for ow := 0; ow < t.out[2]; ow++ {
 				sw := ow*t.s[2] - t.pb[2]
-				wlo, whi := t.taps(2, sw, 0, t.in[2])
+				wlo, whi := t.lo[2][ow], t.hi[2][ow]
 				sum := 0.0
 				for kd := dlo; kd < dhi; kd++ {
 					id := sd + kd*t.dil[0]
@@ -277,8 +306,7 @@ func convAvgLpPlane[T convPoolT](t *convG3, c convPool, x, y []T) {
 				case c.kind == convPoolAvg:
 					cnt := (dhi - dlo) * (hhi - hlo) * (whi - wlo)
 					if c.countPad {
-						pw0, pw1 := t.taps(2, sw, -t.pb[2], t.in[2]+t.pe[2])
-						cnt = (pd1 - pd0) * (ph1 - ph0) * (pw1 - pw0)
+						cnt = pd * ph * (t.phi[2][ow] - t.plo[2][ow])
 					}
 					sum /= float64(cnt)
 				}

@@ -88,6 +88,10 @@ func ewRun2[A, B, O any](o []O, a []A, b []B, as, bs, out []int, cost int, row f
 	if n == 0 {
 		return
 	}
+	if n*cost < ewSerialWork && (len(a) == n || len(a) == 1) && (len(b) == n || len(b) == 1) {
+		row(o, a, b) // small: no goroutines, no closure
+		return
+	}
 	switch {
 	case len(a) == n && len(b) == n:
 		parallelFor(n, cost, func(lo, hi int) { row(o[lo:hi], a[lo:hi], b[lo:hi]) })
@@ -102,13 +106,70 @@ func ewRun2[A, B, O any](o []O, a []A, b []B, as, bs, out []int, cost int, row f
 	p := ewMakePlan(out, as, bs)
 	r := len(p.dims) - 1
 	inner := p.dims[r]
+	if ewTiled(o, a, b, p, cost, row) {
+		return
+	}
 	na, nb := ewRowLen(p.strides[0][r], inner), ewRowLen(p.strides[1][r], inner)
+	if rows := n / inner; rows < 2*Threads() && inner*cost >= 2*ewSerialWork {
+		// Few long rows (say [1,3,H*W] + [3,1]): split inside each row.
+		ewWalk(p, 0, rows, func(k int, offs []int) {
+			ro := o[k*inner : (k+1)*inner]
+			ra, rb := a[offs[0]:offs[0]+na], b[offs[1]:offs[1]+nb]
+			parallelFor(inner, cost, func(lo, hi int) { row(ro[lo:hi], ewPart(ra, lo, hi), ewPart(rb, lo, hi)) })
+		})
+		return
+	}
 	parallelFor(n/inner, inner*cost, func(lo, hi int) {
 		ewWalk(p, lo, hi, func(k int, offs []int) {
 			o0 := k * inner
 			row(o[o0:o0+inner], a[offs[0]:offs[0]+na], b[offs[1]:offs[1]+nb])
 		})
 	})
+}
+
+// ewTiled handles short rows of out [R, inner] = row(a [R, inner], b [inner])
+// (or the mirror image): it tiles the broadcast row k times so that one row
+// call covers k rows, as in [N, 3] + [3]. It reports whether it applied.
+func ewTiled[A, B, O any](o []O, a []A, b []B, p ewPlan, cost int, row func(o []O, a []A, b []B)) bool {
+	if len(p.dims) != 2 || p.dims[1] >= 128 {
+		return false
+	}
+	R, inner := p.dims[0], p.dims[1]
+	sa, sb := p.strides[0], p.strides[1]
+	k := 512 / inner
+	var ta []A
+	var tb []B
+	switch {
+	case sa[0] == inner && sa[1] == 1 && sb[0] == 0 && sb[1] == 1:
+		tb = ewTile(b[:inner], k)
+	case sb[0] == inner && sb[1] == 1 && sa[0] == 0 && sa[1] == 1:
+		ta = ewTile(a[:inner], k)
+	default:
+		return false
+	}
+	parallelFor((R+k-1)/k, k*inner*cost, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			s, e := c*k*inner, min((c+1)*k, R)*inner
+			ra, rb := ta, tb
+			if ra == nil {
+				ra = a[s:e]
+			}
+			if rb == nil {
+				rb = b[s:e]
+			}
+			row(o[s:e], ra[:e-s], rb[:e-s])
+		}
+	})
+	return true
+}
+
+// ewTile repeats s k times.
+func ewTile[T any](s []T, k int) []T {
+	t := make([]T, 0, k*len(s))
+	for range k {
+		t = append(t, s...)
+	}
+	return t
 }
 
 // ewWalk calls visit for rows lo..hi-1 of plan p (a row runs along the last
@@ -143,6 +204,18 @@ func ewWalk(p ewPlan, lo, hi int, visit func(row int, offs []int)) {
 	}
 }
 
+// ewPart is s[lo:hi], or s itself when it is a broadcast scalar.
+func ewPart[T any](s []T, lo, hi int) []T {
+	if len(s) == 1 {
+		return s
+	}
+	return s[lo:hi]
+}
+
+// ewSerialWork is the work (elements times cost) below which drivers call
+// the row function directly; parallelFor would not split it anyway.
+const ewSerialWork = 1 << 15
+
 // ewRowLen is the slice length of an operand's row: inner when it advances
 // along the row, 1 when it is broadcast.
 func ewRowLen(stride, inner int) int {
@@ -163,9 +236,12 @@ func ewBinary[A, B, O any](a, b *ir.Tensor, odt ir.DType, cost int, row func(o [
 	if !ok {
 		return nil, fmt.Errorf("%w: input 1 is %v stored as %T", errDType, b.DType, b.Data)
 	}
-	shape, err := ewBroadcast2(a.Shape, b.Shape)
-	if err != nil {
-		return nil, err
+	shape := a.Shape
+	if !ewSameShape(a.Shape, b.Shape) {
+		var err error
+		if shape, err = ewBroadcast2(a.Shape, b.Shape); err != nil {
+			return nil, err
+		}
 	}
 	out, err := newTensor(odt, shape)
 	if err != nil {
@@ -214,7 +290,11 @@ func ewUnary[T, O any](x *ir.Tensor, odt ir.DType, cost int, row func(o []O, x [
 		return nil, err
 	}
 	od := out.Data.([]O)
-	parallelFor(len(od), cost, func(lo, hi int) { row(od[lo:hi], xd[lo:hi]) })
+	if len(od)*cost < ewSerialWork {
+		row(od, xd)
+	} else {
+		parallelFor(len(od), cost, func(lo, hi int) { row(od[lo:hi], xd[lo:hi]) })
+	}
 	return out, nil
 }
 

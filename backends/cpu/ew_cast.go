@@ -87,7 +87,7 @@ func ewCastKernel(from, to ir.DType, a ir.Attrs) (kernelFunc, error) {
 		}
 		x := in[0]
 		if x.DType == to {
-			return in[:1:1], nil
+			return one(in[0])
 		}
 		d, err := ewCastData(x, to, sat, round)
 		if err != nil {
@@ -102,7 +102,7 @@ func prepIdentity(*backends.OpSpec) (kernelFunc, error) {
 		if err := needInputs(in, 1); err != nil {
 			return nil, err
 		}
-		return in[:1:1], nil
+		return one(in[0])
 	}, nil
 }
 
@@ -167,17 +167,11 @@ func ewCastNumeric(src any, to ir.DType, sat bool, round string) (any, error) {
 		return out, nil
 	case ir.Int4, ir.Int2, ir.Uint4, ir.Uint2:
 		return ewWrapSubByte(ewConvTo[int64](src), to), nil
-	case ir.Float16, ir.BFloat16:
-		if f, ok := src.([]float32); ok {
-			out := make([]uint16, len(f))
-			for i, v := range f {
-				out[i] = ir.Float32ToSmallFloat(to, v, true)
-			}
-			return out, nil
-		}
-		return ewEncodeSmall(ewConvTo[float64](src), to, sat, round), nil
 	}
-	if _, ok := ewFormats[to]; ok || to == ir.Float8E8M0 {
+	if to.IsSmallFloat() {
+		if f, ok := src.([]float32); ok {
+			return ewEncodeSmall32(f, to, sat, round), nil
+		}
 		return ewEncodeSmall(ewConvTo[float64](src), to, sat, round), nil
 	}
 	return nil, fmt.Errorf("%w: Cast to %v", errDType, to)

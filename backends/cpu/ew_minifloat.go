@@ -6,9 +6,9 @@ import (
 	"github.com/keenml/keen/ir"
 )
 
-// Codecs for the float formats narrower than 32 bits, for Cast (which needs
-// the saturate and round_mode variants) and for ops that accept float8
-// inputs. Encoding works from float64, so a float64 source is rounded once.
+// Encoders of the float formats narrower than 32 bits from float64, so that
+// Cast from float64 (or int64) rounds once; ir's codecs encode from float32
+// and decode. The tests check both agree on float32 inputs.
 
 // ewMiniFmt describes a sign/exponent/mantissa format.
 type ewMiniFmt struct {
@@ -19,7 +19,6 @@ type ewMiniFmt struct {
 	uz       bool    // the negative-zero code is the only NaN (FNUZ)
 	max      float64 // largest finite value
 	maxCode  uint16  // its code
-	table    []float32
 }
 
 var ewFormats = map[ir.DType]*ewMiniFmt{
@@ -33,49 +32,12 @@ var ewFormats = map[ir.DType]*ewMiniFmt{
 }
 
 func init() {
-	for dt, f := range ewFormats {
+	for _, f := range ewFormats {
 		f.maxCode = f.encode(f.max, false)
-		if dt.Bits() <= 8 {
-			n := 1 << (f.exp + f.man + 1)
-			f.table = make([]float32, n)
-			for c := range f.table {
-				f.table[c] = float32(f.decode(uint16(c)))
-			}
-		}
 	}
 }
 
 func (f *ewMiniFmt) signBit() uint16 { return 1 << (f.exp + f.man) }
-
-// decode returns the value of code.
-func (f *ewMiniFmt) decode(code uint16) float64 {
-	sb := f.signBit()
-	code &= sb<<1 - 1
-	eAll := uint16(1)<<f.exp - 1
-	e := code >> f.man & eAll
-	m := code & (1<<f.man - 1)
-	switch {
-	case f.uz && code == sb:
-		return math.NaN()
-	case f.ieee && e == eAll && m == 0:
-		if code&sb != 0 {
-			return math.Inf(-1)
-		}
-		return math.Inf(1)
-	case f.ieee && e == eAll, f.fn && e == eAll && m == 1<<f.man-1:
-		return math.NaN()
-	}
-	var v float64
-	if e == 0 {
-		v = math.Ldexp(float64(m), 1-f.bias-int(f.man))
-	} else {
-		v = math.Ldexp(1+float64(m)/float64(uint(1)<<f.man), int(e)-f.bias)
-	}
-	if code&sb != 0 {
-		v = -v
-	}
-	return v
-}
 
 // encode rounds x to nearest even. Values beyond the largest finite value
 // (after rounding) become it with sat (or for formats without Inf or NaN),
@@ -184,44 +146,20 @@ func ewE8M0Encode(x float64, sat bool, mode string) uint8 {
 	return uint8(code)
 }
 
-func ewE8M0Decode(c uint8) float32 {
-	if c == 0xFF {
-		return float32(math.NaN())
-	}
-	return float32(math.Ldexp(1, int(c)-127))
-}
-
 // ewDecodeSmall decodes a narrow float tensor's data to float32.
 func ewDecodeSmall(t *ir.Tensor) []float32 {
+	out := make([]float32, t.Len())
 	switch d := t.Data.(type) {
 	case []uint16:
-		out := make([]float32, len(d))
-		if t.DType == ir.BFloat16 {
-			for i, v := range d {
-				out[i] = math.Float32frombits(uint32(v) << 16)
-			}
-			return out
-		}
 		for i, v := range d {
-			out[i] = ir.Float16ToFloat32(v)
+			out[i] = ir.SmallFloatToFloat32(t.DType, v)
 		}
-		return out
 	case []uint8:
-		out := make([]float32, len(d))
-		if t.DType == ir.Float8E8M0 {
-			for i, v := range d {
-				out[i] = ewE8M0Decode(v)
-			}
-			return out
-		}
-		tab := ewFormats[t.DType].table
-		mask := uint8(len(tab) - 1)
 		for i, v := range d {
-			out[i] = tab[v&mask]
+			out[i] = ir.SmallFloatToFloat32(t.DType, uint16(v))
 		}
-		return out
 	}
-	return nil
+	return out
 }
 
 // ewEncodeSmall encodes float64 values as the narrow float dt.
@@ -244,6 +182,35 @@ func ewEncodeSmall(src []float64, dt ir.DType, sat bool, round string) any {
 	out := make([]uint8, len(src))
 	for i, v := range src {
 		out[i] = uint8(f.encode(v, sat))
+	}
+	return out
+}
+
+// ewE8M0Modes maps Cast's round_mode to ir's.
+var ewE8M0Modes = map[string]ir.E8M0Rounding{"up": ir.E8M0Up, "down": ir.E8M0Down, "nearest": ir.E8M0Nearest}
+
+// ewEncodeSmall32 encodes float32 values as the narrow float dt with ir's
+// codecs (split over workers: Cast to float16 is common in mixed precision).
+func ewEncodeSmall32(src []float32, dt ir.DType, sat bool, round string) any {
+	if dt == ir.Float16 || dt == ir.BFloat16 {
+		out := make([]uint16, len(src))
+		parallelFor(len(src), 4, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				out[i] = ir.Float32ToSmallFloat(dt, src[i], true)
+			}
+		})
+		return out
+	}
+	out := make([]uint8, len(src))
+	if dt == ir.Float8E8M0 {
+		mode := ewE8M0Modes[round]
+		for i, v := range src {
+			out[i] = ir.Float32ToFloat8E8M0(v, sat, mode)
+		}
+		return out
+	}
+	for i, v := range src {
+		out[i] = uint8(ir.Float32ToSmallFloat(dt, v, sat))
 	}
 	return out
 }

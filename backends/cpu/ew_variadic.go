@@ -160,10 +160,10 @@ func ewWhereT[T any](out, c, x, y *ir.Tensor) error {
 	cd, ok1 := c.Data.([]bool)
 	xd, ok2 := x.Data.([]T)
 	yd, ok3 := y.Data.([]T)
-	if !ok1 || !ok2 || !ok3 {
+	o, ok4 := out.Data.([]T)
+	if !ok1 || !ok2 || !ok3 || !ok4 {
 		return fmt.Errorf("%w: Where inputs are %v, %v, %v", errDType, c.DType, x.DType, y.DType)
 	}
-	o := out.Data.([]T)
 	n := len(o)
 	if n == 0 {
 		return nil

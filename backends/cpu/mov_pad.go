@@ -21,15 +21,15 @@ func prepPad(s *backends.OpSpec) (kernelFunc, error) {
 	switch mode {
 	case "constant", "reflect", "edge":
 	case "wrap":
-		if s.Version < 19 {
+		if movVer(s) < 19 {
 			return nil, fmt.Errorf("%w: Pad: mode wrap needs opset 19, model has %d", errAttr, s.Version)
 		}
 	default:
 		return nil, fmt.Errorf("%w: Pad: unknown mode %q", errAttr, mode)
 	}
-	if s.Version < 11 {
+	if movVer(s) < 11 {
 		name := "pads"
-		if s.Version < 2 {
+		if movVer(s) < 2 {
 			name = "paddings"
 		}
 		if !s.Attrs.Has(name) {

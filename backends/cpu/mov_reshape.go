@@ -24,7 +24,7 @@ func init() {
 
 func prepReshape(s *backends.OpSpec) (kernelFunc, error) {
 	allowZero := s.Attrs.Int("allowzero", 0) != 0
-	if s.Version < 5 {
+	if movVer(s) < 5 {
 		if !s.Attrs.Has("shape") {
 			return nil, fmt.Errorf("%w: Reshape-1 needs the shape attribute", errAttr)
 		}
@@ -128,7 +128,7 @@ func prepSqueeze(s *backends.OpSpec) (kernelFunc, error) {
 			return nil, err
 		}
 		axes := attrAxes
-		if s.Version >= 13 && len(in) > 1 && in[1] != nil {
+		if movVer(s) >= 13 && len(in) > 1 && in[1] != nil {
 			var err error
 			if axes, err = movShapeInput(in[1], "input 1 (axes)"); err != nil {
 				return nil, err
@@ -168,7 +168,7 @@ func prepUnsqueeze(s *backends.OpSpec) (kernelFunc, error) {
 			return nil, err
 		}
 		axes := attrAxes
-		if s.Version >= 13 {
+		if movVer(s) >= 13 {
 			if err := needInputs(in, 2); err != nil {
 				return nil, err
 			}

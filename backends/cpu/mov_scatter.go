@@ -22,8 +22,8 @@ func movReduction(s *backends.OpSpec) (string, error) {
 	red := s.Attrs.Str("reduction", "none")
 	switch {
 	case red == "none":
-	case (red == "add" || red == "mul") && s.Version >= 16:
-	case (red == "max" || red == "min") && s.Version >= 18:
+	case (red == "add" || red == "mul") && movVer(s) >= 16:
+	case (red == "max" || red == "min") && movVer(s) >= 18:
 	default:
 		return "", fmt.Errorf("%w: %s: reduction %q not in opset %d", errAttr, s.Op, red, s.Version)
 	}

@@ -21,7 +21,7 @@ func init() {
 }
 
 func prepSlice(s *backends.OpSpec) (kernelFunc, error) {
-	if s.Version < 10 {
+	if movVer(s) < 10 {
 		starts, ends := s.Attrs.Ints("starts", nil), s.Attrs.Ints("ends", nil)
 		axes := s.Attrs.Ints("axes", nil)
 		if starts == nil || ends == nil {
@@ -131,7 +131,7 @@ func movSliceRange(start, end, step int64, dim int) (int, int) {
 }
 
 func prepConcat(s *backends.OpSpec) (kernelFunc, error) {
-	if s.Version >= 4 && !s.Attrs.Has("axis") {
+	if movVer(s) >= 4 && !s.Attrs.Has("axis") {
 		return nil, fmt.Errorf("%w: Concat needs the axis attribute", errAttr)
 	}
 	axis := s.Attrs.Int("axis", 1)
@@ -216,14 +216,14 @@ func prepSplit(s *backends.OpSpec) (kernelFunc, error) {
 	axis := s.Attrs.Int("axis", 0)
 	attrSplit := s.Attrs.Ints("split", nil)
 	numOut := s.NumOutputs
-	if s.Version >= 18 && s.Attrs.Has("num_outputs") {
+	if movVer(s) >= 18 && s.Attrs.Has("num_outputs") {
 		n := s.Attrs.Int("num_outputs", 0)
 		if n < 1 || (numOut > 0 && int(n) != numOut) {
 			return nil, fmt.Errorf("%w: Split: num_outputs %d with %d declared outputs", errAttr, n, numOut)
 		}
 		numOut = int(n)
 	}
-	splitInput := s.Version == 1 || s.Version >= 13
+	splitInput := movVer(s) == 1 || movVer(s) >= 13
 	return func(in []*ir.Tensor) ([]*ir.Tensor, error) {
 		if err := needInputs(in, 1); err != nil {
 			return nil, err
@@ -239,7 +239,7 @@ func prepSplit(s *backends.OpSpec) (kernelFunc, error) {
 				return nil, err
 			}
 		}
-		sizes, err := movSplitSizes(split, x.Shape[a], numOut, s.Version >= 18)
+		sizes, err := movSplitSizes(split, x.Shape[a], numOut, movVer(s) >= 18)
 		if err != nil {
 			return nil, fmt.Errorf("Split: input shape %v axis %d: %w", x.Shape, a, err)
 		}

@@ -185,7 +185,7 @@ func movSameShape(a, b []int) bool {
 }
 
 func prepTile(s *backends.OpSpec) (kernelFunc, error) {
-	legacy := s.Version < 6
+	legacy := movVer(s) < 6
 	return func(in []*ir.Tensor) ([]*ir.Tensor, error) {
 		if err := needInputs(in, 2); err != nil {
 			return nil, err

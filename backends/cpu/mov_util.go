@@ -2,8 +2,10 @@ package cpu
 
 import (
 	"fmt"
+	"math"
 	"unsafe"
 
+	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/ir"
 )
 
@@ -273,4 +275,13 @@ func movRank(t *ir.Tensor, i, minRank int) error {
 		return fmt.Errorf("%w: input %d needs rank >= %d, got shape %v", errShape, i, minRank, t.Shape)
 	}
 	return nil
+}
+
+// movVer is the opset version a prepare function should serve: 0 (unknown)
+// means the newest, as the registry's lookup has it.
+func movVer(s *backends.OpSpec) int {
+	if s.Version <= 0 {
+		return math.MaxInt32
+	}
+	return s.Version
 }

@@ -115,3 +115,26 @@ func TestTopK(t *testing.T) {
 		t.Fatal("k > n accepted")
 	}
 }
+
+// TestTopKHeapMatchesSort checks the heap selection used for small k against
+// the full sort, with many ties and NaNs.
+func TestTopKHeapMatchesSort(t *testing.T) {
+	col := make([]float32, 300)
+	for i := range col {
+		col[i] = float32((i * 7919) % 13)
+		if i%97 == 5 {
+			col[i] = float32(math.NaN())
+		}
+	}
+	for _, largest := range []bool{true, false} {
+		for _, k := range []int{1, 5, 20} {
+			heap := redTopKSelect(col, k, largest, make([]int, len(col)))
+			full := redTopKSelect(col, len(col), largest, make([]int, len(col)))[:k]
+			for j := range heap {
+				if heap[j] != full[j] {
+					t.Fatalf("largest=%v k=%d: heap %v, sort %v", largest, k, heap, full)
+				}
+			}
+		}
+	}
+}

@@ -25,7 +25,7 @@ func init() {
 
 func prepBatchNorm(s *backends.OpSpec) (kernelFunc, error) {
 	for i := 0; i < 5; i++ {
-		if err := redNeedFloat("", s.InputTypes, i); err != nil {
+		if err := redNeedFloat(s.InputTypes, i); err != nil {
 			return nil, err
 		}
 	}
@@ -41,68 +41,87 @@ func prepBatchNorm(s *backends.OpSpec) (kernelFunc, error) {
 		training = s.Attrs.Int("is_test", 0) == 0 && s.NumOutputs > 1
 	}
 	spatial := s.Version >= 9 || s.Attrs.Int("spatial", 1) != 0
-	nOut := max(s.NumOutputs, 1)
+	c := redBNCfg{eps: eps, momentum: momentum, training: training, spatial: spatial, nOut: max(s.NumOutputs, 1)}
 	return func(in []*ir.Tensor) ([]*ir.Tensor, error) {
 		if err := needInputs(in, 5); err != nil {
 			return nil, err
 		}
-		x := in[0]
-		if x.Rank() < 2 {
-			return nil, fmt.Errorf("%w: input 0 (X) shape %v needs rank >= 2", errShape, x.Shape)
+		return redBatchNorm(c, in)
+	}, nil
+}
+
+// redBNCfg holds the attributes of a BatchNormalization node.
+type redBNCfg struct {
+	eps, momentum     float64
+	training, spatial bool
+	nOut              int
+}
+
+// redBatchNorm runs BatchNormalization on X, scale, B, mean, var.
+func redBatchNorm(c redBNCfg, in []*ir.Tensor) ([]*ir.Tensor, error) {
+	x := in[0]
+	if x.Rank() < 2 {
+		return nil, fmt.Errorf("%w: input 0 (X) shape %v needs rank >= 2", errShape, x.Shape)
+	}
+	n, ch, inner := x.Shape[0], x.Shape[1], ir.Size(x.Shape[2:])
+	if !c.spatial {
+		ch, inner = ch*inner, 1
+	}
+	var p [4][]float64
+	for i := range p {
+		t := in[i+1]
+		if t.Len() != ch {
+			return nil, fmt.Errorf("%w: input %d shape %v does not match input 0 (X) shape %v", errShape, i+1, t.Shape, x.Shape)
 		}
-		n, c, inner := x.Shape[0], x.Shape[1], ir.Size(x.Shape[2:])
-		if !spatial {
-			c, inner = c*inner, 1
-		}
-		var p [4][]float64
-		for i := range p {
-			t := in[i+1]
-			if t.Len() != c {
-				return nil, fmt.Errorf("%w: input %d shape %v does not match input 0 (X) shape %v", errShape, i+1, t.Shape, x.Shape)
-			}
-			p[i] = redF64(t)
-		}
-		xc := redCompute(x)
-		mean, variance := p[2], p[3]
-		var bm, bv []float64
-		if training {
-			bm, bv = redChannelStats(xc, n, c, inner)
-			mean, variance = bm, bv
-		}
-		y := &ir.Tensor{DType: xc.DType, Shape: append([]int{}, x.Shape...)}
-		switch d := xc.Data.(type) {
-		case []float32:
-			o := make([]float32, len(d))
-			redBatchNormApply(o, d, n, c, inner, p[0], p[1], mean, variance, eps)
-			y.Data = o
-		case []float64:
-			o := make([]float64, len(d))
-			redBatchNormApply(o, d, n, c, inner, p[0], p[1], mean, variance, eps)
-			y.Data = o
-		}
-		y, err := redCastFloat(y, x.DType)
-		if err != nil {
-			return nil, err
-		}
-		outs := make([]*ir.Tensor, nOut)
-		outs[0] = y
-		if !training {
-			return outs, nil
-		}
-		rm, rv := make([]float64, c), make([]float64, c)
-		for i := range rm {
-			rm[i] = p[2][i]*momentum + bm[i]*(1-momentum)
-			rv[i] = p[3][i]*momentum + bv[i]*(1-momentum)
-		}
-		extra := [][]float64{rm, rv, bm, bv}
-		refs := []*ir.Tensor{in[3], in[4], in[3], in[4]} // dtype and shape of each
-		for i := 1; i < nOut && i <= len(extra); i++ {
-			if outs[i], err = redFromF64(extra[i-1], refs[i-1].DType, refs[i-1].Shape); err != nil {
-				return nil, err
-			}
+		p[i] = redF64(t)
+	}
+	xc := redCompute(x)
+	mean, variance := p[2], p[3]
+	var bm, bv []float64
+	if c.training {
+		bm, bv = redChannelStats(xc, n, ch, inner)
+		mean, variance = bm, bv
+	}
+	y := &ir.Tensor{DType: xc.DType, Shape: append([]int{}, x.Shape...)}
+	switch d := xc.Data.(type) {
+	case []float32:
+		o := make([]float32, len(d))
+		redBatchNormApply(o, d, n, ch, inner, p[0], p[1], mean, variance, c.eps)
+		y.Data = o
+	case []float64:
+		o := make([]float64, len(d))
+		redBatchNormApply(o, d, n, ch, inner, p[0], p[1], mean, variance, c.eps)
+		y.Data = o
+	default:
+		return nil, fmt.Errorf("%w: input 0 has dtype %v", errDType, x.DType)
+	}
+	y, err := redCastFloat(y, x.DType)
+	if err != nil {
+		return nil, err
+	}
+	outs := make([]*ir.Tensor, c.nOut)
+	outs[0] = y
+	if !c.training {
+		// Extra outputs are invalid in inference; if a node declares them
+		// anyway, the statistics pass through unchanged.
+		for i := 1; i < c.nOut && i <= 4; i++ {
+			outs[i] = in[3+(i-1)%2]
 		}
 		return outs, nil
-	}, nil
+	}
+	rm, rv := make([]float64, ch), make([]float64, ch)
+	for i := range rm {
+		rm[i] = p[2][i]*c.momentum + bm[i]*(1-c.momentum)
+		rv[i] = p[3][i]*c.momentum + bv[i]*(1-c.momentum)
+	}
+	extra := [][]float64{rm, rv, bm, bv}
+	refs := []*ir.Tensor{in[3], in[4], in[3], in[4]} // dtype and shape of each
+	for i := 1; i < c.nOut && i <= len(extra); i++ {
+		if outs[i], err = redFromF64(extra[i-1], refs[i-1].DType, refs[i-1].Shape); err != nil {
+			return nil, err
+		}
+	}
+	return outs, nil
 }
 
 // redChannelStats returns the mean and population variance of each channel

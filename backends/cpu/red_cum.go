@@ -71,7 +71,7 @@ func prepCum(prod bool) prepareFunc {
 
 // redCumCfg is the layout (outer, n, inner) and the attributes of a scan.
 type redCumCfg struct {
-	outer, n, inner            int
+	outer, n, inner          int
 	prod, exclusive, reverse bool
 }
 

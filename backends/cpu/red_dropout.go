@@ -65,32 +65,36 @@ func prepDropout(s *backends.OpSpec) (kernelFunc, error) {
 			}
 			return outs, nil
 		}
-		var u func() float64
-		if seeded {
-			u = redNewMT19937(uint32(seed)).float64
-		} else {
-			u = rand.Float64
-		}
-		v := redF64(x)
-		keep := make([]bool, len(v))
-		scale := 0.0
-		if ratio < 1 {
-			scale = 1 / (1 - ratio)
-		}
-		for i := range v {
-			keep[i] = u() >= ratio
-			if keep[i] {
-				v[i] *= scale
-			} else {
-				v[i] = 0
-			}
-		}
-		y, err := redFromF64(v, x.DType, x.Shape)
-		if err != nil || !wantMask {
-			return []*ir.Tensor{y}, err
-		}
-		return []*ir.Tensor{y, {DType: ir.Bool, Shape: append([]int{}, x.Shape...), Data: keep}}, nil
+		return redDropoutTrain(x, ratio, seeded, seed, wantMask)
 	}, nil
+}
+
+// redDropoutTrain drops each element with probability ratio and scales the
+// kept ones by 1/(1-ratio).
+func redDropoutTrain(x *ir.Tensor, ratio float64, seeded bool, seed int64, wantMask bool) ([]*ir.Tensor, error) {
+	u := rand.Float64
+	if seeded {
+		u = redNewMT19937(uint32(seed)).float64
+	}
+	v := redF64(x)
+	keep := make([]bool, len(v))
+	scale := 0.0
+	if ratio < 1 {
+		scale = 1 / (1 - ratio)
+	}
+	for i := range v {
+		keep[i] = u() >= ratio
+		if keep[i] {
+			v[i] *= scale
+		} else {
+			v[i] = 0
+		}
+	}
+	y, err := redFromF64(v, x.DType, x.Shape)
+	if err != nil || !wantMask {
+		return []*ir.Tensor{y}, err
+	}
+	return []*ir.Tensor{y, {DType: ir.Bool, Shape: append([]int{}, x.Shape...), Data: keep}}, nil
 }
 
 // redOnesMask is an all-kept mask: bool true, or ones of dtype dt.

@@ -31,7 +31,7 @@ type redLossCfg struct {
 
 func prepLoss(softmax bool) prepareFunc {
 	return func(s *backends.OpSpec) (kernelFunc, error) {
-		if err := redNeedFloat("", s.InputTypes, 0); err != nil {
+		if err := redNeedFloat(s.InputTypes, 0); err != nil {
 			return nil, err
 		}
 		if dt := inputType(s.InputTypes, 1); dt != ir.Int32 && dt != ir.Int64 {
@@ -84,54 +84,14 @@ func redLoss(c redLossCfg, x, target, weight *ir.Tensor) ([]*ir.Tensor, error) {
 	}
 	v := redF64(x)
 	if c.softmax {
-		col := make([]float64, classes)
-		for o := 0; o < n; o++ {
-			for k := 0; k < inner; k++ {
-				base := o*classes*inner + k
-				for j := range col {
-					col[j] = v[base+j*inner]
-				}
-				redSoftmaxCol(redLogSoftmax, col)
-				for j, e := range col {
-					v[base+j*inner] = e
-				}
-			}
-		}
+		redLogSoftmaxAxis1(v, n, classes, inner)
 	}
-	loss := make([]float64, n*inner)
-	wsum := 0.0
-	for i, ti := range t {
-		if c.hasIgnore && ti == c.ignore {
-			continue
-		}
-		if ti < 0 || ti >= int64(classes) {
-			return nil, fmt.Errorf("%w: input 1 (target) value %d outside [0, %d)", errInput, ti, classes)
-		}
-		wi := 1.0
-		if w != nil {
-			wi = w[ti]
-		}
-		o, k := i/inner, i%inner
-		loss[i] = -wi * v[(o*classes+int(ti))*inner+k]
-		wsum += wi
+	out, shape, err := redNLL(c, v, t, w, n, classes, inner)
+	if err != nil {
+		return nil, err
 	}
-	var out []float64
-	shape := []int{}
-	switch c.reduction {
-	case "none":
-		out, shape = loss, wantT
-	case "sum", "mean":
-		s := 0.0
-		for _, l := range loss {
-			s += l
-		}
-		if c.reduction == "mean" {
-			s /= wsum
-			if wsum == 0 {
-				s = math.NaN()
-			}
-		}
-		out = []float64{s}
+	if shape == nil {
+		shape = wantT
 	}
 	y, err := redFromF64(out, x.DType, shape)
 	if err != nil {
@@ -146,4 +106,59 @@ func redLoss(c redLossCfg, x, target, weight *ir.Tensor) ([]*ir.Tensor, error) {
 		outs = append(outs, lp)
 	}
 	return outs, nil
+}
+
+// redLogSoftmaxAxis1 replaces v (n, classes, inner) by its log-softmax over
+// the classes.
+func redLogSoftmaxAxis1(v []float64, n, classes, inner int) {
+	col := make([]float64, classes)
+	for o := 0; o < n; o++ {
+		for k := 0; k < inner; k++ {
+			base := o*classes*inner + k
+			for j := range col {
+				col[j] = v[base+j*inner]
+			}
+			redSoftmaxCol(redLogSoftmax, col)
+			for j, e := range col {
+				v[base+j*inner] = e
+			}
+		}
+	}
+}
+
+// redNLL gathers -weight[t] * logp[n, t, d] and applies the reduction; it
+// returns the values and their shape.
+// logp (n, classes, inner), t (n, inner)
+func redNLL(c redLossCfg, logp []float64, t []int64, w []float64, n, classes, inner int) ([]float64, []int, error) {
+	loss := make([]float64, n*inner)
+	wsum := 0.0
+	for i, ti := range t {
+		if c.hasIgnore && ti == c.ignore {
+			continue
+		}
+		if ti < 0 || ti >= int64(classes) {
+			return nil, nil, fmt.Errorf("%w: input 1 (target) value %d outside [0, %d)", errInput, ti, classes)
+		}
+		wi := 1.0
+		if w != nil {
+			wi = w[ti]
+		}
+		o, k := i/inner, i%inner
+		loss[i] = -wi * logp[(o*classes+int(ti))*inner+k]
+		wsum += wi
+	}
+	if c.reduction == "none" {
+		return loss, nil, nil
+	}
+	s := 0.0
+	for _, l := range loss {
+		s += l
+	}
+	if c.reduction == "mean" {
+		s /= wsum
+		if wsum == 0 {
+			s = math.NaN()
+		}
+	}
+	return []float64{s}, []int{}, nil
 }

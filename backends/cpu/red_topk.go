@@ -59,34 +59,42 @@ func prepTopK(kInput bool) prepareFunc {
 			c := redTopKCfg{outer, n, inner, int(k), largest}
 			idx := make([]int64, ir.Size(shape))
 			vals := &ir.Tensor{DType: x.DType, Shape: shape}
-			switch d := x.Data.(type) {
-			case []float32:
-				vals.Data = redTopK(c, d, idx)
-			case []float64:
-				vals.Data = redTopK(c, d, idx)
-			case []int8:
-				vals.Data = redTopK(c, d, idx)
-			case []int16:
-				vals.Data = redTopK(c, d, idx)
-			case []int32:
-				vals.Data = redTopK(c, d, idx)
-			case []int64:
-				vals.Data = redTopK(c, d, idx)
-			case []uint8:
-				vals.Data = redTopK(c, d, idx)
-			case []uint16:
-				vals.Data = redTopK(c, d, idx)
-			case []uint32:
-				vals.Data = redTopK(c, d, idx)
-			case []uint64:
-				vals.Data = redTopK(c, d, idx)
-			default:
-				return nil, fmt.Errorf("%w: input 0 has dtype %v", errDType, x.DType)
+			data, err := redTopKAny(c, x, idx)
+			if err != nil {
+				return nil, err
 			}
+			vals.Data = data
 			return []*ir.Tensor{vals, {DType: ir.Int64, Shape: append([]int{}, shape...), Data: idx}}, nil
 		}
 		return viaFloat32(fn, dt, 0), nil
 	}
+}
+
+// redTopKAny dispatches redTopK on the element type of x.
+func redTopKAny(c redTopKCfg, x *ir.Tensor, idx []int64) (any, error) {
+	switch d := x.Data.(type) {
+	case []float32:
+		return redTopK(c, d, idx), nil
+	case []float64:
+		return redTopK(c, d, idx), nil
+	case []int8:
+		return redTopK(c, d, idx), nil
+	case []int16:
+		return redTopK(c, d, idx), nil
+	case []int32:
+		return redTopK(c, d, idx), nil
+	case []int64:
+		return redTopK(c, d, idx), nil
+	case []uint8:
+		return redTopK(c, d, idx), nil
+	case []uint16:
+		return redTopK(c, d, idx), nil
+	case []uint32:
+		return redTopK(c, d, idx), nil
+	case []uint64:
+		return redTopK(c, d, idx), nil
+	}
+	return nil, fmt.Errorf("%w: input 0 has dtype %v", errDType, x.DType)
 }
 
 // redTopKCfg is the layout (outer, n, inner), k and the direction.
@@ -102,40 +110,88 @@ func redTopK[T redNum](c redTopKCfg, x []T, idx []int64) []T {
 	if c.k == 0 {
 		return vals
 	}
-	// before reports whether element a ranks ahead of element b.
-	before := func(a, b T) bool {
-		if a != a || b != b {
-			return a != a && b == b // NaN first
-		}
-		if c.largest {
-			return a > b
-		}
-		return a < b
-	}
 	parallelFor(c.outer*c.inner, c.n*8, func(lo, hi int) {
+		col := make([]T, c.n)
 		order := make([]int, c.n)
 		for it := lo; it < hi; it++ {
-			o, col := it/c.inner, it%c.inner
-			base := o*c.n*c.inner + col
-			for j := range order {
-				order[j] = j
+			o, ci := it/c.inner, it%c.inner
+			base := o*c.n*c.inner + ci
+			for j := range col {
+				col[j] = x[base+j*c.inner]
 			}
-			slices.SortStableFunc(order, func(i, j int) int {
-				a, b := x[base+i*c.inner], x[base+j*c.inner]
-				switch {
-				case before(a, b):
-					return -1
-				case before(b, a):
-					return 1
-				}
-				return 0
-			})
-			obase := o*c.k*c.inner + col
-			for j := 0; j < c.k; j++ {
-				vals[obase+j*c.inner] = x[base+order[j]*c.inner]
-				idx[obase+j*c.inner] = int64(order[j])
+			top := redTopKSelect(col, c.k, c.largest, order)
+			obase := o*c.k*c.inner + ci
+			for j, at := range top {
+				vals[obase+j*c.inner] = col[at]
+				idx[obase+j*c.inner] = int64(at)
 			}
 		}
 	})
 	return vals
+}
+
+// redTopKSelect returns the indices of the k first elements of col in rank
+// order: by value (NaN first), then by index. order is scratch of len(col).
+func redTopKSelect[T redNum](col []T, k int, largest bool, order []int) []int {
+	// ahead reports whether element i ranks before element j.
+	ahead := func(i, j int) bool {
+		a, b := col[i], col[j]
+		switch {
+		case a != a || b != b:
+			if (a != a) != (b != b) {
+				return a != a
+			}
+		case a != b:
+			return (a > b) == largest
+		}
+		return i < j
+	}
+	cmp := func(i, j int) int {
+		if i == j {
+			return 0
+		}
+		if ahead(i, j) {
+			return -1
+		}
+		return 1
+	}
+	if k*8 >= len(col) {
+		for j := range order {
+			order[j] = j
+		}
+		slices.SortFunc(order, cmp)
+		return order[:k]
+	}
+	// A heap of the best k so far with the worst of them at the root.
+	h := order[:k]
+	for j := range h {
+		h[j] = j
+	}
+	down := func(i int) {
+		for {
+			w, l, r := i, 2*i+1, 2*i+2
+			if l < k && ahead(h[w], h[l]) {
+				w = l
+			}
+			if r < k && ahead(h[w], h[r]) {
+				w = r
+			}
+			if w == i {
+				return
+			}
+			h[i], h[w] = h[w], h[i]
+			i = w
+		}
+	}
+	for i := k/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for j := k; j < len(col); j++ {
+		if ahead(j, h[0]) {
+			h[0] = j
+			down(0)
+		}
+	}
+	slices.SortFunc(h, cmp)
+	return h
 }

@@ -1,0 +1,75 @@
+package cpu
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/keenml/keen/backends"
+	"github.com/keenml/keen/ir"
+)
+
+// convBench prepares op once and runs it b.N times; SetBytes carries flops,
+// so the MB/s column reads as MFLOP/s.
+func convBench(b *testing.B, op string, attrs ir.Attrs, flops int64, in ...*ir.Tensor) {
+	be := New()
+	spec := &backends.OpSpec{Op: op, Version: 22, Attrs: attrs, NumOutputs: 1}
+	bufs := make([]backends.Buffer, len(in))
+	for i, x := range in {
+		spec.InputTypes = append(spec.InputTypes, x.DType)
+		bufs[i] = &Buf{T: x}
+	}
+	k, err := be.Prepare(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(flops)
+	for b.Loop() {
+		if _, err := k.Run(bufs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func convBenchConv(b *testing.B, xs, ws []int, attrs ir.Attrs, outHW int) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x, _ := convRandT(r, xs...)
+	w, _ := convRandT(r, ws...)
+	flops := int64(2 * xs[0] * ws[0] * outHW * ir.Size(ws[1:]))
+	convBench(b, "Conv", attrs, flops, x, w)
+}
+
+func BenchmarkConv3x3(b *testing.B) {
+	convBenchConv(b, []int{1, 64, 56, 56}, []int{64, 64, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}, 56*56)
+}
+
+func BenchmarkConvPointwise(b *testing.B) {
+	convBenchConv(b, []int{1, 64, 56, 56}, []int{256, 64, 1, 1}, nil, 56*56)
+}
+
+func BenchmarkConvDepthwise(b *testing.B) {
+	convBenchConv(b, []int{1, 128, 56, 56}, []int{128, 1, 3, 3},
+		ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntAttr("group", 128)}, 56*56)
+}
+
+func BenchmarkConvStem7x7(b *testing.B) {
+	convBenchConv(b, []int{1, 3, 224, 224}, []int{64, 3, 7, 7},
+		ir.Attrs{ir.IntsAttr("pads", 3, 3, 3, 3), ir.IntsAttr("strides", 2, 2)}, 112*112)
+}
+
+func BenchmarkConvSmallBatch(b *testing.B) {
+	convBenchConv(b, []int{64, 16, 28, 28}, []int{32, 16, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}, 28*28)
+}
+
+func BenchmarkMaxPool3x3s2(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x, _ := convRandT(r, 1, 64, 112, 112)
+	attrs := ir.Attrs{ir.IntsAttr("kernel_shape", 3, 3), ir.IntsAttr("strides", 2, 2), ir.IntsAttr("pads", 1, 1, 1, 1)}
+	convBench(b, "MaxPool", attrs, int64(64*56*56*9), x)
+}
+
+func BenchmarkMatMulBatched(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x, _ := convRandT(r, 8, 12, 64, 64)
+	y, _ := convRandT(r, 8, 12, 64, 64)
+	convBench(b, "MatMul", nil, int64(2*8*12*64*64*64), x, y)
+}
