@@ -18,7 +18,9 @@ func TestGradCumTopK(t *testing.T) {
 	zeros2 := f64([]float64{0, 1.5, -2, 0.5, 1.1, -1, 2, 0}, 2, 4)
 	var cases []opCase
 	for _, f := range [][2]int64{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
-		name := func(s string) string { return s + [4]string{" incl", " excl", " reverse", " excl reverse"}[f[0]+2*f[1]] }
+		name := func(s string) string {
+			return s + [4]string{" incl", " excl", " reverse", " excl reverse"}[f[0]+2*f[1]]
+		}
 		cases = append(cases,
 			opCase{name: name("CumSum axis 1"), op: "CumSum", attrs: flags(f[0], f[1]), in: []*ir.Tensor{any(2, 4, 2), i64(1)}, diff: []int{0}},
 			opCase{name: name("CumProd axis -1"), op: "CumProd", attrs: flags(f[0], f[1]), in: []*ir.Tensor{any(2, 5), i64(-1)}, diff: []int{0}},
