@@ -4,6 +4,7 @@ import (
 	"math/rand"
 	"testing"
 
+	"github.com/keenml/keen/eager"
 	"github.com/keenml/keen/ir"
 )
 
@@ -41,5 +42,14 @@ func TestGradCumTopK(t *testing.T) {
 	)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { checkOp(t, c) })
+	}
+	// Under an outer tape the CumProd rule takes its twice-differentiable
+	// O(n²) form: check its first derivative over the same cases.
+	outer := eager.NewTape()
+	defer outer.Stop()
+	for _, c := range cases {
+		if c.op == "CumProd" {
+			t.Run(c.name+" (under outer tape)", func(t *testing.T) { checkOp(t, c) })
+		}
 	}
 }

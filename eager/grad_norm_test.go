@@ -184,3 +184,71 @@ func TestGradReduceExtremaAttrForms(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) { checkOp(t, c) })
 	}
 }
+
+// checkOpSecondOrder checks that c's rule can be differentiated again: with
+// g = ∂L/∂x_j taken under an outer tape, the outer tape's gradient of
+// F = Σ v g (fixed random v) is compared with central differences of F.
+func checkOpSecondOrder(t *testing.T, c opCase, j int) {
+	t.Helper()
+	xs := make([]*eager.Tensor, len(c.in))
+	for i, h := range c.in {
+		if h != nil {
+			xs[i], _ = eager.FromHost(nil, h)
+		}
+	}
+	ws := map[int]*eager.Tensor{}
+	v := eager.New(randT(rand.New(rand.NewSource(5)), -1, 1, c.in[j].Shape...).Data.([]float64), c.in[j].Shape...)
+	f := func(xs []*eager.Tensor) *eager.Tensor {
+		inner := eager.NewTape()
+		g := inner.Gradient(opLoss(t, c, xs, ws), xs[j])[0]
+		return eager.Sum(eager.Mul(g, v))
+	}
+	outer := eager.NewTape()
+	an := outer.Gradient(f(xs), xs[j])[0].Floats64()
+	const h = 1e-5
+	base := c.in[j].Data.([]float64)
+	for e := range base {
+		eval := func(delta float64) float64 {
+			p := c.in[j].Clone()
+			p.Data.([]float64)[e] += delta
+			pxs := append([]*eager.Tensor(nil), xs...)
+			pxs[j], _ = eager.FromHost(nil, p)
+			return f(pxs).Item()
+		}
+		num := (eval(h) - eval(-h)) / (2 * h)
+		if math.Abs(num-an[e]) > 1e-4+1e-3*math.Abs(num) {
+			t.Errorf("%s: second order, input %d [%d]: analytic %.8g, numeric %.8g", c.name, j, e, an[e], num)
+			return
+		}
+	}
+}
+
+func TestGradSecondOrder(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	any := func(shape ...int) *ir.Tensor { return randT(r, -2, 2, shape...) }
+	pos := func(shape ...int) *ir.Tensor { return randT(r, 0.5, 2, shape...) }
+	eps := ir.FloatAttr("epsilon", 0.01)
+	eq := func(e string) ir.Attrs { return ir.Attrs{ir.StringAttr("equation", e)} }
+	cases := []struct {
+		c opCase
+		j int
+	}{
+		{opCase{name: "BatchNorm training", op: "BatchNormalization", attrs: ir.Attrs{eps, ir.IntAttr("training_mode", 1)}, in: []*ir.Tensor{any(3, 2, 2), any(2), any(2), any(2), pos(2)}}, 0},
+		{opCase{name: "BatchNorm inference var", op: "BatchNormalization", in: []*ir.Tensor{any(3, 2), any(2), any(2), any(2), pos(2)}}, 4},
+		{opCase{name: "LayerNorm", op: "LayerNormalization", attrs: ir.Attrs{eps}, in: []*ir.Tensor{any(2, 4), any(4), any(4)}}, 0},
+		{opCase{name: "GroupNorm-18", op: "GroupNormalization", version: 18, attrs: ir.Attrs{eps, ir.IntAttr("num_groups", 2)}, in: []*ir.Tensor{any(2, 4, 2), any(2), any(2)}}, 0},
+		{opCase{name: "LpNorm p=2", op: "LpNormalization", in: []*ir.Tensor{any(2, 3)}}, 0},
+		{opCase{name: "MVN", op: "MeanVarianceNormalization", attrs: ir.Attrs{ir.IntsAttr("axes", 1)}, in: []*ir.Tensor{any(2, 4)}}, 0},
+		{opCase{name: "LRN", op: "LRN", attrs: ir.Attrs{ir.IntAttr("size", 3), ir.FloatAttr("alpha", 0.5)}, in: []*ir.Tensor{any(1, 4, 2)}}, 0},
+		{opCase{name: "SoftmaxCE weights", op: "SoftmaxCrossEntropyLoss", in: []*ir.Tensor{any(3, 4), i64(1, 3, 0), pos(4)}}, 0},
+		{opCase{name: "CumProd zeros", op: "CumProd", in: []*ir.Tensor{f64([]float64{1.5, 0, -2, 0.5, -1, 2, 0.7, 1.2}, 2, 4), i64(1)}}, 0},
+		{opCase{name: "CumProd zeros excl reverse axis 0", op: "CumProd", attrs: ir.Attrs{ir.IntAttr("exclusive", 1), ir.IntAttr("reverse", 1)}, in: []*ir.Tensor{f64([]float64{1.5, 0, -2, 0.5, 0, 2, 0.7, 1.2, 0.9}, 3, 3), i64(0)}}, 0},
+		{opCase{name: "CumProd excl", op: "CumProd", attrs: ir.Attrs{ir.IntAttr("exclusive", 1)}, in: []*ir.Tensor{any(2, 4), i64(-1)}}, 0},
+		{opCase{name: "TopK", op: "TopK", in: []*ir.Tensor{any(2, 4), i64(2)}, nout: 2}, 0},
+		{opCase{name: "Einsum diagonal", op: "Einsum", attrs: eq("iij,jk->ik"), in: []*ir.Tensor{any(2, 2, 3), any(3, 2)}}, 0},
+		{opCase{name: "Det 3x3", op: "Det", in: []*ir.Tensor{any(3, 3)}}, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.c.name, func(t *testing.T) { checkOpSecondOrder(t, tc.c, tc.j) })
+	}
+}
