@@ -223,7 +223,7 @@ func checkOpSecondOrder(t *testing.T, c opCase, j int) {
 	}
 }
 
-func TestGradSecondOrder(t *testing.T) {
+func TestGradNormFamilySecondOrder(t *testing.T) {
 	r := rand.New(rand.NewSource(9))
 	any := func(shape ...int) *ir.Tensor { return randT(r, -2, 2, shape...) }
 	pos := func(shape ...int) *ir.Tensor { return randT(r, 0.5, 2, shape...) }
