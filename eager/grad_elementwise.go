@@ -48,7 +48,9 @@ func init() {
 			return []*Tensor{Mul(g.D(0), Sub(ScalarLike(y, 1), Mul(y, y)))}
 		},
 		// d relu(x) = [x > 0] dx
-		"Relu": func(g *GradContext) []*Tensor { return []*Tensor{mask(g.D(0), Greater(g.In[0], ScalarLike(g.In[0], 0)))} },
+		"Relu": func(g *GradContext) []*Tensor {
+			return []*Tensor{mask(g.D(0), Greater(g.In[0], ScalarLike(g.In[0], 0)))}
+		},
 		// d sin = cos dx; d cos = -sin dx
 		"Sin": func(g *GradContext) []*Tensor { return []*Tensor{Mul(g.D(0), Cos(g.In[0]))} },
 		"Cos": func(g *GradContext) []*Tensor { return []*Tensor{Neg(Mul(g.D(0), Sin(g.In[0])))} },
