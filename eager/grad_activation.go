@@ -21,10 +21,10 @@ func init() {
 		"Clip": gradClip, "Mod": gradMod, "Dropout": gradDropout,
 		// d asin = dx / √(1-x²); d acos = -dx / √(1-x²)
 		"Asin": func(g *GradContext) []*Tensor {
-			return []*Tensor{Div(g.D(0), Sqrt(oneMinusSquare(g.In[0])))}
+			return []*Tensor{Div(g.D(0), Sqrt(ewOneMinusSq(g.In[0])))}
 		},
 		"Acos": func(g *GradContext) []*Tensor {
-			return []*Tensor{Neg(Div(g.D(0), Sqrt(oneMinusSquare(g.In[0]))))}
+			return []*Tensor{Neg(Div(g.D(0), Sqrt(ewOneMinusSq(g.In[0]))))}
 		},
 		// d atan = dx / (1+x²)
 		"Atan": func(g *GradContext) []*Tensor {
@@ -46,24 +46,24 @@ func init() {
 			return []*Tensor{Div(g.D(0), Sqrt(Mul(Sub(x, one), Add(x, one))))}
 		},
 		// d atanh = dx / (1-x²)
-		"Atanh": func(g *GradContext) []*Tensor { return []*Tensor{Div(g.D(0), oneMinusSquare(g.In[0]))} },
+		"Atanh": func(g *GradContext) []*Tensor { return []*Tensor{Div(g.D(0), ewOneMinusSq(g.In[0]))} },
 	}
 	for op, r := range rules {
 		RegisterGradient("", op, r)
 	}
 }
 
-func oneMinusSquare(x *Tensor) *Tensor { return Sub(ScalarLike(x, 1), Mul(x, x)) }
+func ewOneMinusSq(x *Tensor) *Tensor { return Sub(ScalarLike(x, 1), Mul(x, x)) }
 
-// attrF is a float attribute as float64 (the value the kernels compute with).
-func attrF(g *GradContext, name string, def float32) float64 {
+// ewAttrF is a float attribute as float64 (the value the kernels compute with).
+func ewAttrF(g *GradContext, name string, def float32) float64 {
 	return float64(g.Attrs().Float(name, def))
 }
 
 // d leakyrelu(x) = (x < 0 ? alpha : 1) dx
 func gradLeakyRelu(g *GradContext) []*Tensor {
 	x, d := g.In[0], g.D(0)
-	alpha := attrF(g, "alpha", 0.01)
+	alpha := ewAttrF(g, "alpha", 0.01)
 	return []*Tensor{Where(Less(x, ScalarLike(x, 0)), Mul(d, ScalarLike(d, alpha)), d)}
 }
 
@@ -89,15 +89,15 @@ func gradPReluNumpy(g *GradContext) []*Tensor {
 // d elu(x) = (x < 0 ? y + alpha : 1) dx   (y + alpha = alpha eˣ)
 func gradElu(g *GradContext) []*Tensor {
 	x, y, d := g.In[0], g.Out[0], g.D(0)
-	alpha := attrF(g, "alpha", 1)
+	alpha := ewAttrF(g, "alpha", 1)
 	return []*Tensor{Where(Less(x, ScalarLike(x, 0)), Mul(d, Add(y, ScalarLike(y, alpha))), d)}
 }
 
 // d selu(x) = (x <= 0 ? y + gamma alpha : gamma) dx   (y + γα = γα eˣ)
 func gradSelu(g *GradContext) []*Tensor {
 	x, y, d := g.In[0], g.Out[0], g.D(0)
-	alpha := attrF(g, "alpha", 1.67326319217681884765625)
-	gamma := attrF(g, "gamma", 1.05070102920532226562500)
+	alpha := ewAttrF(g, "alpha", 1.67326319217681884765625)
+	gamma := ewAttrF(g, "gamma", 1.05070102920532226562500)
 	neg := LessOrEqual(x, ScalarLike(x, 0))
 	return []*Tensor{Where(neg, Mul(d, Add(y, ScalarLike(y, gamma*alpha))), Mul(d, ScalarLike(d, gamma)))}
 }
@@ -105,7 +105,7 @@ func gradSelu(g *GradContext) []*Tensor {
 // d celu(x) = (x < 0 ? exp(x/alpha) : 1) dx
 func gradCelu(g *GradContext) []*Tensor {
 	x, d := g.In[0], g.D(0)
-	alpha := attrF(g, "alpha", 1)
+	alpha := ewAttrF(g, "alpha", 1)
 	neg := Less(x, ScalarLike(x, 0))
 	return []*Tensor{Where(neg, Mul(d, Exp(Div(x, ScalarLike(x, alpha)))), d)}
 }
@@ -113,7 +113,7 @@ func gradCelu(g *GradContext) []*Tensor {
 // d hardsigmoid(x) = [0 < alpha x + beta < 1] alpha dx (read off y)
 func gradHardSigmoid(g *GradContext) []*Tensor {
 	y, d := g.Out[0], g.D(0)
-	alpha := attrF(g, "alpha", 0.2)
+	alpha := ewAttrF(g, "alpha", 0.2)
 	inside := And(Greater(y, ScalarLike(y, 0)), Less(y, ScalarLike(y, 1)))
 	return []*Tensor{mask(Mul(d, ScalarLike(d, alpha)), inside)}
 }
@@ -141,7 +141,7 @@ func gradSoftsign(g *GradContext) []*Tensor {
 func gradMish(g *GradContext) []*Tensor {
 	x := g.In[0]
 	t := Tanh(op1("Softplus", nil, x))
-	dt := Mul(Mul(x, oneMinusSquare(t)), Sigmoid(x))
+	dt := Mul(Mul(x, ewOneMinusSq(t)), Sigmoid(x))
 	return []*Tensor{Mul(g.D(0), Add(t, dt))}
 }
 
@@ -159,7 +159,7 @@ func gradGelu(g *GradContext) []*Tensor {
 		t := Tanh(Mul(sc(k), Add(x, Mul(sc(c), Mul(xx, x)))))
 		cdf := Mul(sc(0.5), Add(sc(1), t))
 		du := Mul(sc(k), Add(sc(1), Mul(sc(3*c), xx)))
-		pdf := Mul(Mul(sc(0.5), oneMinusSquare(t)), du)
+		pdf := Mul(Mul(sc(0.5), ewOneMinusSq(t)), du)
 		return []*Tensor{Mul(d, Add(cdf, Mul(x, pdf)))}
 	}
 	cdf := Mul(sc(0.5), Add(sc(1), Erf(Mul(x, sc(1/math.Sqrt2)))))
@@ -170,7 +170,7 @@ func gradGelu(g *GradContext) []*Tensor {
 // swish(x) = x σ(αx); d = (s + α y (1 - s)) dx, s = σ(αx)
 func gradSwish(g *GradContext) []*Tensor {
 	x, y := g.In[0], g.Out[0]
-	alpha := attrF(g, "alpha", 1)
+	alpha := ewAttrF(g, "alpha", 1)
 	s := Sigmoid(Mul(x, ScalarLike(x, alpha)))
 	ds := Mul(Mul(ScalarLike(y, alpha), y), Sub(ScalarLike(s, 1), s))
 	return []*Tensor{Mul(g.D(0), Add(s, ds))}
@@ -179,7 +179,7 @@ func gradSwish(g *GradContext) []*Tensor {
 // d thresholdedrelu(x) = [x > alpha] dx
 func gradThresholdedRelu(g *GradContext) []*Tensor {
 	x := g.In[0]
-	alpha := attrF(g, "alpha", 1)
+	alpha := ewAttrF(g, "alpha", 1)
 	return []*Tensor{mask(g.D(0), Greater(x, ScalarLike(x, alpha)))}
 }
 
@@ -189,7 +189,7 @@ func gradShrink(g *GradContext) []*Tensor {
 	if !x.DType().IsFloat() {
 		return nil
 	}
-	lambd := attrF(g, "lambd", 0.5)
+	lambd := ewAttrF(g, "lambd", 0.5)
 	return []*Tensor{mask(g.D(0), Greater(Abs(x), ScalarLike(x, lambd)))}
 }
 
@@ -209,7 +209,7 @@ func gradClip(g *GradContext) []*Tensor {
 			hi = ScalarLike(x, float64(a.Float))
 		}
 	} else {
-		lo, hi = optIn(g, 1), optIn(g, 2)
+		lo, hi = ewOptIn(g, 1), ewOptIn(g, 2)
 	}
 	out := make([]*Tensor, len(g.In))
 	dx, m := d, x
@@ -222,11 +222,11 @@ func gradClip(g *GradContext) []*Tensor {
 	if hi != nil {
 		above = Greater(m, hi)
 		dx = mask(dx, Not(above))
-		if diffInput(g, 2) {
+		if ewDiffInput(g, 2) {
 			out[2] = mask(d, above)
 		}
 	}
-	if lo != nil && diffInput(g, 1) {
+	if lo != nil && ewDiffInput(g, 1) {
 		dlo := mask(d, below)
 		if above != nil {
 			dlo = mask(dlo, Not(above))
@@ -246,7 +246,7 @@ func gradMod(g *GradContext) []*Tensor {
 		return nil
 	}
 	out := []*Tensor{d, nil}
-	if diffInput(g, 1) {
+	if ewDiffInput(g, 1) {
 		k := op1("Round", nil, Div(Sub(a, y), b))
 		out[1] = Neg(Mul(d, k))
 	}
@@ -264,10 +264,10 @@ func gradDropout(g *GradContext) []*Tensor {
 	out := make([]*Tensor, len(g.In))
 	training, ratio := false, 0.5
 	if g.Spec.Version >= 12 {
-		if t := optIn(g, 2); t != nil {
+		if t := ewOptIn(g, 2); t != nil {
 			training = t.Item() != 0
 		}
-		if r := optIn(g, 1); r != nil {
+		if r := ewOptIn(g, 1); r != nil {
 			ratio = r.Item()
 		}
 	}
@@ -290,18 +290,18 @@ func gradDropout(g *GradContext) []*Tensor {
 	return out
 }
 
-// optIn is input i, or nil when it is absent.
-func optIn(g *GradContext, i int) *Tensor {
+// ewOptIn is input i, or nil when it is absent.
+func ewOptIn(g *GradContext, i int) *Tensor {
 	if i < len(g.In) {
 		return g.In[i]
 	}
 	return nil
 }
 
-// diffInput reports whether input i is present, floating point and not
+// ewDiffInput reports whether input i is present, floating point and not
 // tagged non-differentiable by the op's schema at the recorded opset.
-func diffInput(g *GradContext, i int) bool {
-	x := optIn(g, i)
+func ewDiffInput(g *GradContext, i int) bool {
+	x := ewOptIn(g, i)
 	if x == nil || !x.DType().IsFloat() {
 		return false
 	}

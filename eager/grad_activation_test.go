@@ -10,17 +10,17 @@ import (
 	"github.com/keenml/keen/ir"
 )
 
-// opsetCase is a gradCase run at a given opset version (0: the newest).
-type opsetCase struct {
+// ewCase is a gradCase run at a given opset version (0: the newest).
+type ewCase struct {
 	gradCase
 	version int
 }
 
-// checkOpsetGradient is checkGradient at c.version.
-func checkOpsetGradient(t *testing.T, c opsetCase) {
+// checkEwGradient is checkGradient at c.version.
+func checkEwGradient(t *testing.T, c ewCase) {
 	t.Helper()
 	nout := max(c.nout, 1)
-	checkGradientFn(t, c.name, c.in, c.diff, func(xs []*eager.Tensor) []*eager.Tensor {
+	checkEwGradientFn(t, c.name, c.in, c.diff, func(xs []*eager.Tensor) []*eager.Tensor {
 		outs, err := eager.CallDomain("", c.op, c.version, c.attrs, nout, xs...)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
@@ -29,10 +29,10 @@ func checkOpsetGradient(t *testing.T, c opsetCase) {
 	})
 }
 
-// checkGradientFn compares the tape's gradient of L = Σ_k Σ f(xs)_k * w_k
+// checkEwGradientFn compares the tape's gradient of L = Σ_k Σ f(xs)_k * w_k
 // (fixed random w_k per float output) with central differences, for the
 // inputs listed in diff.
-func checkGradientFn(t *testing.T, name string, in []*ir.Tensor, diff []int, f func([]*eager.Tensor) []*eager.Tensor) {
+func checkEwGradientFn(t *testing.T, name string, in []*ir.Tensor, diff []int, f func([]*eager.Tensor) []*eager.Tensor) {
 	t.Helper()
 	ws := map[int]*eager.Tensor{}
 	loss := func(xs []*eager.Tensor) *eager.Tensor {
@@ -104,7 +104,7 @@ func TestGradActivation(t *testing.T) {
 	any := func(shape ...int) *ir.Tensor { return randT(r, -2, 2, shape...) }
 	wide := func(shape ...int) *ir.Tensor { return randT(r, -5, 5, shape...) }
 	f := ir.FloatAttr
-	cases := []opsetCase{
+	cases := []ewCase{
 		{gradCase: gradCase{name: "LeakyRelu default", op: "LeakyRelu", in: []*ir.Tensor{any(8)}, diff: []int{0}}},
 		{gradCase: gradCase{name: "LeakyRelu-1 alpha", op: "LeakyRelu", attrs: ir.Attrs{f("alpha", 0.2)}, in: []*ir.Tensor{any(2, 4)}, diff: []int{0}}, version: 1},
 		{gradCase: gradCase{name: "Elu", op: "Elu", attrs: ir.Attrs{f("alpha", 0.7)}, in: []*ir.Tensor{any(8)}, diff: []int{0}}},
@@ -135,7 +135,7 @@ func TestGradActivation(t *testing.T) {
 		{gradCase: gradCase{name: "Atanh", op: "Atanh", in: []*ir.Tensor{randT(r, -0.9, 0.9, 6)}, diff: []int{0}}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { checkOpsetGradient(t, c) })
+		t.Run(c.name, func(t *testing.T) { checkEwGradient(t, c) })
 	}
 }
 
@@ -145,7 +145,7 @@ func TestGradPReluClipModDropout(t *testing.T) {
 	sc := func(v float64) *ir.Tensor { return ir.Scalar(v) }
 	train := ir.Scalar(true)
 	seed := ir.Attrs{ir.IntAttr("seed", 3)}
-	cases := []opsetCase{
+	cases := []ewCase{
 		{gradCase: gradCase{name: "PRelu slope last dim", op: "PRelu", in: []*ir.Tensor{any(2, 3), any(3)}, diff: []int{0, 1}}},
 		{gradCase: gradCase{name: "PRelu slope [3,1]", op: "PRelu", in: []*ir.Tensor{any(2, 3, 4), any(3, 1)}, diff: []int{0, 1}}},
 		{gradCase: gradCase{name: "PRelu same shape", op: "PRelu", in: []*ir.Tensor{any(2, 3), any(2, 3)}, diff: []int{0, 1}}},
@@ -173,7 +173,7 @@ func TestGradPReluClipModDropout(t *testing.T) {
 		{gradCase: gradCase{name: "Dropout-7", op: "Dropout", attrs: ir.Attrs{ir.FloatAttr("ratio", 0.4)}, in: []*ir.Tensor{any(6)}, diff: []int{0}, nout: 2}, version: 7},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { checkOpsetGradient(t, c) })
+		t.Run(c.name, func(t *testing.T) { checkEwGradient(t, c) })
 	}
 }
 
@@ -185,7 +185,7 @@ func TestGradLegacyBroadcast(t *testing.T) {
 	any := func(shape ...int) *ir.Tensor { return randT(r, -2, 2, shape...) }
 	pos := func(shape ...int) *ir.Tensor { return randT(r, 0.5, 2, shape...) }
 	bc := func(axis int64) ir.Attrs { return ir.Attrs{ir.IntAttr("broadcast", 1), ir.IntAttr("axis", axis)} }
-	cases := []opsetCase{
+	cases := []ewCase{
 		{gradCase: gradCase{name: "Add-6 axis 1", op: "Add", attrs: bc(1), in: []*ir.Tensor{any(2, 3, 4), any(3)}, diff: []int{0, 1}}, version: 6},
 		{gradCase: gradCase{name: "Add-6 axis 0 rank 2", op: "Add", attrs: bc(0), in: []*ir.Tensor{any(2, 3), any(2)}, diff: []int{0, 1}}, version: 6},
 		{gradCase: gradCase{name: "Add-6 trailing", op: "Add", attrs: ir.Attrs{ir.IntAttr("broadcast", 1)}, in: []*ir.Tensor{any(2, 3), any(3)}, diff: []int{0, 1}}, version: 6},
@@ -208,14 +208,14 @@ func TestGradLegacyBroadcast(t *testing.T) {
 		{gradCase: gradCase{name: "Where-9", op: "Where", in: []*ir.Tensor{ir.FromSlice([]bool{true, false}, 2), any(3, 2), any(2)}, diff: []int{1, 2}}, version: 9},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { checkOpsetGradient(t, c) })
+		t.Run(c.name, func(t *testing.T) { checkEwGradient(t, c) })
 	}
 }
 
-// vals makes a float64 tensor on the default backend.
-func vals(v ...float64) *eager.Tensor { return eager.New(v, len(v)) }
+// ewVals makes a float64 tensor on the default backend.
+func ewVals(v ...float64) *eager.Tensor { return eager.New(v, len(v)) }
 
-func near(t *testing.T, what string, got []float64, want func(i int) float64) {
+func ewNear(t *testing.T, what string, got []float64, want func(i int) float64) {
 	t.Helper()
 	for i, g := range got {
 		if w := want(i); math.Abs(g-w) > 1e-9+1e-9*math.Abs(w) {
@@ -229,37 +229,36 @@ func near(t *testing.T, what string, got []float64, want func(i int) float64) {
 func TestGradSecondOrder(t *testing.T) {
 	xv := []float64{-1.5, -0.3, 0.2, 0.9, 2}
 	cases := []struct {
-		name     string
-		f        func(x *eager.Tensor) *eager.Tensor
-		d1, d2   func(x float64) float64
-		wantRank int
+		name   string
+		f      func(x *eager.Tensor) *eager.Tensor
+		d1, d2 func(x float64) float64
 	}{
 		// tanh' = 1 - tanh², tanh'' = -2 tanh (1 - tanh²)
 		{"tanh", eager.Tanh,
 			func(x float64) float64 { y := math.Tanh(x); return 1 - y*y },
-			func(x float64) float64 { y := math.Tanh(x); return -2 * y * (1 - y*y) }, 1},
+			func(x float64) float64 { y := math.Tanh(x); return -2 * y * (1 - y*y) }},
 		// (x³)' = 3x², (x³)'' = 6x
 		{"x*x*x", func(x *eager.Tensor) *eager.Tensor { return eager.Mul(eager.Mul(x, x), x) },
 			func(x float64) float64 { return 3 * x * x },
-			func(x float64) float64 { return 6 * x }, 1},
+			func(x float64) float64 { return 6 * x }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			x := vals(xv...)
+			x := ewVals(xv...)
 			outer := eager.NewTape()
 			inner := eager.NewTape()
 			y := c.f(x)
 			dx := inner.Gradient(y, x)[0]
 			d2x := outer.Gradient(dx, x)[0]
-			near(t, "first derivative", dx.Floats64(), func(i int) float64 { return c.d1(xv[i]) })
-			near(t, "second derivative", d2x.Floats64(), func(i int) float64 { return c.d2(xv[i]) })
+			ewNear(t, "first derivative", dx.Floats64(), func(i int) float64 { return c.d1(xv[i]) })
+			ewNear(t, "second derivative", d2x.Floats64(), func(i int) float64 { return c.d2(xv[i]) })
 		})
 	}
 }
 
 func TestGradPersistentTape(t *testing.T) {
 	xv := []float64{0.5, -1, 2}
-	x := vals(xv...)
+	x := ewVals(xv...)
 	tape := eager.NewPersistentTape()
 	y := eager.Mul(x, x) // dy/dx = 2x
 	z := eager.Sin(y)    // dz/dx = 2x cos(x²)
@@ -267,12 +266,12 @@ func TestGradPersistentTape(t *testing.T) {
 	dy := tape.Gradient(y, x)[0]
 	dz := tape.Gradient(z, x)[0]
 	tape.Release()
-	near(t, "d x²", dy.Floats64(), func(i int) float64 { return 2 * xv[i] })
-	near(t, "d sin(x²)", dz.Floats64(), func(i int) float64 { return 2 * xv[i] * math.Cos(xv[i]*xv[i]) })
+	ewNear(t, "d x²", dy.Floats64(), func(i int) float64 { return 2 * xv[i] })
+	ewNear(t, "d sin(x²)", dz.Floats64(), func(i int) float64 { return 2 * xv[i] * math.Cos(xv[i]*xv[i]) })
 }
 
 func TestGradTapeUsedTwice(t *testing.T) {
-	x := vals(1, 2)
+	x := ewVals(1, 2)
 	tape := eager.NewTape()
 	y := eager.Exp(x)
 	tape.Gradient(y, x)
@@ -284,8 +283,8 @@ func TestGradTapeUsedTwice(t *testing.T) {
 
 func TestGradCustomGradient(t *testing.T) {
 	xv := []float64{-2, 0.5, 3}
-	x := vals(xv...)
-	w := vals(1, 2, 3)
+	x := ewVals(xv...)
+	w := ewVals(1, 2, 3)
 	tape := eager.NewTape()
 	// Forward: x² (its ops are not recorded). Declared gradient: 10 x dy
 	// (deliberately not 2x, so the test sees the custom rule run).
@@ -296,9 +295,9 @@ func TestGradCustomGradient(t *testing.T) {
 		}, x)
 	loss := eager.Sum(eager.Mul(out[0], w))
 	g := tape.Gradient(loss, x)[0]
-	near(t, "forward", out[0].Floats64(), func(i int) float64 { return xv[i] * xv[i] })
+	ewNear(t, "forward", out[0].Floats64(), func(i int) float64 { return xv[i] * xv[i] })
 	wv := []float64{1, 2, 3}
-	near(t, "custom gradient", g.Floats64(), func(i int) float64 { return 10 * xv[i] * wv[i] })
+	ewNear(t, "custom gradient", g.Floats64(), func(i int) float64 { return 10 * xv[i] * wv[i] })
 }
 
 // TestGradDropoutLayerMask checks the gradient through Dropout as eager/nn
@@ -349,9 +348,9 @@ func TestGradElementwiseCoverage(t *testing.T) {
 	}
 }
 
-// firstGrad is d/dx Σ op(x)·w, taken on its own tape (recorded on any
+// ewFirstGrad is d/dx Σ op(x)·w, taken on its own tape (recorded on any
 // active outer tape).
-func firstGrad(op string, attrs ir.Attrs, x, w *eager.Tensor) *eager.Tensor {
+func ewFirstGrad(op string, attrs ir.Attrs, x, w *eager.Tensor) *eager.Tensor {
 	tape := eager.NewTape()
 	y := eager.Op(op, attrs, 1, x)[0]
 	return tape.Gradient(eager.Sum(eager.Mul(y, w)), x)[0]
@@ -380,14 +379,14 @@ func TestGradActivationSecondOrder(t *testing.T) {
 	for _, c := range cases {
 		x, _ := eager.FromHost(nil, c.x)
 		outer := eager.NewTape()
-		an := outer.Gradient(eager.Sum(eager.Mul(firstGrad(c.op, c.attrs, x, w), v)), x)[0].Floats64()
+		an := outer.Gradient(eager.Sum(eager.Mul(ewFirstGrad(c.op, c.attrs, x, w), v)), x)[0].Floats64()
 		const h = 1e-6
 		for e := range an {
 			eval := func(delta float64) float64 {
 				p := c.x.Clone()
 				p.Data.([]float64)[e] += delta
 				px, _ := eager.FromHost(nil, p)
-				return eager.Sum(eager.Mul(firstGrad(c.op, c.attrs, px, w), v)).Item()
+				return eager.Sum(eager.Mul(ewFirstGrad(c.op, c.attrs, px, w), v)).Item()
 			}
 			num := (eval(h) - eval(-h)) / (2 * h)
 			if math.Abs(num-an[e]) > 1e-5+1e-4*math.Abs(num) {
@@ -405,7 +404,7 @@ func TestGradClipBoundsTags(t *testing.T) {
 		version    int
 		dmin, dmax float64
 	}{{13, 0, 0}, {11, 2, 1}} {
-		x := vals(-3, -2, 0, 0.5, 4)
+		x := ewVals(-3, -2, 0, 0.5, 4)
 		lo, hi := eager.Scalar(-1.0), eager.Scalar(1.0)
 		tape := eager.NewTape()
 		y, err := eager.CallDomain("", "Clip", c.version, nil, 1, x, lo, hi)
@@ -413,7 +412,7 @@ func TestGradClipBoundsTags(t *testing.T) {
 			t.Fatal(err)
 		}
 		g := tape.Gradient(y[0], x, lo, hi)
-		near(t, "dx", g[0].Floats64(), func(i int) float64 { return []float64{0, 0, 1, 1, 0}[i] })
+		ewNear(t, "dx", g[0].Floats64(), func(i int) float64 { return []float64{0, 0, 1, 1, 0}[i] })
 		if g[1].Item() != c.dmin || g[2].Item() != c.dmax {
 			t.Errorf("Clip-%d: dmin %v dmax %v, want %v %v", c.version, g[1].Item(), g[2].Item(), c.dmin, c.dmax)
 		}
