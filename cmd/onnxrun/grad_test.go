@@ -59,4 +59,3 @@ func TestGradAgreesWithPyTorch(t *testing.T) {
 		})
 	}
 }
-
