@@ -142,9 +142,11 @@ func taping() bool {
 	if !recording() {
 		return false
 	}
-	tapesMu.Lock()
-	defer tapesMu.Unlock()
-	for _, t := range tapes {
+	list := active.Load()
+	if list == nil {
+		return false
+	}
+	for _, t := range *list {
 		t.mu.Lock()
 		on := t.paused == 0 && !t.done
 		t.mu.Unlock()
