@@ -252,3 +252,77 @@ func TestGradNormFamilySecondOrder(t *testing.T) {
 		t.Run(tc.c.name, func(t *testing.T) { checkOpSecondOrder(t, tc.c, tc.j) })
 	}
 }
+
+// The rules run in float32 too (constants take the input's dtype): their
+// float32 gradients agree with the float64 ones.
+func TestGradNormFamilyFloat32(t *testing.T) {
+	r := rand.New(rand.NewSource(10))
+	any := func(shape ...int) *ir.Tensor { return randT(r, -2, 2, shape...) }
+	pos := func(shape ...int) *ir.Tensor { return randT(r, 0.5, 2, shape...) }
+	eq := func(e string) ir.Attrs { return ir.Attrs{ir.StringAttr("equation", e)} }
+	cases := []opCase{
+		{name: "BatchNorm training", op: "BatchNormalization", attrs: ir.Attrs{ir.IntAttr("training_mode", 1)}, in: []*ir.Tensor{any(3, 2, 2), any(2), any(2), any(2), pos(2)}, diff: []int{0, 1, 2}},
+		{name: "BatchNorm inference", op: "BatchNormalization", in: []*ir.Tensor{any(3, 2, 2), any(2), any(2), any(2), pos(2)}, diff: []int{0, 1, 2, 3, 4}},
+		{name: "LayerNorm", op: "LayerNormalization", in: []*ir.Tensor{any(2, 4), any(4), any(4)}, diff: []int{0, 1, 2}},
+		{name: "RMSNorm", op: "RMSNormalization", in: []*ir.Tensor{any(2, 4), any(4)}, diff: []int{0, 1}},
+		{name: "GroupNorm", op: "GroupNormalization", attrs: ir.Attrs{ir.IntAttr("num_groups", 2)}, in: []*ir.Tensor{any(2, 4, 2), any(4), any(4)}, diff: []int{0, 1, 2}},
+		{name: "InstanceNorm", op: "InstanceNormalization", in: []*ir.Tensor{any(2, 2, 3), any(2), any(2)}, diff: []int{0, 1, 2}},
+		{name: "LpNorm", op: "LpNormalization", attrs: ir.Attrs{ir.IntAttr("p", 1)}, in: []*ir.Tensor{any(2, 3)}, diff: []int{0}},
+		{name: "MVN", op: "MeanVarianceNormalization", in: []*ir.Tensor{any(2, 2, 2, 2)}, diff: []int{0}},
+		{name: "LRN", op: "LRN", attrs: ir.Attrs{ir.IntAttr("size", 3)}, in: []*ir.Tensor{any(1, 4, 2)}, diff: []int{0}},
+		{name: "SoftmaxCE", op: "SoftmaxCrossEntropyLoss", attrs: ir.Attrs{ir.IntAttr("ignore_index", 0)}, in: []*ir.Tensor{any(4, 3), i64(1, 0, 2, 2), pos(3)}, diff: []int{0}},
+		{name: "NLL", op: "NegativeLogLikelihoodLoss", in: []*ir.Tensor{any(4, 3), i64(1, 0, 2, 2), pos(3)}, diff: []int{0}},
+		{name: "CumSum", op: "CumSum", in: []*ir.Tensor{any(2, 3), i64(1)}, diff: []int{0}},
+		{name: "CumProd", op: "CumProd", in: []*ir.Tensor{f64([]float64{1, 0, 2, -1, 3, 0.5}, 2, 3), i64(1)}, diff: []int{0}},
+		{name: "TopK", op: "TopK", in: []*ir.Tensor{any(2, 4), i64(2)}, diff: []int{0}, nout: 2},
+		{name: "Einsum", op: "Einsum", attrs: eq("...ii,...->i"), in: []*ir.Tensor{any(2, 3, 3), any(2)}, diff: []int{0, 1}},
+		{name: "Det", op: "Det", in: []*ir.Tensor{any(2, 3, 3)}, diff: []int{0}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g64, g32 := gradsIn(t, c, ir.Float64), gradsIn(t, c, ir.Float32)
+			for i := range g64 {
+				for e, want := range g64[i] {
+					if got := g32[i][e]; math.Abs(got-want) > 1e-4+1e-4*math.Abs(want) {
+						t.Fatalf("%s: input %d [%d]: float32 %.7g, float64 %.7g", c.name, c.diff[i], e, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// gradsIn returns the gradients of Σ out_0 w of c with its float inputs in
+// dtype dt.
+func gradsIn(t *testing.T, c opCase, dt ir.DType) [][]float64 {
+	xs := make([]*eager.Tensor, len(c.in))
+	for i, h := range c.in {
+		x, err := eager.FromHost(nil, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x.DType() == ir.Float64 {
+			x = eager.Cast(x, dt)
+		}
+		xs[i] = x
+	}
+	tape := eager.NewTape()
+	outs, err := eager.CallDomain("", c.op, c.version, c.attrs, max(c.nout, 1), xs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := eager.Cast(eager.New(randT(rand.New(rand.NewSource(1)), -1, 1, outs[0].Shape()...).Data.([]float64), outs[0].Shape()...), dt)
+	srcs := make([]*eager.Tensor, len(c.diff))
+	for i, j := range c.diff {
+		srcs[i] = xs[j]
+	}
+	grads := tape.Gradient(eager.Sum(eager.Mul(outs[0], w)), srcs...)
+	out := make([][]float64, len(grads))
+	for i, g := range grads {
+		if g.DType() != dt {
+			t.Fatalf("%s: gradient of input %d has dtype %v, want %v", c.name, c.diff[i], g.DType(), dt)
+		}
+		out[i] = g.Floats64()
+	}
+	return out
+}
