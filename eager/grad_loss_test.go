@@ -23,6 +23,7 @@ func TestGradLosses(t *testing.T) {
 			opCase{name: op + " sum weights", op: op, attrs: ir.Attrs{red("sum")}, in: []*ir.Tensor{any(5, 4), tgt, pos(4)}, diff: []int{0}},
 			opCase{name: op + " none weights", op: op, attrs: ir.Attrs{red("none")}, in: []*ir.Tensor{any(5, 4), tgt, pos(4)}, diff: []int{0}},
 			opCase{name: op + " mean weights ignore", op: op, attrs: ir.Attrs{ign(0)}, in: []*ir.Tensor{any(5, 4), tgt, pos(4)}, diff: []int{0}},
+			opCase{name: op + " mean weights ignore -100 present", op: op, attrs: ir.Attrs{ign(-100)}, in: []*ir.Tensor{any(5, 4), i64(2, -100, 3, -100, 0), pos(4)}, diff: []int{0}},
 			opCase{name: op + " mean ignore -1 unused", op: op, attrs: ir.Attrs{ign(-1)}, in: []*ir.Tensor{any(5, 4), tgt}, diff: []int{0}},
 			opCase{name: op + " none ignore spatial", op: op, attrs: ir.Attrs{red("none"), ign(2)}, in: []*ir.Tensor{any(2, 3, 3), tgt2D}, diff: []int{0}},
 			opCase{name: op + " mean weights spatial", op: op, in: []*ir.Tensor{any(2, 3, 3), tgt2D, pos(3)}, diff: []int{0}},
