@@ -103,6 +103,13 @@ def save(t, path, name):
 def export(name, out, grad):
     ctor, shape = MODELS[name]
     model = ctor()
+    if grad:
+        # Perturb every parameter: default inits (LayerNorm weights of ones,
+        # zero biases) make gradients degenerate, and the exporter merges
+        # initializers with equal values, which would mix their gradients.
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(0.1 * torch.randn_like(p))
     train = grad and name in GRAD_TRAIN
     model.train(train)
     x = torch.randn(*shape)
