@@ -9,10 +9,12 @@ import (
 	"github.com/keenml/keen/ir"
 )
 
-// versionCase is a gradCase run at a given opset version (0: newest).
+// versionCase is a gradCase run at a given opset version (0: newest) of a
+// domain ("": the default one).
 type versionCase struct {
 	gradCase
 	version int
+	domain  string
 }
 
 // checkGradientAt is checkGradient for an op at an older opset version: the
@@ -23,7 +25,7 @@ func checkGradientAt(t *testing.T, c versionCase) {
 	r := rand.New(rand.NewSource(99))
 	var ws []*eager.Tensor
 	loss := func(xs []*eager.Tensor) *eager.Tensor {
-		outs, err := eager.CallDomain("", c.op, c.version, c.attrs, nout, xs...)
+		outs, err := eager.CallDomain(c.domain, c.op, c.version, c.attrs, nout, xs...)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -125,7 +127,7 @@ func TestGradConvTranspose(t *testing.T) {
 	}
 	// ConvTranspose-1: the same geometry rules at the oldest opset.
 	t.Run("opset 1", func(t *testing.T) {
-		checkGradientAt(t, versionCase{ct("v1", ir.Attrs{ints("strides", 2, 2), ints("pads", 1, 1, 0, 0)}, any(1, 2, 2, 3), any(2, 2, 3, 2)), 1})
+		checkGradientAt(t, versionCase{ct("v1", ir.Attrs{ints("strides", 2, 2), ints("pads", 1, 1, 0, 0)}, any(1, 2, 2, 3), any(2, 2, 3, 2)), 1, ""})
 	})
 }
 
@@ -160,8 +162,8 @@ func TestGradLpPoolMaxUnpool(t *testing.T) {
 	}
 	// LpPool-1 and GlobalLpPool-1 take p as a float.
 	for _, c := range []versionCase{
-		{gradCase{name: "LpPool-1 p=3", op: "LpPool", attrs: ir.Attrs{ir.FloatAttr("p", 3), ints("kernel_shape", 2, 2)}, in: []*ir.Tensor{any(1, 2, 3, 3)}, diff: []int{0}}, 1},
-		{gradCase{name: "GlobalLpPool-1 p=1.5", op: "GlobalLpPool", attrs: ir.Attrs{ir.FloatAttr("p", 1.5)}, in: []*ir.Tensor{randT(r, 0.2, 1, 1, 2, 2, 2)}, diff: []int{0}}, 1},
+		{gradCase{name: "LpPool-1 p=3", op: "LpPool", attrs: ir.Attrs{ir.FloatAttr("p", 3), ints("kernel_shape", 2, 2)}, in: []*ir.Tensor{any(1, 2, 3, 3)}, diff: []int{0}}, 1, ""},
+		{gradCase{name: "GlobalLpPool-1 p=1.5", op: "GlobalLpPool", attrs: ir.Attrs{ir.FloatAttr("p", 1.5)}, in: []*ir.Tensor{randT(r, 0.2, 1, 1, 2, 2, 2)}, diff: []int{0}}, 1, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) { checkGradientAt(t, c) })
 	}
