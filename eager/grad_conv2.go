@@ -14,6 +14,7 @@ func init() {
 	RegisterGradient("", "LpPool", gradLpPool)
 	RegisterGradient("", "GlobalLpPool", gradGlobalLpPool)
 	RegisterGradient("", "MaxUnpool", gradMaxUnpool)
+	RegisterGradient("", "CausalConvWithState", gradCausalConv)
 }
 
 // convTransposeGeom resolves the window of a ConvTranspose with spatial
@@ -123,11 +124,43 @@ func gradConvTranspose(g *GradContext) []*Tensor {
 		ir.IntsAttr("pads", pads...), ir.IntAttr("group", int64(group))}
 	res := make([]*Tensor, len(g.In))
 	res[0] = op1("Conv", attrs, dy, w)
-	res[1] = convWeightGrad(dy, x, w, geo, group)
+	res[1] = groupedWeightGrad(dy, x, geo, group)
 	if len(g.In) > 2 && g.In[2] != nil {
 		res[2] = ReduceSum(g.D(0), spatialAxes(g.D(0), true), false)
 	}
 	return res
+}
+
+// groupedWeightGrad is dW of Y = conv(X, W) with window geo and group
+// groups, as one Conv for all groups and the whole batch: with X viewed as
+// (C/group, group·N, ...) and dY as (O, N, ...), a grouped Conv whose stride
+// is the forward dilation and whose dilation is the forward stride gives
+// dW[o,c] = Σ_n X[n,c] ⋆ dY[n,o], transposed from (C/group, O, k...).
+func groupedWeightGrad(x, dy *Tensor, geo geom, group int) *Tensor {
+	n, c := x.Dim(0), x.Dim(1)
+	sp := x.Shape()[2:]
+	r := len(sp)
+	perm := []int{2, 1, 0}
+	swap := []int{1, 0}
+	axes := make([]int, r)
+	for i := 0; i < r; i++ {
+		perm = append(perm, i+3)
+		swap = append(swap, i+2)
+		axes[i] = i + 2
+	}
+	xg := Reshape(x, append([]int{n, group, c / group}, sp...)...)
+	xg = Reshape(Transpose(xg, perm...), append([]int{c / group, group * n}, sp...)...)
+	pads := make([]int64, 2*r)
+	for i := 0; i < r; i++ {
+		pads[i], pads[r+i] = int64(geo.pb[i]), int64(geo.pe[i])
+	}
+	attrs := ir.Attrs{ir.IntsAttr("strides", ints64(geo.d)...), ir.IntsAttr("dilations", ints64(geo.s)...),
+		ir.IntsAttr("pads", pads...), ir.IntAttr("group", int64(group))}
+	dw := op1("Conv", attrs, xg, Transpose(dy, swap...))
+	if !equalShape(dw.Shape()[2:], geo.k) {
+		dw = Slice(dw, make([]int, r), geo.k, axes)
+	}
+	return Transpose(dw, swap...)
 }
 
 // spatialAxes lists the axes of x from 2 on, with the batch axis 0 first
@@ -234,4 +267,53 @@ func gradMaxUnpool(g *GradContext) []*Tensor {
 		dy = Slice(dy, starts, ends, axes)
 	}
 	return []*Tensor{Gather(Reshape(dy, -1), idx, 0), nil, nil}
+}
+
+// CausalConvWithState: with P = concat(past_state or zeros, X) along the
+// length axis, Z = conv(P, W, group=C) + B and Y = Z or silu(Z):
+// dZ = dY (times σ(Z)(1 + Z(1-σ(Z))) for silu); dX = the last L positions of
+// convtranspose(dZ, W); dW = Σ_n P ⋆ dZ per channel; dB = Σ dZ.
+// past_state and present_state are non-differentiable (spec tags).
+func gradCausalConv(g *GradContext) []*Tensor {
+	x, w := g.In[0], g.In[1]
+	if x.Rank() != 3 || w.Rank() != 3 {
+		panic(&OpError{Err: fmt.Errorf("CausalConvWithState gradient: input %v, weight %v", x.Shape(), w.Shape())})
+	}
+	b, c, l, k := x.Dim(0), x.Dim(1), x.Dim(2), w.Dim(2)
+	var bias *Tensor
+	if len(g.In) > 2 {
+		bias = g.In[2]
+	}
+	past := Full(x, x.DType(), 0, b, c, k-1)
+	if len(g.In) > 3 && g.In[3] != nil {
+		past = g.In[3]
+	}
+	p := x
+	if k > 1 {
+		p = Concat(2, past, x)
+	}
+	group := ir.Attrs{ir.IntAttr("group", int64(c))}
+	dz := g.D(0)
+	switch act := g.Attrs().Str("activation", "none"); act {
+	case "none":
+	case "silu", "swish":
+		z := op1("Conv", group, p, w)
+		if bias != nil {
+			z = Add(z, Reshape(bias, c, 1))
+		}
+		s := Sigmoid(z)
+		one := ScalarLike(s, 1)
+		dz = Mul(dz, Mul(s, Add(one, Mul(z, Sub(one, s)))))
+	default:
+		panic(&OpError{Err: fmt.Errorf("CausalConvWithState gradient: activation %q", act)})
+	}
+	res := make([]*Tensor, len(g.In))
+	dp := op1("ConvTranspose", group, dz, w)
+	res[0] = Slice(dp, []int{k - 1}, []int{k - 1 + l}, []int{2})
+	geo := geom{k: []int{k}, s: []int{1}, d: []int{1}, pb: []int{0}, pe: []int{0}}
+	res[1] = groupedWeightGrad(p, dz, geo, c)
+	if bias != nil {
+		res[2] = ReduceSum(dz, []int64{0, 2}, false)
+	}
+	return res
 }
