@@ -14,7 +14,6 @@ func init() {
 	RegisterGradient("", "LpPool", gradLpPool)
 	RegisterGradient("", "GlobalLpPool", gradGlobalLpPool)
 	RegisterGradient("", "MaxUnpool", gradMaxUnpool)
-	RegisterGradient("", "CausalConvWithState", gradCausalConv)
 }
 
 // convTransposeGeom resolves the window of a ConvTranspose with spatial
@@ -267,53 +266,4 @@ func gradMaxUnpool(g *GradContext) []*Tensor {
 		dy = Slice(dy, starts, ends, axes)
 	}
 	return []*Tensor{Gather(Reshape(dy, -1), idx, 0), nil, nil}
-}
-
-// CausalConvWithState: with P = concat(past_state or zeros, X) along the
-// length axis, Z = conv(P, W, group=C) + B and Y = Z or silu(Z):
-// dZ = dY (times σ(Z)(1 + Z(1-σ(Z))) for silu); dX = the last L positions of
-// convtranspose(dZ, W); dW = Σ_n P ⋆ dZ per channel; dB = Σ dZ.
-// past_state and present_state are non-differentiable (spec tags).
-func gradCausalConv(g *GradContext) []*Tensor {
-	x, w := g.In[0], g.In[1]
-	if x.Rank() != 3 || w.Rank() != 3 {
-		panic(&OpError{Err: fmt.Errorf("CausalConvWithState gradient: input %v, weight %v", x.Shape(), w.Shape())})
-	}
-	b, c, l, k := x.Dim(0), x.Dim(1), x.Dim(2), w.Dim(2)
-	var bias *Tensor
-	if len(g.In) > 2 {
-		bias = g.In[2]
-	}
-	past := Full(x, x.DType(), 0, b, c, k-1)
-	if len(g.In) > 3 && g.In[3] != nil {
-		past = g.In[3]
-	}
-	p := x
-	if k > 1 {
-		p = Concat(2, past, x)
-	}
-	group := ir.Attrs{ir.IntAttr("group", int64(c))}
-	dz := g.D(0)
-	switch act := g.Attrs().Str("activation", "none"); act {
-	case "none":
-	case "silu", "swish":
-		z := op1("Conv", group, p, w)
-		if bias != nil {
-			z = Add(z, Reshape(bias, c, 1))
-		}
-		s := Sigmoid(z)
-		one := ScalarLike(s, 1)
-		dz = Mul(dz, Mul(s, Add(one, Mul(z, Sub(one, s)))))
-	default:
-		panic(&OpError{Err: fmt.Errorf("CausalConvWithState gradient: activation %q", act)})
-	}
-	res := make([]*Tensor, len(g.In))
-	dp := op1("ConvTranspose", group, dz, w)
-	res[0] = Slice(dp, []int{k - 1}, []int{k - 1 + l}, []int{2})
-	geo := geom{k: []int{k}, s: []int{1}, d: []int{1}, pb: []int{0}, pe: []int{0}}
-	res[1] = groupedWeightGrad(p, dz, geo, c)
-	if bias != nil {
-		res[2] = ReduceSum(dz, []int64{0, 2}, false)
-	}
-	return res
 }

@@ -1,12 +1,10 @@
 package eager_test
 
 import (
-	"errors"
 	"math"
 	"math/rand"
 	"testing"
 
-	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/eager"
 	"github.com/keenml/keen/ir"
 )
@@ -168,25 +166,5 @@ func TestGradLpPoolMaxUnpool(t *testing.T) {
 		{gradCase{name: "GlobalLpPool-1 p=1.5", op: "GlobalLpPool", attrs: ir.Attrs{ir.FloatAttr("p", 1.5)}, in: []*ir.Tensor{randT(r, 0.2, 1, 1, 2, 2, 2)}, diff: []int{0}}, 1, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) { checkGradientAt(t, c) })
-	}
-}
-
-func TestGradCausalConvWithState(t *testing.T) {
-	r := rand.New(rand.NewSource(9))
-	any := func(shape ...int) *ir.Tensor { return randT(r, -1, 1, shape...) }
-	probe := hostInputs(t, []*ir.Tensor{any(1, 1, 2), any(1, 1, 2)})
-	if _, err := eager.Call("CausalConvWithState", nil, 1, probe...); errors.Is(err, backends.ErrNotImplemented) {
-		t.Skip("the CPU backend has no CausalConvWithState kernel yet:", err)
-	}
-	silu := ir.Attrs{ir.StringAttr("activation", "silu")}
-	cases := []gradCase{
-		{name: "plain", op: "CausalConvWithState", in: []*ir.Tensor{any(2, 3, 5), any(3, 1, 3)}, diff: []int{0, 1}},
-		{name: "bias past_state", op: "CausalConvWithState", in: []*ir.Tensor{any(2, 2, 4), any(2, 1, 3), any(2), any(2, 2, 2)}, diff: []int{0, 1, 2}},
-		{name: "silu", op: "CausalConvWithState", attrs: silu, in: []*ir.Tensor{any(1, 3, 6), any(3, 1, 4), any(3), any(1, 3, 3)}, diff: []int{0, 1, 2}},
-		{name: "k=1 swish", op: "CausalConvWithState", attrs: ir.Attrs{ir.StringAttr("activation", "swish")}, in: []*ir.Tensor{any(2, 2, 3), any(2, 1, 1), any(2)}, diff: []int{0, 1, 2}},
-		{name: "short input", op: "CausalConvWithState", in: []*ir.Tensor{any(1, 2, 2), any(2, 1, 4), nil, any(1, 2, 3)}, diff: []int{0, 1}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { checkGradient(t, c) })
 	}
 }
