@@ -9,74 +9,9 @@ import (
 	"github.com/keenml/keen/ir"
 )
 
-// versionCase is a gradCase run at a given opset version (0: newest) of a
-// domain ("": the default one).
-type versionCase struct {
-	gradCase
-	version int
-	domain  string
-}
-
-// checkGradientAt is checkGradient for an op at an older opset version: the
-// tape's gradient of L = Σ op(xs)·w against central differences.
-func checkGradientAt(t *testing.T, c versionCase) {
-	t.Helper()
-	nout := max(c.nout, 1)
-	r := rand.New(rand.NewSource(99))
-	var ws []*eager.Tensor
-	loss := func(xs []*eager.Tensor) *eager.Tensor {
-		outs, err := eager.CallDomain(c.domain, c.op, c.version, c.attrs, nout, xs...)
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		var l *eager.Tensor
-		for k, o := range outs {
-			if o == nil || !o.DType().IsFloat() {
-				continue
-			}
-			for len(ws) <= k {
-				ws = append(ws, nil)
-			}
-			if ws[k] == nil {
-				ws[k] = eager.New(randT(r, -1, 1, o.Shape()...).Data.([]float64), o.Shape()...)
-			}
-			term := eager.Sum(eager.Mul(o, ws[k]))
-			if l == nil {
-				l = term
-			} else {
-				l = eager.Add(l, term)
-			}
-		}
-		return l
-	}
-	xs := hostInputs(t, c.in)
-	tape := eager.NewTape()
-	l := loss(xs)
-	srcs := make([]*eager.Tensor, len(c.diff))
-	for i, j := range c.diff {
-		srcs[i] = xs[j]
-	}
-	grads := tape.Gradient(l, srcs...)
-	const h = 1e-6
-	for gi, j := range c.diff {
-		an := grads[gi].Floats64()
-		for e := range c.in[j].Data.([]float64) {
-			eval := func(delta float64) float64 {
-				p := c.in[j].Clone()
-				p.Data.([]float64)[e] += delta
-				pxs := append([]*eager.Tensor(nil), xs...)
-				pxs[j], _ = eager.FromHost(nil, p)
-				var v float64
-				eager.NoGrad(func() { v = loss(pxs).Item() })
-				return v
-			}
-			num := (eval(h) - eval(-h)) / (2 * h)
-			if math.Abs(num-an[e]) > 1e-5+1e-4*math.Abs(num) {
-				t.Errorf("%s: d/d input %d [%d]: analytic %.8g, numeric %.8g", c.name, j, e, an[e], num)
-				return
-			}
-		}
-	}
+// atVersion is c run at an older opset version (checked with checkOp).
+func atVersion(c gradCase, version int) opCase {
+	return opCase{name: c.name, op: c.op, version: version, attrs: c.attrs, in: c.in, diff: c.diff, nout: c.nout}
 }
 
 func hostInputs(t *testing.T, in []*ir.Tensor) []*eager.Tensor {
@@ -127,7 +62,7 @@ func TestGradConvTranspose(t *testing.T) {
 	}
 	// ConvTranspose-1: the same geometry rules at the oldest opset.
 	t.Run("opset 1", func(t *testing.T) {
-		checkGradientAt(t, versionCase{ct("v1", ir.Attrs{ints("strides", 2, 2), ints("pads", 1, 1, 0, 0)}, any(1, 2, 2, 3), any(2, 2, 3, 2)), 1, ""})
+		checkOp(t, atVersion(ct("v1", ir.Attrs{ints("strides", 2, 2), ints("pads", 1, 1, 0, 0)}, any(1, 2, 2, 3), any(2, 2, 3, 2)), 1))
 	})
 }
 
@@ -161,10 +96,59 @@ func TestGradLpPoolMaxUnpool(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) { checkGradient(t, c) })
 	}
 	// LpPool-1 and GlobalLpPool-1 take p as a float.
-	for _, c := range []versionCase{
-		{gradCase{name: "LpPool-1 p=3", op: "LpPool", attrs: ir.Attrs{ir.FloatAttr("p", 3), ints("kernel_shape", 2, 2)}, in: []*ir.Tensor{any(1, 2, 3, 3)}, diff: []int{0}}, 1, ""},
-		{gradCase{name: "GlobalLpPool-1 p=1.5", op: "GlobalLpPool", attrs: ir.Attrs{ir.FloatAttr("p", 1.5)}, in: []*ir.Tensor{randT(r, 0.2, 1, 1, 2, 2, 2)}, diff: []int{0}}, 1, ""},
+	for _, c := range []opCase{
+		{name: "LpPool-1 p=3", op: "LpPool", version: 1, attrs: ir.Attrs{ir.FloatAttr("p", 3), ints("kernel_shape", 2, 2)}, in: []*ir.Tensor{any(1, 2, 3, 3)}, diff: []int{0}},
+		{name: "GlobalLpPool-1 p=1.5", op: "GlobalLpPool", version: 1, attrs: ir.Attrs{ir.FloatAttr("p", 1.5)}, in: []*ir.Tensor{randT(r, 0.2, 1, 1, 2, 2, 2)}, diff: []int{0}},
 	} {
-		t.Run(c.name, func(t *testing.T) { checkGradientAt(t, c) })
+		t.Run(c.name, func(t *testing.T) { checkOp(t, c) })
+	}
+}
+
+// The conv-family rules run in float32 too (their constants take the
+// input's dtype): float32 gradients agree with the float64 ones.
+func TestGradConvFamilyFloat32(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	any := func(shape ...int) *ir.Tensor { return randT(r, -1, 1, shape...) }
+	ints := func(name string, v ...int64) ir.Attr { return ir.IntsAttr(name, v...) }
+	cases := []opCase{
+		{name: "ConvTranspose", op: "ConvTranspose", attrs: ir.Attrs{ints("strides", 2, 2), ints("output_padding", 1, 0), ir.IntAttr("group", 2)}, in: []*ir.Tensor{any(1, 2, 3, 3), any(2, 2, 2, 2), any(4)}, diff: []int{0, 1, 2}},
+		{name: "LpPool p3", op: "LpPool", attrs: ir.Attrs{ir.IntAttr("p", 3), ints("kernel_shape", 2, 2), ints("pads", 1, 1, 0, 0)}, in: []*ir.Tensor{any(1, 2, 3, 4)}, diff: []int{0}},
+		{name: "GlobalLpPool", op: "GlobalLpPool", in: []*ir.Tensor{any(2, 2, 3)}, diff: []int{0}},
+		{name: "MaxUnpool", op: "MaxUnpool", attrs: ir.Attrs{ints("kernel_shape", 2)}, in: []*ir.Tensor{any(1, 1, 3), ir.FromSlice([]int64{0, 2, 3}, 1, 1, 3)}, diff: []int{0}},
+		{name: "RoiAlign", op: "RoiAlign", attrs: ir.Attrs{ir.IntAttr("output_height", 2), ir.IntAttr("output_width", 2)}, in: []*ir.Tensor{any(1, 2, 4, 4), f64([]float64{0.3, 0.2, 3.1, 2.9}, 1, 4), i64(0)}, diff: []int{0}},
+		{name: "MaxRoiPool", op: "MaxRoiPool", attrs: ir.Attrs{ints("pooled_shape", 2, 2)}, in: []*ir.Tensor{any(1, 2, 4, 4), f64([]float64{0, 0, 1, 3, 3}, 1, 5)}, diff: []int{0}},
+		{name: "DeformConv", op: "DeformConv", in: []*ir.Tensor{any(1, 2, 3, 3), any(2, 2, 2, 2), randT(r, -1.7, 1.7, 1, 8, 2, 2), any(2), any(1, 4, 2, 2)}, diff: []int{0, 1, 2, 3, 4}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g64, g32 := gradsIn(t, c, ir.Float64), gradsIn(t, c, ir.Float32)
+			for i := range g64 {
+				for e, want := range g64[i] {
+					if got := g32[i][e]; math.Abs(got-want) > 1e-4+1e-4*math.Abs(want) {
+						t.Fatalf("%s: input %d [%d]: float32 %.7g, float64 %.7g", c.name, c.diff[i], e, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// The conv-family rules can be differentiated again.
+func TestGradConvFamilySecondOrder(t *testing.T) {
+	r := rand.New(rand.NewSource(12))
+	any := func(shape ...int) *ir.Tensor { return randT(r, -1, 1, shape...) }
+	ints := func(name string, v ...int64) ir.Attr { return ir.IntsAttr(name, v...) }
+	cases := []struct {
+		c opCase
+		j int
+	}{
+		{opCase{name: "LpPool p2", op: "LpPool", attrs: ir.Attrs{ints("kernel_shape", 2, 2), ints("strides", 1, 2)}, in: []*ir.Tensor{any(1, 2, 3, 4)}}, 0},
+		{opCase{name: "LpPool p3", op: "LpPool", attrs: ir.Attrs{ir.IntAttr("p", 3), ints("kernel_shape", 2)}, in: []*ir.Tensor{any(1, 2, 4)}}, 0},
+		{opCase{name: "GlobalLpPool p3", op: "GlobalLpPool", attrs: ir.Attrs{ir.IntAttr("p", 3)}, in: []*ir.Tensor{any(2, 2, 3)}}, 0},
+		{opCase{name: "ConvTranspose", op: "ConvTranspose", attrs: ir.Attrs{ints("strides", 2)}, in: []*ir.Tensor{any(1, 2, 3), any(2, 1, 3)}}, 1},
+		{opCase{name: "DeformConv offset", op: "DeformConv", in: []*ir.Tensor{any(1, 2, 3, 3), any(1, 2, 2, 2), randT(r, -1.7, 1.7, 1, 8, 2, 2)}}, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.c.name, func(t *testing.T) { checkOpSecondOrder(t, tc.c, tc.j) })
 	}
 }
