@@ -135,11 +135,11 @@ func gradDeformConv(g *GradContext) []*Tensor {
 	if len(g.In) > 4 {
 		mask = g.In[4]
 	}
-	group := int(g.Attrs().Int("group", 1))
-	in, out := x.Shape()[2:], dy.Shape()[2:]
 	if x.Rank() < 3 || w.Rank() != x.Rank() || off.Rank() != x.Rank() {
 		panic(&OpError{Err: fmt.Errorf("DeformConv gradient: shapes X %v, W %v, offset %v", x.Shape(), w.Shape(), off.Shape())})
 	}
+	group := int(g.Attrs().Int("group", 1))
+	in, out := x.Shape()[2:], dy.Shape()[2:]
 	geo := deformGeom(g.Attrs(), w.Shape()[2:])
 	n, c, o := x.Dim(0), x.Dim(1), w.Dim(0)
 	kSize, pSize, sSize := ir.Size(geo.k), ir.Size(out), ir.Size(in)
@@ -174,22 +174,30 @@ func gradDeformConv(g *GradContext) []*Tensor {
 		res[3] = ReduceSum(dy, spatialAxes(dy, true), false)
 	}
 	dcol := Reshape(MatMul(Transpose(wr, 0, 2, 1), dyr), full...)
-	if mask != nil {
-		res[4] = Reshape(ReduceSum(Mul(dcol, bil), []int64{2}, false), mask.Shape()...)
-	}
 	dbil := dcol
 	if mask != nil {
+		res[4] = Reshape(ReduceSum(Mul(dcol, bil), []int64{2}, false), mask.Shape()...)
 		dbil = Mul(dcol, maskR)
 	}
+	res[0], res[2] = deformSampleGrads(x, off, corners, vals, dbil)
+	return res
+}
+
+// deformSampleGrads returns dX and doffset from dbil, the gradient of the
+// N-linear samples (N, og, C/og, K·P): dX collects dbil·w at each corner;
+// doffset[axis] = Σ_c dbil · Σ_corners ∂w/∂pos[axis] · X[corner].
+func deformSampleGrads(x, off *Tensor, corners []deformCorner, vals []*Tensor, dbil *Tensor) (dx, doffset *Tensor) {
+	n, og, cog, kp := dbil.Dim(0), dbil.Dim(1), dbil.Dim(2), dbil.Dim(3)
+	r := x.Rank() - 2
+	kSize := off.Dim(1) / (og * r)
 	idx, upd := make([]*Tensor, len(corners)), make([]*Tensor, len(corners))
 	for i, cr := range corners {
 		idx[i], upd[i] = cr.idx, Mul(dbil, cr.w)
 	}
 	acc := op1("ScatterElements", ir.Attrs{ir.IntAttr("axis", 3), ir.StringAttr("reduction", "add")},
-		Full(x, x.DType(), 0, n, og, c/og, sSize), Concat(3, idx...), Concat(3, upd...))
-	res[0] = Reshape(acc, x.Shape()...)
-	doff := make([]*Tensor, len(in))
-	for a := range in {
+		Full(x, x.DType(), 0, n, og, cog, ir.Size(x.Shape()[2:])), Concat(3, idx...), Concat(3, upd...))
+	doff := make([]*Tensor, r)
+	for a := range doff {
 		var s *Tensor
 		for i, cr := range corners {
 			if t := Mul(vals[i], cr.dw[a]); s == nil {
@@ -198,8 +206,8 @@ func gradDeformConv(g *GradContext) []*Tensor {
 				s = Add(s, t)
 			}
 		}
-		doff[a] = Reshape(ReduceSum(Mul(dbil, s), []int64{2}, false), n, og, kSize, 1, pSize)
+		// (N, og, K·P) -> (N, og, K, 1, P), to be joined along the axis dim
+		doff[a] = Reshape(ReduceSum(Mul(dbil, s), []int64{2}, false), n, og, kSize, 1, kp/kSize)
 	}
-	res[2] = Reshape(Concat(3, doff...), off.Shape()...)
-	return res
+	return Reshape(acc, x.Shape()...), Reshape(Concat(3, doff...), off.Shape()...)
 }

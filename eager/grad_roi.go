@@ -114,44 +114,28 @@ func gradRoiAlign(g *GradContext) []*Tensor {
 	bidx := hostFloats(g.In[2], "RoiAlign gradient: batch_indices")
 	h, w := x.Dim(2), x.Dim(3)
 	nr := len(bidx)
-	type roiGrid struct{ y0, x0, bh, bw float64 }
 	grids := make([]roiGrid, nr)
-	gh, gw := make([]int, nr), make([]int, nr)
 	t := 0
-	for r := 0; r < nr; r++ {
-		off := 0.0
-		if half {
-			off = 0.5
-		}
-		b := boxes[4*r : 4*r+4]
-		x0, y0 := b[0]*scale-off, b[1]*scale-off
-		rw, rh := b[2]*scale-off-x0, b[3]*scale-off-y0
-		if !half {
-			rw, rh = max(rw, 1), max(rh, 1)
-		}
-		grids[r] = roiGrid{y0, x0, rh / float64(ph), rw / float64(pw)}
-		gh[r], gw[r] = ratio, ratio
-		if ratio == 0 {
-			gh[r], gw[r] = max(0, int(math.Ceil(grids[r].bh))), max(0, int(math.Ceil(grids[r].bw)))
-		}
-		t = max(t, 4*gh[r]*gw[r])
+	for r := range grids {
+		grids[r] = newRoiGrid(boxes[4*r:4*r+4], scale, half, ph, pw, ratio)
+		t = max(t, 4*grids[r].gh*grids[r].gw)
 	}
 	rt := newRoiTaps(nr*ph*pw, t)
 	var rows []int64
 	var wts []float64
 	for r := 0; r < nr; r++ {
 		gr, base := grids[r], int64(bidx[r])*int64(h*w)
-		inv := 1 / float64(max(gh[r]*gw[r], 1))
+		inv := 1 / float64(max(gr.gh*gr.gw, 1))
 		if a.Str("mode", "avg") == "max" {
 			inv = 1
 		}
 		for by := 0; by < ph; by++ {
 			for bx := 0; bx < pw; bx++ {
 				rows, wts = rows[:0], wts[:0]
-				for iy := 0; iy < gh[r]; iy++ {
-					yy := gr.y0 + float64(by)*gr.bh + (float64(iy)+0.5)*gr.bh/float64(gh[r])
-					for ix := 0; ix < gw[r]; ix++ {
-						xx := gr.x0 + float64(bx)*gr.bw + (float64(ix)+0.5)*gr.bw/float64(gw[r])
+				for iy := 0; iy < gr.gh; iy++ {
+					yy := gr.y0 + float64(by)*gr.bh + (float64(iy)+0.5)*gr.bh/float64(gr.gh)
+					for ix := 0; ix < gr.gw; ix++ {
+						xx := gr.x0 + float64(bx)*gr.bw + (float64(ix)+0.5)*gr.bw/float64(gr.gw)
 						pos, cw := roiBilinear(yy, xx, h, w)
 						for k := range pos {
 							rows, wts = append(rows, base+int64(pos[k])), append(wts, cw[k]*inv)
@@ -163,6 +147,33 @@ func gradRoiAlign(g *GradContext) []*Tensor {
 		}
 	}
 	return []*Tensor{rt.grad(x, dy, a.Str("mode", "avg") == "max"), nil, nil}
+}
+
+// roiGrid is one RoiAlign box in map coordinates: its corner, bin size and
+// sampling grid per bin.
+type roiGrid struct {
+	y0, x0, bh, bw float64
+	gh, gw         int
+}
+
+// newRoiGrid maps box [x1 y1 x2 y2] onto the map (half_pixel shifts by
+// -0.5; output_half_pixel keeps boxes at least 1 wide) and picks the
+// sampling grid: ratio per axis, or ceil(bin size) when ratio is 0.
+func newRoiGrid(box []float64, scale float64, half bool, ph, pw, ratio int) roiGrid {
+	off := 0.0
+	if half {
+		off = 0.5
+	}
+	x0, y0 := box[0]*scale-off, box[1]*scale-off
+	rw, rh := box[2]*scale-off-x0, box[3]*scale-off-y0
+	if !half {
+		rw, rh = max(rw, 1), max(rh, 1)
+	}
+	g := roiGrid{y0: y0, x0: x0, bh: rh / float64(ph), bw: rw / float64(pw), gh: ratio, gw: ratio}
+	if ratio == 0 {
+		g.gh, g.gw = max(0, int(math.Ceil(g.bh))), max(0, int(math.Ceil(g.bw)))
+	}
+	return g
 }
 
 // roiBilinear is RoiAlign's sample at (y, x) in an h×w map: four plane
