@@ -314,7 +314,8 @@ func missingDType(have, want []ir.DType) ir.DType {
 	return ir.Undefined
 }
 
-// Close stops the plugin. Buffers of the backend are gone afterwards.
+// Close stops the plugin. Queued work is dropped, and the backend's buffers
+// are gone.
 func (c *Client) Close() error {
 	c.errMu.Lock()
 	if c.closed {
@@ -326,7 +327,6 @@ func (c *Client) Close() error {
 	c.errMu.Unlock()
 	var err error
 	if dead == nil {
-		_ = c.Sync()
 		ctx, cancel := context.WithTimeout(context.Background(), c.opt.Timeout)
 		r, cerr := c.rpc.Close(ctx, &pb.CloseRequest{})
 		cancel()

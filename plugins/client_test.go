@@ -24,6 +24,16 @@ func prep(t testing.TB, b backends.Backend, op string, nout int, attrs ir.Attrs,
 	return k
 }
 
+// prepOp prepares a default-domain op.
+func prepOp(t testing.TB, b backends.Backend, op string, version int, in ...ir.DType) backends.Kernel {
+	t.Helper()
+	k, err := b.Prepare(&backends.OpSpec{Op: op, Version: version, InputTypes: in, NumOutputs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
 func run(t testing.TB, k backends.Kernel, in ...backends.Buffer) []backends.Buffer {
 	t.Helper()
 	out, err := k.Run(in)

@@ -50,12 +50,15 @@ func TestKillMidRun(t *testing.T) {
 		t.Fatalf("FromHost after death: %v", err)
 	}
 
-	// Go on in process.
-	local := newTestBackend()
-	add := prep(t, local, "Add", 1, nil, ir.Float32, ir.Float32)
+	// Go on with the in-process CPU backend.
+	local, err := backends.Open("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := prepOp(t, local, "Add", 14, ir.Float32, ir.Float32)
 	a := upload(t, local, ir.FromSlice([]float32{1, 2}, 2))
 	if got := ir.Data[float32](fetch(t, local, run(t, add, a, a)[0])); got[0] != 2 || got[1] != 4 {
-		t.Fatalf("in-process after the plugin died: %v", got)
+		t.Fatalf("on the CPU after the plugin died: %v", got)
 	}
 
 	// Or restart the plugin.
