@@ -14,9 +14,10 @@ import (
 
 // Backend is one CUDA device.
 type Backend struct {
-	drv  *driver
-	rtc  *nvrtc
-	blas *cublas
+	drv     *driver
+	rtc     *nvrtc
+	blas    *cublas
+	compile func(src, cc string) ([]byte, error) // rtc.image, or a test's stand-in
 
 	dev     int32
 	ctx     uintptr
@@ -75,6 +76,7 @@ func New(ordinal int) (*Backend, error) {
 	if b.rtc, err = loadNVRTC(); err != nil {
 		return nil, fmt.Errorf("cuda: %v (NVRTC compiles Keen's kernels; install the CUDA runtime libraries)", err)
 	}
+	b.compile = b.rtc.image
 	if b.blas, err = loadCuBLAS(); err != nil {
 		return nil, fmt.Errorf("cuda: %v (cuBLAS runs MatMul, Gemm and Conv)", err)
 	}
@@ -111,8 +113,12 @@ func (b *Backend) Name() string { return "cuda" }
 
 // Describe names the device, its compute capability and the libraries.
 func (b *Backend) Describe() string {
+	rtc := "emulated"
+	if b.rtc != nil {
+		rtc = b.rtc.version
+	}
 	return fmt.Sprintf("%s, sm_%s, %d SMs, %.1f GiB, driver %d.%d, NVRTC %s",
-		b.devName, b.cc, b.sms, float64(b.memory)/(1<<30), b.drvVer/1000, b.drvVer%1000/10, b.rtc.version)
+		b.devName, b.cc, b.sms, float64(b.memory)/(1<<30), b.drvVer/1000, b.drvVer%1000/10, rtc)
 }
 
 // enter makes the device current on this OS thread for one caller.

@@ -55,7 +55,7 @@ func (b *Backend) fn(src, name string) (uintptr, error) {
 	if f, ok := b.funcs[key]; ok {
 		return f, nil
 	}
-	img, err := b.rtc.image(src, b.cc)
+	img, err := b.compile(src, b.cc)
 	if err != nil {
 		return 0, err
 	}
