@@ -99,10 +99,10 @@ func newFakeBackend(t testing.TB) *Backend {
 			copy(f.block(d)[:n], f.block(s)[:n])
 			return 0
 		},
-		cuMemsetD8:                f.memset,
-		cuModuleLoadData:          f.load,
-		cuModuleGetFunction:       f.function,
-		cuLaunchKernel:            f.launch,
+		cuMemsetD8:          f.memset,
+		cuModuleLoadData:    f.load,
+		cuModuleGetFunction: f.function,
+		cuLaunchKernel:      f.launch,
 	}
 	b.compile = func(src, cc string) ([]byte, error) {
 		img := append([]byte(src), 0)
