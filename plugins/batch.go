@@ -28,7 +28,8 @@ type batch struct {
 	recs  []cmdRec
 	outs  map[uint64]*meta // run outputs by id
 	frees []uint64
-	bytes int // upload bytes
+	kfree []uint64 // kernels to drop
+	bytes int      // upload bytes
 	done  chan struct{}
 }
 
@@ -58,14 +59,14 @@ func (b *batch) add(cmd *pb.Command, rec cmdRec) {
 // flushLocked sends the current batch (c.mu held).
 func (c *Client) flushLocked() {
 	c.freeMu.Lock()
-	frees := c.frees
-	c.frees = nil
+	frees, kfree := c.frees, c.kfrees
+	c.frees, c.kfrees = nil, nil
 	c.freeMu.Unlock()
 	b := c.cur
-	if len(b.cmds) == 0 && len(frees) == 0 {
+	if len(b.cmds) == 0 && len(frees) == 0 && len(kfree) == 0 {
 		return
 	}
-	b.frees = frees
+	b.frees, b.kfree = frees, kfree
 	c.cur = c.newBatch()
 	if c.stopped {
 		c.failBatch(b, c.failed())
@@ -105,7 +106,7 @@ func (c *Client) send(b *batch) {
 		c.failBatch(b, err)
 		return
 	}
-	req := &pb.Batch{Cmds: b.cmds, Free: b.frees}
+	req := &pb.Batch{Cmds: b.cmds, Free: b.frees, FreeKernels: b.kfree}
 	if err := c.placeUploads(b, req); err != nil {
 		c.failBatch(b, err)
 		return

@@ -79,6 +79,14 @@ type freeArg struct {
 // next batch.
 func freeID(a freeArg) { a.c.queueFree(a.id) }
 
+// dropKernel runs when a kernel is collected: the plugin drops it with the
+// next batch.
+func dropKernel(a freeArg) {
+	a.c.freeMu.Lock()
+	a.c.kfrees = append(a.c.kfrees, a.id)
+	a.c.freeMu.Unlock()
+}
+
 func (c *Client) queueFree(id uint64) {
 	c.freeMu.Lock()
 	c.frees = append(c.frees, id)

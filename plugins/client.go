@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,7 +88,8 @@ type Client struct {
 	closed     bool
 
 	freeMu sync.Mutex
-	frees  []uint64
+	frees  []uint64 // buffers to free with the next batch
+	kfrees []uint64 // kernels to drop with the next batch
 
 	produced atomic.Int64 // bytes of outputs since the last forced GC
 }
@@ -256,6 +258,7 @@ func (c *Client) Prepare(spec *backends.OpSpec) (backends.Kernel, error) {
 		return nil, fmt.Errorf("plugins: %s: %v: %w", c.name, spec, err)
 	}
 	k := &kernel{c: c, id: c.nextKernel.Add(1), spec: spec, desc: spec.String(), infer: inferDTypes(spec)}
+	runtime.AddCleanup(k, dropKernel, freeArg{c, k.id})
 	if c.opt.AsyncPrepare {
 		c.mu.Lock()
 		c.cur.add(&pb.Command{Kind: pb.Command_PREPARE, Kernel: k.id, Spec: ps}, cmdRec{k: k})

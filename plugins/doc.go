@@ -41,7 +41,7 @@
 //     what still travels inline (no shared memory, or outside Linux).
 //   - Remote buffers are freed by Release, or when the host's handle is
 //     garbage collected (runtime.AddCleanup); frees ride with the next
-//     batch. Since handles are small, the host forces a collection after
+//     batch. Kernels are dropped the same way. Since handles are small, the host forces a collection after
 //     every 1 GiB of plugin-side outputs.
 //
 // # Dtypes and shapes of queued outputs

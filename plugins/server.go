@@ -200,6 +200,9 @@ func (s *server) Exec(_ context.Context, b *pb.Batch) (*pb.BatchReply, error) {
 	for _, id := range b.Free {
 		s.free(id)
 	}
+	for _, id := range b.FreeKernels {
+		delete(s.kernels, id)
+	}
 	if err := s.b.Sync(); err != nil {
 		x.rep.SyncError = err.Error()
 	}

@@ -1016,9 +1016,10 @@ func (x *Command) GetSpec() *OpSpec {
 type Batch struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Cmds          []*Command             `protobuf:"bytes,1,rep,name=cmds,proto3" json:"cmds,omitempty"`
-	Free          []uint64               `protobuf:"varint,2,rep,packed,name=free,proto3" json:"free,omitempty"`               // buffers to release after the commands
-	ShmSize       uint64                 `protobuf:"varint,3,opt,name=shm_size,json=shmSize,proto3" json:"shm_size,omitempty"` // size of the shared area as the host knows it
-	ShmUsed       uint64                 `protobuf:"varint,4,opt,name=shm_used,json=shmUsed,proto3" json:"shm_used,omitempty"` // bytes at its start holding this batch's uploads
+	Free          []uint64               `protobuf:"varint,2,rep,packed,name=free,proto3" json:"free,omitempty"`                                  // buffers to release after the commands
+	ShmSize       uint64                 `protobuf:"varint,3,opt,name=shm_size,json=shmSize,proto3" json:"shm_size,omitempty"`                    // size of the shared area as the host knows it
+	ShmUsed       uint64                 `protobuf:"varint,4,opt,name=shm_used,json=shmUsed,proto3" json:"shm_used,omitempty"`                    // bytes at its start holding this batch's uploads
+	FreeKernels   []uint64               `protobuf:"varint,5,rep,packed,name=free_kernels,json=freeKernels,proto3" json:"free_kernels,omitempty"` // kernels the host dropped
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1079,6 +1080,13 @@ func (x *Batch) GetShmUsed() uint64 {
 		return x.ShmUsed
 	}
 	return 0
+}
+
+func (x *Batch) GetFreeKernels() []uint64 {
+	if x != nil {
+		return x.FreeKernels
+	}
+	return nil
 }
 
 // Meta tells the host what a RUN produced.
@@ -1608,12 +1616,13 @@ const file_backend_proto_rawDesc = "" +
 	"\x06UPLOAD\x10\x00\x12\a\n" +
 	"\x03RUN\x10\x01\x12\f\n" +
 	"\bDOWNLOAD\x10\x02\x12\v\n" +
-	"\aPREPARE\x10\x03\"~\n" +
+	"\aPREPARE\x10\x03\"\xa1\x01\n" +
 	"\x05Batch\x12+\n" +
 	"\x04cmds\x18\x01 \x03(\v2\x17.keen.plugin.v1.CommandR\x04cmds\x12\x12\n" +
 	"\x04free\x18\x02 \x03(\x04R\x04free\x12\x19\n" +
 	"\bshm_size\x18\x03 \x01(\x04R\ashmSize\x12\x19\n" +
-	"\bshm_used\x18\x04 \x01(\x04R\ashmUsed\"Z\n" +
+	"\bshm_used\x18\x04 \x01(\x04R\ashmUsed\x12!\n" +
+	"\ffree_kernels\x18\x05 \x03(\x04R\vfreeKernels\"Z\n" +
 	"\x04Meta\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x14\n" +
 	"\x05dtype\x18\x02 \x01(\x05R\x05dtype\x12\x14\n" +
