@@ -3,10 +3,18 @@
 // the backend name "cuda".
 //
 // UNPROVEN ON HARDWARE: this package was written on a machine without a
-// GPU. It builds, and its host-side logic (shapes, strides, kernel source
-// generation, library loading and error paths) is tested, but no kernel in
-// it has run on a GPU yet. Treat its results as unverified until the
-// conformance suite has been run over it on a real device
+// GPU, and no kernel in it has run on a GPU yet. What is tested without
+// one: the host logic (shapes, strides, launches, the operand order of the
+// cuBLAS calls) and the kernels' CUDA C, on an emulated device (the tests'
+// fakeDevice: the driver and cuBLAS replaced by host stand-ins, each kernel
+// compiled by g++ as C++ and run with one OS thread per GPU thread and a
+// barrier for __syncthreads), over ONNX's node tests. Not tested: NVRTC,
+// the real driver and cuBLAS, the purego bindings' calling conventions,
+// memory and speed on a device. On the emulated device, 1793 of the 1802
+// node tests pass, as on the CPU (121 distinct kernels ran; ops the backend
+// lacks fell back to the CPU 2933 times). Treat its results as unverified
+// until the
+// conformance suite has been run over it on a real GPU
 // (`onnxrun conformance --backend cuda PATH`).
 //
 // It needs no CUDA SDK to build (CGO_ENABLED=0): the driver (libcuda.so.1),

@@ -309,20 +309,25 @@ func prepConv(b *Backend, s *backends.OpSpec) (kfunc, error) {
 			}
 		}
 		if len(in) > 2 && in[2] != nil {
-			bias := in[2]
-			bshape := make([]int, len(y.shape))
-			for i := range bshape {
-				bshape[i] = 1
-			}
-			bshape[1] = m
-			if bias.len() != m {
-				return nil, fmt.Errorf("Conv bias of shape %v for %d channels", bias.shape, m)
-			}
-			ins := []view{whole(y), {ptr: bias.ptr, strides: bstrides(bshape, y.shape)}}
-			if err := b.runMap(add, y.shape, ins, whole(y), 0, 0); err != nil {
+			if err := b.addBias(add, y, in[2]); err != nil {
 				return nil, err
 			}
 		}
 		return []*Buf{y}, nil
 	}, nil
+}
+
+// addBias adds a per-channel bias (M) to y (N, M, ...) in place.
+func (b *Backend) addBias(add string, y, bias *Buf) error {
+	m := y.shape[1]
+	if bias.len() != m {
+		return fmt.Errorf("Conv bias of shape %v for %d channels", bias.shape, m)
+	}
+	bshape := make([]int, len(y.shape))
+	for i := range bshape {
+		bshape[i] = 1
+	}
+	bshape[1] = m
+	ins := []view{whole(y), {ptr: bias.ptr, strides: bstrides(bshape, y.shape)}}
+	return b.runMap(add, y.shape, ins, whole(y), 0, 0)
 }

@@ -448,51 +448,9 @@ func prepPad(b *Backend, s *backends.OpSpec) (kfunc, error) {
 		if err != nil {
 			return nil, err
 		}
-		rank := len(x.shape)
-		pads, _, err := b.attrOrInput(s, in, 1, "pads")
+		begin, shape, value, err := b.padLayout(s, in, x.shape)
 		if err != nil {
 			return nil, err
-		}
-		axes := make([]int, rank)
-		for i := range axes {
-			axes[i] = i
-		}
-		if len(in) > 3 && in[3] != nil {
-			as, err := b.ints(in[3])
-			if err != nil {
-				return nil, err
-			}
-			axes = axes[:0]
-			for _, a := range as {
-				ax, err := normAxis(a, rank)
-				if err != nil {
-					return nil, err
-				}
-				axes = append(axes, ax)
-			}
-		}
-		if len(pads) != 2*len(axes) {
-			return nil, fmt.Errorf("%d pads for %d axes", len(pads), len(axes))
-		}
-		value := 0.0
-		if len(in) > 2 && in[2] != nil {
-			c, err := b.download(in[2])
-			if err != nil {
-				return nil, err
-			}
-			if c.Len() > 0 {
-				value = c.Float64At(0)
-			}
-		}
-		shape := append([]int{}, x.shape...)
-		begin := make([]int64, rank)
-		for i, ax := range axes {
-			lo, hi := pads[i], pads[i+len(axes)]
-			if lo < 0 || hi < 0 {
-				return nil, fmt.Errorf("negative pads %v are not supported on cuda", pads)
-			}
-			begin[ax] = lo
-			shape[ax] += int(lo + hi)
 		}
 		y, err := b.alloc(dt, shape)
 		if err != nil {
@@ -508,6 +466,59 @@ func prepPad(b *Backend, s *backends.OpSpec) (kfunc, error) {
 		}
 		return []*Buf{y}, b.copyView(dt, whole(x), x.shape, dst)
 	}, nil
+}
+
+// padLayout reads Pad's pads, constant and axes (inputs, or the pads
+// attribute before opset 11) and returns the padding before each dim, the
+// output shape and the fill value.
+func (b *Backend) padLayout(s *backends.OpSpec, in []*Buf, xs []int) ([]int64, []int, float64, error) {
+	rank := len(xs)
+	pads, _, err := b.attrOrInput(s, in, 1, "pads")
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	axes := make([]int, rank)
+	for i := range axes {
+		axes[i] = i
+	}
+	if len(in) > 3 && in[3] != nil {
+		as, err := b.ints(in[3])
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		axes = axes[:0]
+		for _, a := range as {
+			ax, err := normAxis(a, rank)
+			if err != nil {
+				return nil, nil, 0, err
+			}
+			axes = append(axes, ax)
+		}
+	}
+	if len(pads) != 2*len(axes) {
+		return nil, nil, 0, fmt.Errorf("%d pads for %d axes", len(pads), len(axes))
+	}
+	value := 0.0
+	if len(in) > 2 && in[2] != nil {
+		c, err := b.download(in[2])
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		if c.Len() > 0 {
+			value = c.Float64At(0)
+		}
+	}
+	shape := append([]int{}, xs...)
+	begin := make([]int64, rank)
+	for i, ax := range axes {
+		lo, hi := pads[i], pads[i+len(axes)]
+		if lo < 0 || hi < 0 {
+			return nil, nil, 0, fmt.Errorf("negative pads %v are not supported on cuda", pads)
+		}
+		begin[ax] = lo
+		shape[ax] += int(lo + hi)
+	}
+	return begin, shape, value, nil
 }
 
 // prepShape serves Shape (with start/end) and Size, computed on the host.
