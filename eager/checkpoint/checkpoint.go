@@ -117,7 +117,9 @@ func ReadFile(path string) ([]Entry, error) {
 // file may hold no model tensor the model lacks; likewise for the
 // optimizer's state. All of it is checked before anything is assigned, so
 // a failed Load changes nothing. The errors name each tensor and both
-// shapes.
+// shapes. Optimizer state is keyed by parameter position ("m.0", "m.1",
+// ...), so opt must be built over the model's parameters in the same order
+// as the saved one (nn.Params(model) gives a stable order).
 func Load(path string, model any, opt optim.Optimizer) error {
 	entries, err := ReadFile(path)
 	if err != nil {
