@@ -9,6 +9,12 @@ import (
 
 var debugRecompute = false
 
+// HasRecompute reports whether domain/op has a recomputed rule.
+func HasRecompute(domain, op string) bool {
+	_, ok := recomputations[gradKey(domain, op)]
+	return ok
+}
+
 // Recompute runs the eager re-expression that the gradient rule of
 // domain/op differentiates (for tests that compare it with the kernel).
 func Recompute(domain, op string, version int, attrs ir.Attrs, nout int, in ...*Tensor) ([]*Tensor, error) {

@@ -1,12 +1,17 @@
 package eager_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/keenml/keen/eager"
 	"github.com/keenml/keen/ir"
+	"github.com/keenml/keen/onnx"
 )
 
 // recCase checks an op whose rule recomputes its forward with eager ops:
@@ -252,4 +257,89 @@ func TestGradRecurrentSecondOrderAndNoGrad(t *testing.T) {
 			t.Fatalf("gradient inside NoGrad %v, outside %v", inside, outside)
 		}
 	}
+}
+
+// findShared looks for shared/<sub> in the working folder and its parents;
+// "" when absent.
+func findShared(sub string) string {
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		return ""
+	}
+	for {
+		p := filepath.Join(dir, "shared", sub)
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// The recomputations that the rules differentiate reproduce the expected
+// outputs of the ONNX backend node tests of their ops.
+func TestRecomputeBackendCases(t *testing.T) {
+	root := findShared("onnx-backend-tests")
+	if root == "" {
+		t.Skip("shared/onnx-backend-tests not found")
+	}
+	dirs, _ := filepath.Glob(filepath.Join(root, "node", "test_*"))
+	n := 0
+	for _, dir := range dirs {
+		m, err := onnx.ReadModel(filepath.Join(dir, "model.onnx"))
+		if err != nil || len(m.Graph.Nodes) != 1 {
+			continue
+		}
+		node := m.Graph.Nodes[0]
+		if !eager.HasRecompute(node.Domain, node.OpType) {
+			continue
+		}
+		n++
+		name := filepath.Base(dir)
+		vals := map[string]*eager.Tensor{}
+		for k, vi := range m.Graph.RealInputs() {
+			h, err := onnx.ReadTensor(filepath.Join(dir, "test_data_set_0", fmt.Sprintf("input_%d.pb", k)))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			vals[vi.Name] = hostTensors(t, []*ir.Tensor{h})[0]
+		}
+		in := make([]*eager.Tensor, len(node.Inputs))
+		for i, nm := range node.Inputs {
+			in[i] = vals[nm]
+		}
+		version := int(ir.OpsetVersion(m.Opsets, node.Domain))
+		got, err := eager.Recompute(node.Domain, node.OpType, version, node.Attrs, len(node.Outputs), in...)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		for k, vi := range m.Graph.Outputs {
+			j := slices.Index(node.Outputs, vi.Name)
+			want, err := onnx.ReadTensor(filepath.Join(dir, "test_data_set_0", fmt.Sprintf("output_%d.pb", k)))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			tol := 1e-4
+			if want.DType == ir.Float16 || want.DType == ir.BFloat16 {
+				tol = 1e-2
+			}
+			gv := got[j].Floats64()
+			if !sameInts(got[j].Shape(), want.Shape) {
+				t.Errorf("%s: output %d: shape %v, want %v", name, k, got[j].Shape(), want.Shape)
+				continue
+			}
+			for i := range gv {
+				w := want.Float64At(i)
+				if math.Abs(gv[i]-w) > tol*(1+math.Abs(w)) && !(math.IsInf(w, -1) && math.IsInf(gv[i], -1)) {
+					t.Errorf("%s: output %d [%d]: recomputed %v, want %v", name, k, i, gv[i], w)
+					break
+				}
+			}
+		}
+	}
+	t.Logf("%d backend node tests recomputed", n)
 }
