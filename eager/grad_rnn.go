@@ -186,12 +186,8 @@ func rnnForward(spec *backends.OpSpec, in []*Tensor) []*Tensor {
 	S, B := x.Dim(0), x.Dim(1)
 	var masks []*Tensor // per step (batch, 1): the step is inside the sequence
 	if lens != nil {
-		steps := make([]int64, S)
-		for i := range steps {
-			steps[i] = int64(i)
-		}
-		iota := Reshape(Int64s(x, steps...), S, 1, 1)
-		m := Less(iota, Reshape(Cast(lens, ir.Int64), 1, B, 1))
+		lens = Cast(lens, ir.Int64) // as ReverseSequence wants them
+		m := Less(Reshape(iota64(x, 0, S), S, 1, 1), Reshape(lens, 1, B, 1))
 		for _, ms := range splitN(m, 0, S) {
 			masks = append(masks, Reshape(ms, B, 1))
 		}
