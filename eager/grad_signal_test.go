@@ -64,3 +64,20 @@ func TestGradDFTSecondOrder(t *testing.T) {
 		return eager.Sum(eager.Mul(eager.Mul(y, y), w))
 	})
 }
+
+// Every op of the recurrent, attention and signal families has a rule or
+// is marked non-differentiable.
+func TestGradRecurrentAttentionSignalCoverage(t *testing.T) {
+	ops := [][2]string{{"", "RNN"}, {"", "GRU"}, {"", "LSTM"}, {"", "Attention"}, {"", "RotaryEmbedding"},
+		{"", "SwiGLU"}, {"ai.onnx.preview", "FlexAttention"}, {"", "DFT"}, {"", "STFT"}, {"", "HannWindow"},
+		{"", "HammingWindow"}, {"", "BlackmanWindow"}, {"", "MelWeightMatrix"}}
+	for _, o := range ops {
+		if len(ir.SchemaVersions(o[0], o[1])) == 0 {
+			t.Errorf("%s: no schema", o[1])
+		}
+		rule, nd := eager.GradientStatus(o[0], o[1])
+		if rule == nd {
+			t.Errorf("%s: has rule %v, non-differentiable %v: want exactly one", o[1], rule, nd)
+		}
+	}
+}
