@@ -102,7 +102,10 @@ func convRoiAlignKernel[T ~float32 | ~float64](r convRoiAlign) kernelFunc {
 		x, rois, y := in[0].Data.([]T), in[1].Data.([]T), out.Data.([]T)
 		bins := r.outH * r.outW
 		for n := 0; n < rs[0]; n++ {
-			samples, gh, gw := convRoiPrecompute(r, rois[n*4:n*4+4], h, w)
+			samples, gh, gw, err := convRoiPrecompute(r, rois[n*4:n*4+4], h, w)
+			if err != nil {
+				return nil, err
+			}
 			grid := gh * gw
 			count := float64(max(grid, 1))
 			parallelFor(c, len(samples)*4, func(lo, hi int) {
@@ -137,7 +140,7 @@ func convRoiAlignKernel[T ~float32 | ~float64](r convRoiAlign) kernelFunc {
 
 // convRoiPrecompute returns the bilinear samples of one roi [x1 y1 x2 y2],
 // bin by bin (gh×gw per bin, row-major), shared by all channels.
-func convRoiPrecompute[T ~float32 | ~float64](r convRoiAlign, roi []T, h, w int) ([]convRoiSample, int, int) {
+func convRoiPrecompute[T ~float32 | ~float64](r convRoiAlign, roi []T, h, w int) ([]convRoiSample, int, int, error) {
 	off := 0.0
 	if r.halfPixel {
 		off = 0.5
@@ -150,7 +153,10 @@ func convRoiPrecompute[T ~float32 | ~float64](r convRoiAlign, roi []T, h, w int)
 	bh, bw := rh/float64(r.outH), rw/float64(r.outW)
 	gh, gw := r.samplingRate, r.samplingRate
 	if gh == 0 {
-		gh, gw = max(0, int(math.Ceil(bh))), max(0, int(math.Ceil(bw)))
+		gh, gw = convGridSize(bh), convGridSize(bw)
+	}
+	if int64(gh)*int64(gw)*int64(r.outH*r.outW) > convMaxRoiSamples {
+		return nil, 0, 0, fmt.Errorf("%w: RoiAlign: roi %v needs a %dx%d sampling grid per bin", errInput, roi, gh, gw)
 	}
 	samples := make([]convRoiSample, 0, r.outH*r.outW*gh*gw)
 	for ph := 0; ph < r.outH; ph++ {
@@ -164,13 +170,29 @@ func convRoiPrecompute[T ~float32 | ~float64](r convRoiAlign, roi []T, h, w int)
 			}
 		}
 	}
-	return samples, gh, gw
+	return samples, gh, gw, nil
+}
+
+// convMaxRoiSamples caps the bilinear samples of one roi (an adaptive grid
+// over a huge or non-finite roi would otherwise exhaust memory).
+const convMaxRoiSamples = 1 << 24
+
+// convGridSize is the adaptive grid, ceil(bin size), 0 for non-finite or
+// negative sizes.
+func convGridSize(bin float64) int {
+	switch {
+	case !(bin > 0):
+		return 0
+	case bin > 1<<24:
+		return 1 << 24
+	}
+	return int(math.Ceil(bin))
 }
 
 // convBilinear is RoiAlign's sample at (y, x): clamped to the map, zero
 // weight when more than one pixel outside it.
 func convBilinear(y, x float64, h, w int) convRoiSample {
-	if y < -1 || y > float64(h) || x < -1 || x > float64(w) {
+	if !(y >= -1 && y <= float64(h) && x >= -1 && x <= float64(w)) || h == 0 || w == 0 {
 		return convRoiSample{}
 	}
 	y, x = max(y, 0), max(x, 0)
