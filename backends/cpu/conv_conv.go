@@ -90,6 +90,9 @@ func convForward[T convNum](p *convProblem, x, w, y []T, gemm convGemmFn[T]) {
 		return
 	}
 	rows := p.cg * p.kSize
+	if rows == 0 {
+		return // no input channels: the (zeroed) output stays zero
+	}
 	out0 := p.geo.out[0]
 	inner := p.outSize / out0
 	chunk := min(out0, max(1, (1<<22)/max(1, rows*inner)))

@@ -86,6 +86,11 @@ func (w convWin) resolve(in, wk []int) (*convGeom, error) {
 			return nil, fmt.Errorf("%w: %s: kernel_shape %v differs from weight shape %v", errAttr, w.op, w.kernel, wk)
 		}
 	} else {
+		for _, k := range wk {
+			if k < 1 {
+				return nil, fmt.Errorf("%w: %s: weight spatial shape %v has an empty dimension", errShape, w.op, wk)
+			}
+		}
 		g.kernel = wk
 	}
 	if g.strides, err = convAttrInts(w.op, "strides", w.strides, r, 1, 1); err != nil {
