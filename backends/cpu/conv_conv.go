@@ -99,7 +99,8 @@ func convForward[T convNum](p *convProblem, x, w, y []T, gemm convGemmFn[T]) {
 	direct := p.pointwise()
 	var cols []T
 	if !direct {
-		cols = make([]T, rows*chunk*inner)
+		cols = convScratch[T](rows * chunk * inner)
+		defer convRelease(cols)
 	}
 	for n := 0; n < p.n; n++ {
 		for g := 0; g < p.group; g++ {

@@ -1,6 +1,9 @@
 package cpu
 
-import "sync"
+import (
+	"math/bits"
+	"sync"
+)
 
 // Blocking of the pure-Go float32 GEMM: A is packed in panels of convMR rows,
 // B in panels of convNR columns, over depth blocks of convKC, so that the
@@ -292,4 +295,32 @@ func convGemmT[T convNum](transA, transB bool, m, n, k int, a []T, lda int, b []
 			}
 		}
 	})
+}
+
+// convF32Pools recycles float32 scratch buffers (im2col / col2im matrices)
+// by power-of-two size class, so a conv per call does not churn the GC.
+var convF32Pools [48]sync.Pool
+
+// convScratch returns a scratch slice of n elements with arbitrary contents
+// (callers overwrite every element). float32 slices come from a pool.
+func convScratch[T any](n int) []T {
+	var z T
+	if _, ok := any(z).(float32); !ok || n < 1024 {
+		return make([]T, n)
+	}
+	class := bits.Len(uint(n - 1))
+	if p, _ := convF32Pools[class].Get().(*[]float32); p != nil {
+		return any((*p)[:n]).([]T)
+	}
+	return any(make([]float32, n, 1<<class)).([]T)
+}
+
+// convRelease gives a slice from convScratch back to its pool.
+func convRelease[T any](s []T) {
+	f, ok := any(s).([]float32)
+	if !ok || cap(f) < 1024 || cap(f)&(cap(f)-1) != 0 {
+		return
+	}
+	f = f[:cap(f)]
+	convF32Pools[bits.Len(uint(cap(f)-1))].Put(&f)
 }

@@ -181,7 +181,8 @@ func convTransForward[T convNum](p *convProblem, x, w, y []T, gemm convGemmFn[T]
 	in0 := p.geo.in[0]
 	inner := p.inSize / in0
 	chunk := min(in0, max(1, (1<<22)/max(1, rows*inner)))
-	cols := make([]T, rows*chunk*inner)
+	cols := convScratch[T](rows * chunk * inner)
+	defer convRelease(cols)
 	for n := 0; n < p.n; n++ {
 		for g := 0; g < p.group; g++ {
 			xg := x[(n*p.c+g*p.cg)*p.inSize:]
