@@ -14,16 +14,22 @@ const (
 	ATol = 1e-7
 )
 
+// Tolerance is a float comparison rule: |got - want| <= ATol + RTol*|want|.
+type Tolerance struct{ RTol, ATol float64 }
+
+// Compare checks got against want with ONNX's default tolerances.
+func Compare(got, want ir.Value) error { return Tolerance{RTol, ATol}.Compare(got, want) }
+
 // Compare checks got against want: same kind, dtype and shape; floats within
-// RTol/ATol with NaN equal to NaN; everything else exactly.
-func Compare(got, want ir.Value) error {
+// the tolerance with NaN equal to NaN; everything else exactly.
+func (tl Tolerance) Compare(got, want ir.Value) error {
 	switch w := want.(type) {
 	case *ir.Tensor:
 		g, ok := got.(*ir.Tensor)
 		if !ok {
 			return fmt.Errorf("got %T, want a tensor", got)
 		}
-		return compareTensor(g, w)
+		return tl.compareTensor(g, w)
 	case *ir.Sequence:
 		g, ok := got.(*ir.Sequence)
 		if !ok {
@@ -33,7 +39,7 @@ func Compare(got, want ir.Value) error {
 			return fmt.Errorf("sequence of %d items, want %d", len(g.Items), len(w.Items))
 		}
 		for i := range w.Items {
-			if err := Compare(g.Items[i], w.Items[i]); err != nil {
+			if err := tl.Compare(g.Items[i], w.Items[i]); err != nil {
 				return fmt.Errorf("item %d: %w", i, err)
 			}
 		}
@@ -42,7 +48,7 @@ func Compare(got, want ir.Value) error {
 		g, ok := got.(*ir.Optional)
 		if !ok {
 			if w.Value != nil {
-				return Compare(got, w.Value)
+				return tl.Compare(got, w.Value)
 			}
 			return fmt.Errorf("got %T, want an empty optional", got)
 		}
@@ -52,12 +58,12 @@ func Compare(got, want ir.Value) error {
 		if w.Value == nil {
 			return nil
 		}
-		return Compare(g.Value, w.Value)
+		return tl.Compare(g.Value, w.Value)
 	}
 	return fmt.Errorf("cannot compare values of type %T", want)
 }
 
-func compareTensor(g, w *ir.Tensor) error {
+func (tl Tolerance) compareTensor(g, w *ir.Tensor) error {
 	if g.DType != w.DType {
 		return fmt.Errorf("dtype %v, want %v", g.DType, w.DType)
 	}
@@ -80,7 +86,7 @@ func compareTensor(g, w *ir.Tensor) error {
 	case []complex64, []complex128:
 		for i := 0; i < n; i++ {
 			gv, wv := complexAt(g, i), complexAt(w, i)
-			if cmplx.Abs(gv-wv) > ATol+RTol*cmplx.Abs(wv) {
+			if cmplx.Abs(gv-wv) > tl.ATol+tl.RTol*cmplx.Abs(wv) {
 				return fmt.Errorf("value %d = %v, want %v", i, gv, wv)
 			}
 		}
@@ -101,8 +107,8 @@ func compareTensor(g, w *ir.Tensor) error {
 		if math.IsInf(wv, 0) && gv == wv {
 			continue
 		}
-		if !(math.Abs(gv-wv) <= ATol+RTol*math.Abs(wv)) {
-			return fmt.Errorf("value %d = %v, want %v (max |diff| rule rtol %g atol %g)", i, gv, wv, RTol, ATol)
+		if !(math.Abs(gv-wv) <= tl.ATol+tl.RTol*math.Abs(wv)) {
+			return fmt.Errorf("value %d = %v, want %v (rule: rtol %g, atol %g)", i, gv, wv, tl.RTol, tl.ATol)
 		}
 	}
 	return nil

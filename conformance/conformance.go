@@ -112,13 +112,26 @@ type Options struct {
 	Progress func(done, total int, r Result)
 	// Timeout bounds one case (0: 2 minutes).
 	Timeout time.Duration
+	// RTol and ATol override the float tolerances (0: RTol and ATol).
+	RTol, ATol float64
+}
+
+func (o Options) tol() Tolerance {
+	t := Tolerance{RTol: RTol, ATol: ATol}
+	if o.RTol > 0 {
+		t.RTol = o.RTol
+	}
+	if o.ATol > 0 {
+		t.ATol = o.ATol
+	}
+	return t
 }
 
 // Run runs every case on dev.
 func Run(ctx context.Context, dev backends.Backend, cases []Case, opt Options) *Report {
 	rep := &Report{}
 	for i, c := range cases {
-		res := RunCase(ctx, dev, c, opt.Timeout)
+		res := RunCase(ctx, dev, c, opt)
 		rep.Add(res)
 		if opt.Progress != nil {
 			opt.Progress(i+1, len(cases), res)
@@ -128,7 +141,7 @@ func Run(ctx context.Context, dev backends.Backend, cases []Case, opt Options) *
 }
 
 // RunCase runs one case: every test_data_set_* folder must match.
-func RunCase(ctx context.Context, dev backends.Backend, c Case, timeout time.Duration) (res Result) {
+func RunCase(ctx context.Context, dev backends.Backend, c Case, opt Options) (res Result) {
 	start := time.Now()
 	res = Result{Name: c.Name, Dir: c.Dir, Status: Pass}
 	defer func() {
@@ -141,6 +154,7 @@ func RunCase(ctx context.Context, dev backends.Backend, c Case, timeout time.Dur
 		res.Status, res.Reason = Skip, why
 		return res
 	}
+	timeout := opt.Timeout
 	if timeout == 0 {
 		timeout = 2 * time.Minute
 	}
@@ -154,7 +168,7 @@ func RunCase(ctx context.Context, dev backends.Backend, c Case, timeout time.Dur
 	sets, _ := filepath.Glob(filepath.Join(c.Dir, "test_data_set_*"))
 	sort.Strings(sets)
 	for _, set := range sets {
-		if err := runSet(ctx, model, set); err != nil {
+		if err := runSet(ctx, model, set, opt.tol()); err != nil {
 			res.Status, res.Reason = Fail, filepath.Base(set)+": "+oneLine(err)
 			return res
 		}
@@ -162,7 +176,7 @@ func RunCase(ctx context.Context, dev backends.Backend, c Case, timeout time.Dur
 	return res
 }
 
-func runSet(ctx context.Context, m *onnx.Model, dir string) error {
+func runSet(ctx context.Context, m *onnx.Model, dir string, tol Tolerance) error {
 	ins := m.Inputs()
 	inputs := make([]ir.Value, 0, len(ins))
 	for k, vi := range ins {
@@ -194,7 +208,7 @@ func runSet(ctx context.Context, m *onnx.Model, dir string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", filepath.Base(path), err)
 		}
-		if err := Compare(outs[k], want); err != nil {
+		if err := tol.Compare(outs[k], want); err != nil {
 			return fmt.Errorf("output %d (%q): %w", k, vi.Name, err)
 		}
 	}

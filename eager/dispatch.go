@@ -125,7 +125,8 @@ type cacheKey struct {
 	op      string
 	version int
 	attrs   string
-	dtypes  string
+	dtypes  [8]ir.DType
+	nin     int
 	nout    int
 }
 
@@ -143,19 +144,20 @@ func CallDomain(domain, op string, version int, attrs ir.Attrs, nout int, in ...
 	if err != nil {
 		return nil, fmt.Errorf("eager: %s: %w", op, err)
 	}
-	key := cacheKey{dev: dev, domain: domain, op: op, version: version, attrs: attrsKey(attrs), nout: nout}
-	var dts [8]byte
-	dt := dts[:0]
-	for _, t := range in {
-		if t == nil {
-			dt = append(dt, 0)
-		} else {
-			dt = append(dt, byte(t.DType()))
+	key := cacheKey{dev: dev, domain: domain, op: op, version: version, nout: nout, nin: len(in)}
+	if len(attrs) > 0 {
+		key.attrs = attrsKey(attrs)
+	}
+	cacheable := len(in) <= len(key.dtypes)
+	for i, t := range in {
+		if t != nil && i < len(key.dtypes) {
+			key.dtypes[i] = t.DType()
 		}
 	}
-	key.dtypes = string(dt)
-	if p, ok := kernelCache.Load(key); ok {
-		return p.(*Prepared).Run(in)
+	if cacheable {
+		if p, ok := kernelCache.Load(key); ok {
+			return p.(*Prepared).Run(in)
+		}
 	}
 	spec := &backends.OpSpec{Domain: domain, Op: op, Version: version, Attrs: attrs, NumOutputs: nout}
 	if spec.Version == 0 {
@@ -172,7 +174,9 @@ func CallDomain(domain, op string, version int, attrs ir.Attrs, nout int, in ...
 	if err != nil {
 		return nil, err
 	}
-	kernelCache.Store(key, p)
+	if cacheable {
+		kernelCache.Store(key, p)
+	}
 	return p.Run(in)
 }
 

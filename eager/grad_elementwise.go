@@ -7,18 +7,18 @@ import "math"
 func init() {
 	rules := map[string]GradRule{
 		// d(a+b) = da + db
-		"Add": func(g *GradContext) []*Tensor { return []*Tensor{g.D(0), g.D(0)} },
+		"Add": legacyBroadcast(func(g *GradContext) []*Tensor { return []*Tensor{g.D(0), g.D(0)} }),
 		// d(a-b) = da - db
-		"Sub": func(g *GradContext) []*Tensor { return []*Tensor{g.D(0), Neg(g.D(0))} },
+		"Sub": legacyBroadcast(func(g *GradContext) []*Tensor { return []*Tensor{g.D(0), Neg(g.D(0))} }),
 		// d(a*b) = b da + a db
-		"Mul": func(g *GradContext) []*Tensor {
+		"Mul": legacyBroadcast(func(g *GradContext) []*Tensor {
 			return []*Tensor{Mul(g.D(0), g.In[1]), Mul(g.D(0), g.In[0])}
-		},
+		}),
 		// d(a/b) = da/b - a/b² db
-		"Div": func(g *GradContext) []*Tensor {
+		"Div": legacyBroadcast(func(g *GradContext) []*Tensor {
 			da := Div(g.D(0), g.In[1])
 			return []*Tensor{da, Neg(Mul(da, g.Out[0]))}
-		},
+		}),
 		// d(-x) = -dx
 		"Neg": func(g *GradContext) []*Tensor { return []*Tensor{Neg(g.D(0))} },
 		// d|x| = sign(x) dx
@@ -36,7 +36,7 @@ func init() {
 			return []*Tensor{Neg(Mul(g.D(0), Mul(g.Out[0], g.Out[0])))}
 		},
 		// d a^b = b a^(b-1) da + a^b log(a) db
-		"Pow": gradPow,
+		"Pow": legacyBroadcast(gradPow),
 		// d σ(x) = σ(1-σ) dx
 		"Sigmoid": func(g *GradContext) []*Tensor {
 			y := g.Out[0]
@@ -48,7 +48,9 @@ func init() {
 			return []*Tensor{Mul(g.D(0), Sub(ScalarLike(y, 1), Mul(y, y)))}
 		},
 		// d relu(x) = [x > 0] dx
-		"Relu": func(g *GradContext) []*Tensor { return []*Tensor{mask(g.D(0), Greater(g.In[0], ScalarLike(g.In[0], 0)))} },
+		"Relu": func(g *GradContext) []*Tensor {
+			return []*Tensor{mask(g.D(0), Greater(g.In[0], ScalarLike(g.In[0], 0)))}
+		},
 		// d sin = cos dx; d cos = -sin dx
 		"Sin": func(g *GradContext) []*Tensor { return []*Tensor{Mul(g.D(0), Cos(g.In[0]))} },
 		"Cos": func(g *GradContext) []*Tensor { return []*Tensor{Neg(Mul(g.D(0), Sin(g.In[0])))} },
@@ -109,7 +111,7 @@ func init() {
 	// Piecewise-constant or boolean results: no gradient flows.
 	RegisterNonDifferentiable("", "Sign", "Floor", "Ceil", "Round", "Equal", "Greater", "Less",
 		"GreaterOrEqual", "LessOrEqual", "Not", "And", "Or", "Xor", "IsNaN", "IsInf",
-		"BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "Mod", "BitCast")
+		"BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "BitwiseNot", "BitCast")
 }
 
 // mask keeps d where m is true, zero elsewhere.
@@ -149,4 +151,49 @@ func gradSelect(g *GradContext) []*Tensor {
 		out[i] = Mul(share, eqs[i])
 	}
 	return out
+}
+
+// legacyBroadcast wraps the rule of a binary op for the broadcast and axis
+// attributes of opsets 1 and 6: with broadcast=1 and an axis, input 1's dims
+// line up with input 0's from axis on, not from the end as in numpy (which
+// the engine's unbroadcast assumes).
+func legacyBroadcast(rule GradRule) GradRule {
+	return func(g *GradContext) []*Tensor {
+		as := g.Attrs()
+		if as.Int("broadcast", 0) == 0 || !as.Has("axis") || len(g.In) < 2 {
+			return rule(g)
+		}
+		r := g.In[0].Rank()
+		axis := int(as.Int("axis", 0))
+		if axis < 0 {
+			axis += r
+		}
+		if axis < 0 || g.In[1].Rank() > r-axis {
+			return rule(g) // the kernel rejects this placement
+		}
+		return alignedRule(g, 1, r-axis, rule)
+	}
+}
+
+// alignedRule runs rule with input i reshaped to its dims followed by ones
+// up to rank dims, so that numpy broadcasting places them where the op did;
+// the gradient of input i is summed to that shape and reshaped back.
+func alignedRule(g *GradContext, i, rank int, rule GradRule) []*Tensor {
+	b := g.In[i]
+	shape := make([]int, rank)
+	for k := range shape {
+		shape[k] = 1
+	}
+	copy(shape, b.Shape())
+	if equalShape(shape, b.Shape()) {
+		return rule(g)
+	}
+	g2 := *g
+	g2.In = append([]*Tensor(nil), g.In...)
+	g2.In[i] = Reshape(b, shape...)
+	d := rule(&g2)
+	if i < len(d) && d[i] != nil {
+		d[i] = Reshape(unbroadcast(d[i], shape), b.Shape()...)
+	}
+	return d
 }

@@ -68,7 +68,7 @@ func init() {
 	RegisterGradient("", "Scatter", gradScatter("GatherElements"))
 	RegisterGradient("", "ScatterND", gradScatter("GatherND"))
 	RegisterNonDifferentiable("", "Shape", "Size", "NonZero", "Unique", "OneHot", "Range",
-		"EyeLike", "ConstantOfShape", "Constant", "TopK")
+		"EyeLike", "ConstantOfShape", "Constant")
 }
 
 // gradByIndexMap is the rule of ops that only move or drop elements of

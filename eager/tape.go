@@ -38,10 +38,18 @@ type record struct {
 
 var (
 	tapesMu sync.Mutex
-	tapes   []*Tape // active tapes, innermost last
+	tapes   []*Tape                  // active tapes, innermost last (guarded by tapesMu)
+	active  atomic.Pointer[[]*Tape] // a copy of tapes for the hot path
 	nTapes  atomic.Int32
 	noGrad  atomic.Int32 // depth of NoGrad scopes
 )
+
+// publish makes the current tape list visible to recordOp; tapesMu is held.
+func publish() {
+	cp := append([]*Tape(nil), tapes...)
+	active.Store(&cp)
+	nTapes.Store(int32(len(tapes)))
+}
 
 // NewTape starts a tape that records until Gradient is called on it.
 func NewTape() *Tape { return startTape(false) }
@@ -54,7 +62,7 @@ func startTape(persistent bool) *Tape {
 	t := &Tape{persistent: persistent}
 	tapesMu.Lock()
 	tapes = append(tapes, t)
-	nTapes.Store(int32(len(tapes)))
+	publish()
 	tapesMu.Unlock()
 	return t
 }
@@ -65,11 +73,11 @@ func (t *Tape) Stop() {
 	defer tapesMu.Unlock()
 	for i, x := range tapes {
 		if x == t {
-			tapes = append(tapes[:i], tapes[i+1:]...)
+			tapes = append(tapes[:i:i], tapes[i+1:]...)
 			break
 		}
 	}
-	nTapes.Store(int32(len(tapes)))
+	publish()
 }
 
 // Release drops the records (and the tensors they hold) of a persistent tape.
@@ -96,10 +104,11 @@ func recording() bool { return nTapes.Load() > 0 && noGrad.Load() == 0 }
 
 // recordOp appends an op application to every active, unpaused tape.
 func recordOp(r *record) {
-	tapesMu.Lock()
-	active := append([]*Tape(nil), tapes...)
-	tapesMu.Unlock()
-	for _, t := range active {
+	list := active.Load()
+	if list == nil {
+		return
+	}
+	for _, t := range *list {
 		t.mu.Lock()
 		if t.paused == 0 && !t.done {
 			t.records = append(t.records, r)

@@ -31,7 +31,7 @@ func prepBitCast(s *backends.OpSpec) (kernelFunc, error) {
 		}
 		x := in[0]
 		if x.DType == to {
-			return in[:1:1], nil
+			return one(in[0])
 		}
 		if x.DType.Bits() != to.Bits() || x.DType == ir.Complex128 {
 			return nil, fmt.Errorf("%w: BitCast from %v to %v", errDType, x.DType, to)

@@ -141,3 +141,13 @@ func TestMovUnique(t *testing.T) {
 	assertClose(t, outs[2], []int{3}, []float64{1, 0, 1}, 0)
 	assertClose(t, outs[3], []int{2}, []float64{1, 2}, 0)
 }
+
+func TestMovLegacyForms(t *testing.T) {
+	outs := runOp(t, "Split", 1, ir.Attrs{ir.IntAttr("axis", 0)}, 2, movIota(5), movF32(2, 3))
+	assertClose(t, outs[0], []int{2}, []float64{0, 1}, 0)
+	assertClose(t, outs[1], []int{3}, []float64{2, 3, 4}, 0)
+	out := runOp(t, "NonZero", 13, nil, 1, ir.Scalar(float32(3)))[0]
+	assertClose(t, out, []int{1, 1}, []float64{0}, 0)
+	out = runOp(t, "Concat", 1, nil, 1, movIota(1, 2), movIota(1, 1))[0]
+	assertClose(t, out, []int{1, 3}, []float64{0, 1, 0}, 0)
+}

@@ -84,12 +84,16 @@ func prepNonZero(s *backends.OpSpec) (kernelFunc, error) {
 				pos = append(pos, i)
 			}
 		}
-		r := x.Rank()
+		shape := x.Shape
+		if len(shape) == 0 {
+			shape = []int{1} // a scalar counts as a 1-element vector (numpy's atleast_1d)
+		}
+		r := len(shape)
 		out := make([]int64, r*len(pos))
-		st := stridesOf(x.Shape)
+		st := stridesOf(shape)
 		for j, p := range pos {
 			for k := 0; k < r; k++ {
-				out[k*len(pos)+j] = int64(p / st[k] % x.Shape[k])
+				out[k*len(pos)+j] = int64(p / st[k] % shape[k])
 			}
 		}
 		return one(ir.FromSlice(out, r, len(pos)))

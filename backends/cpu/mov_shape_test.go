@@ -2,6 +2,8 @@ package cpu
 
 import (
 	"errors"
+	"math/rand"
+	"slices"
 	"testing"
 
 	"github.com/keenml/keen/ir"
@@ -167,4 +169,48 @@ func TestMovPad(t *testing.T) {
 		{"center-crop-pad", "CenterCropPad", 18, nil, []*ir.Tensor{movIota(3, 2), movI64(1, 5)}, []int{1, 5},
 			[]float64{0, 2, 3, 0, 0}},
 	})
+}
+
+// TestMovTiledMatchesRows checks the tiled transpose path against the
+// row-by-row twin on random permutations, including partial tiles.
+func TestMovTiledMatchesRows(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	tiled := 0
+	for iter := 0; iter < 200; iter++ {
+		shape := make([]int, 2+r.Intn(4))
+		for i := range shape {
+			shape[i] = 1 + r.Intn(40)
+		}
+		if ir.Size(shape) > 1<<16 {
+			continue
+		}
+		perm := r.Perm(len(shape))
+		st := stridesOf(shape)
+		axes := make([]movAxis, len(perm))
+		for k, p := range perm {
+			axes[k] = movAffine(shape[p], 0, st[p])
+			if r.Intn(4) == 0 && shape[p] > 2 { // a reversed axis
+				axes[k] = movAffine(shape[p], (shape[p]-1)*st[p], -st[p])
+			}
+		}
+		axes = movCoalesce(axes)
+		k := movTileAxis(axes, 1<<20) // any plan worth tiling at all
+		if k < 0 {
+			continue
+		}
+		tiled++
+		src := make([]uint32, ir.Size(shape))
+		for i := range src {
+			src[i] = uint32(i)
+		}
+		a, b := make([]uint32, len(src)), make([]uint32, len(src))
+		movTiled(a, src, axes, k)
+		movRunRows(b, src, 0, axes)
+		if !slices.Equal(a, b) {
+			t.Fatalf("shape %v perm %v: tiled and row copies differ", shape, perm)
+		}
+	}
+	if tiled < 50 {
+		t.Fatalf("only %d plans took the tiled path", tiled)
+	}
 }

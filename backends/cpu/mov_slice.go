@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/ir"
@@ -235,7 +236,7 @@ func prepSplit(s *backends.OpSpec) (kernelFunc, error) {
 		}
 		split := attrSplit
 		if splitInput && len(in) > 1 && in[1] != nil {
-			if split, err = movShapeInput(in[1], "input 1 (split)"); err != nil {
+			if split, err = movSplitInput(in[1]); err != nil {
 				return nil, err
 			}
 		}
@@ -255,6 +256,23 @@ func prepSplit(s *backends.OpSpec) (kernelFunc, error) {
 		}
 		return outs, nil
 	}, nil
+}
+
+// movSplitInput reads Split's split input: int64 from opset 13, of the
+// data's float type in Split-1.
+func movSplitInput(t *ir.Tensor) ([]int64, error) {
+	if !t.DType.IsFloat() {
+		return movShapeInput(t, "input 1 (split)")
+	}
+	v := make([]int64, t.Len())
+	for i := range v {
+		f := t.Float64At(i)
+		if f != math.Trunc(f) || math.Abs(f) > float64(ir.MaxElements) {
+			return nil, fmt.Errorf("%w: Split: input 1 (split) value %v is not a size", errInput, f)
+		}
+		v[i] = int64(f)
+	}
+	return v, nil
 }
 
 // movSplitSizes returns the chunk sizes of a split of dim into n parts.

@@ -147,6 +147,16 @@ func movFill[T movElem](fill *ir.Tensor) T {
 
 // movRun fills dst following axes (already coalesced, product == len(dst)).
 func movRun[T movElem](dst, src []T, fill T, axes []movAxis) {
+	if k := movTileAxis(axes, int(unsafe.Sizeof(fill))); k >= 0 {
+		movTiled(dst, src, axes, k)
+		return
+	}
+	movRunRows(dst, src, fill, axes)
+}
+
+// movRunRows is movRun one innermost row at a time (the reference twin of
+// movTiled, and the path for everything that is not a transpose).
+func movRunRows[T movElem](dst, src []T, fill T, axes []movAxis) {
 	last := axes[len(axes)-1]
 	outer := axes[:len(axes)-1]
 	rows := len(dst) / max(last.n, 1)

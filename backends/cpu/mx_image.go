@@ -74,7 +74,10 @@ func prepImageDecoder(s *backends.OpSpec) (kernelFunc, error) {
 func mxDecodeImage(data []byte) (rgb []uint8, w, h int, err error) {
 	switch {
 	case bytes.HasPrefix(data, []byte{0xff, 0xd8}):
-		img, err := jpeg.Decode(bytes.NewReader(data))
+		img, err := mxDecodeBaselineJPEG(data)
+		if errors.Is(err, errMxJPEGUnsupported) {
+			img, err = jpeg.Decode(bytes.NewReader(data))
+		}
 		if err != nil {
 			return nil, 0, 0, fmt.Errorf("%w: jpeg: %v", mxErrUndecodable, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/keenml/keen/ir"
@@ -120,6 +121,19 @@ func TestMxImageDecoder(t *testing.T) {
 	for i, w := range []float64{40, 160, 90} {
 		if math.Abs(float64(got[i])-w) > 3 {
 			t.Errorf("jpeg channel %d = %d, want about %v", i, got[i], w)
+		}
+	}
+	// Corrupted JPEGs decode to something or to an empty image, never panic.
+	enc := buf.Bytes()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 300; i++ {
+		bad := append([]byte{}, enc[:rng.IntN(len(enc))+1]...)
+		for k := 0; k < 4; k++ {
+			bad[rng.IntN(len(bad))] = byte(rng.IntN(256))
+		}
+		bad[0], bad[1] = 0xff, 0xd8
+		if _, err := tryOp("ImageDecoder", 20, nil, 1, ir.FromSlice(bad, len(bad))); err != nil {
+			t.Fatalf("corrupt jpeg %d: %v", i, err)
 		}
 	}
 	junk := ir.FromSlice([]uint8{1, 2, 3}, 3)

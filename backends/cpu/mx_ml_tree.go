@@ -203,27 +203,29 @@ func (t *mxTrees) predict(x []float64, out []float64) error {
 }
 
 // mxPostTransform applies NONE(0), SOFTMAX(1), LOGISTIC(2), SOFTMAX_ZERO(3)
-// or PROBIT(4) to a score row.
+// or PROBIT(4) to a score row, as ONNX Runtime does (SOFTMAX_ZERO keeps
+// zero scores at zero; PROBIT uses its closed-form erfinv approximation).
 func mxPostTransform(post int, v []float64) {
 	switch post {
 	case 1, 3:
 		mx := math.Inf(-1)
 		for _, s := range v {
-			if post == 1 || s != 0 {
-				mx = math.Max(mx, s)
-			}
+			mx = math.Max(mx, s)
 		}
 		sum := 0.0
 		for i, s := range v {
-			if post == 3 && s == 0 {
-				continue
+			if post == 3 && math.Abs(s) <= 1e-7 {
+				v[i] = s * math.Exp(-mx)
+			} else {
+				v[i] = math.Exp(s - mx)
 			}
-			v[i] = math.Exp(s - mx)
 			sum += v[i]
 		}
-		for i, s := range v {
-			if sum > 0 && (post == 1 || s != 0) {
-				v[i] = s / sum
+		for i := range v {
+			if sum == 0 {
+				v[i] = 0.5
+			} else {
+				v[i] /= sum
 			}
 		}
 	case 2:
@@ -232,7 +234,23 @@ func mxPostTransform(post int, v []float64) {
 		}
 	case 4:
 		for i, s := range v {
-			v[i] = math.Sqrt2 * math.Erfinv(2*s-1)
+			v[i] = 1.41421356 * mxErfInv(2*s-1)
 		}
 	}
+}
+
+// mxErfInv is Winitzki's approximation of the inverse error function
+// (a = 0.147), the one ONNX Runtime's probit uses.
+func mxErfInv(x float64) float64 {
+	sgn := 1.0
+	if x < 0 {
+		sgn = -1
+	}
+	x = (1 - x) * (1 + x)
+	if x == 0 {
+		return 0
+	}
+	l := math.Log(x)
+	v := 2/(math.Pi*0.147) + 0.5*l
+	return sgn * math.Sqrt(-v+math.Sqrt(v*v-l/0.147))
 }

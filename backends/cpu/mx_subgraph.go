@@ -7,12 +7,16 @@ import (
 	"github.com/keenml/keen/ir"
 )
 
+// mxNewestOpset is the default-domain opset a subgraph node is prepared
+// for: a kernel does not know its model's opset imports.
+const mxNewestOpset = 28
+
 // mxRunGraph evaluates a small attribute subgraph (such as FlexAttention's
 // score_mod) on the CPU kernels: in binds the graph's non-initializer
 // inputs by position. Nodes run in their listed (topological) order at the
-// newest registered version of each op, since a kernel does not know the
-// model's opset imports. Nested subgraphs referring to outer names are not
-// supported.
+// newest opset (mxNewestOpset for the default domain), since a kernel does
+// not know the model's opset imports. Nested subgraphs referring to outer
+// names are not supported.
 func mxRunGraph(g *ir.Graph, in ...*ir.Tensor) ([]*ir.Tensor, error) {
 	vals := map[string]*ir.Tensor{}
 	for _, t := range g.Initializers {
@@ -64,6 +68,10 @@ func mxRunGraphNode(n *ir.Node, vals map[string]*ir.Tensor) error {
 	e := lookup(spec.Domain, spec.Op, 0)
 	if e == nil {
 		return fmt.Errorf("%v: %w", spec, backends.ErrNotImplemented)
+	}
+	spec.Version = e.since
+	if ir.NormDomain(spec.Domain) == "" {
+		spec.Version = mxNewestOpset
 	}
 	fn, err := e.prepare(spec)
 	if err != nil {

@@ -25,7 +25,7 @@ func init() {
 
 func prepBatchNorm(s *backends.OpSpec) (kernelFunc, error) {
 	for i := 0; i < 5; i++ {
-		if err := redNeedFloat("", s.InputTypes, i); err != nil {
+		if err := redNeedFloat(s.InputTypes, i); err != nil {
 			return nil, err
 		}
 	}

@@ -16,7 +16,7 @@ func init() {
 }
 
 func prepDet(s *backends.OpSpec) (kernelFunc, error) {
-	if err := redNeedFloat("", s.InputTypes, 0); err != nil {
+	if err := redNeedFloat(s.InputTypes, 0); err != nil {
 		return nil, err
 	}
 	return func(in []*ir.Tensor) ([]*ir.Tensor, error) {

@@ -38,7 +38,7 @@ func prepRMSNorm(s *backends.OpSpec) (kernelFunc, error) {
 // prepRowNorm prepares LayerNormalization or (rms) RMSNormalization.
 func prepRowNorm(s *backends.OpSpec, rms bool) (kernelFunc, error) {
 	for i := 0; i < 2; i++ {
-		if err := redNeedFloat("", s.InputTypes, i); err != nil {
+		if err := redNeedFloat(s.InputTypes, i); err != nil {
 			return nil, err
 		}
 	}
@@ -105,7 +105,7 @@ func prepRowNorm(s *backends.OpSpec, rms bool) (kernelFunc, error) {
 
 func prepInstanceNorm(s *backends.OpSpec) (kernelFunc, error) {
 	for i := 0; i < 3; i++ {
-		if err := redNeedFloat("", s.InputTypes, i); err != nil {
+		if err := redNeedFloat(s.InputTypes, i); err != nil {
 			return nil, err
 		}
 	}
@@ -149,7 +149,7 @@ func redChannelParams(in []*ir.Tensor, n int) (scale, bias []float64, err error)
 func prepGroupNorm(perChannel bool) prepareFunc {
 	return func(s *backends.OpSpec) (kernelFunc, error) {
 		for i := 0; i < 3; i++ {
-			if err := redNeedFloat("", s.InputTypes, i); err != nil {
+			if err := redNeedFloat(s.InputTypes, i); err != nil {
 				return nil, err
 			}
 		}

@@ -31,7 +31,7 @@ type redLossCfg struct {
 
 func prepLoss(softmax bool) prepareFunc {
 	return func(s *backends.OpSpec) (kernelFunc, error) {
-		if err := redNeedFloat("", s.InputTypes, 0); err != nil {
+		if err := redNeedFloat(s.InputTypes, 0); err != nil {
 			return nil, err
 		}
 		if dt := inputType(s.InputTypes, 1); dt != ir.Int32 && dt != ir.Int64 {

@@ -18,7 +18,7 @@ func init() {
 }
 
 func prepLpNorm(s *backends.OpSpec) (kernelFunc, error) {
-	if err := redNeedFloat("", s.InputTypes, 0); err != nil {
+	if err := redNeedFloat(s.InputTypes, 0); err != nil {
 		return nil, err
 	}
 	axisAttr := s.Attrs.Int("axis", -1)
@@ -67,7 +67,7 @@ func prepLpNorm(s *backends.OpSpec) (kernelFunc, error) {
 // prepMVN: Y = (X - mean) / (sqrt(var) + 1e-9) over axes (default 0, 2, 3),
 // as the op's function body computes it.
 func prepMVN(s *backends.OpSpec) (kernelFunc, error) {
-	if err := redNeedFloat("", s.InputTypes, 0); err != nil {
+	if err := redNeedFloat(s.InputTypes, 0); err != nil {
 		return nil, err
 	}
 	axesAttr := s.Attrs.Ints("axes", []int64{0, 2, 3})
@@ -128,7 +128,7 @@ func redOwners(p *redPlan, n int) []int {
 // prepLRN: y = x / (bias + alpha/size * sum of x^2 over the channel window
 // [c - floor((size-1)/2), c + ceil((size-1)/2)])^beta.
 func prepLRN(s *backends.OpSpec) (kernelFunc, error) {
-	if err := redNeedFloat("", s.InputTypes, 0); err != nil {
+	if err := redNeedFloat(s.InputTypes, 0); err != nil {
 		return nil, err
 	}
 	alpha := float64(s.Attrs.Float("alpha", 1e-4))

@@ -133,6 +133,17 @@ func redOffsets(sizes, strides []int) []int {
 // shift, for redSumExp, holds one value per output.
 func redExec[T redNum, A redAcc](p *redPlan, k redKind, x []T, shift []float64) []A {
 	out := make([]A, p.outN)
+	if !p.innerKept && len(p.bases) < Threads() && p.n >= 1<<16 {
+		// Few long folds (a full reduction): split each fold instead.
+		for o, b := range p.bases {
+			s := 0.0
+			if shift != nil {
+				s = shift[o]
+			}
+			out[o] = redFoldSplit[T, A](p, k, x, b, s)
+		}
+		return out
+	}
 	if !p.innerKept {
 		parallelFor(len(p.bases), p.n, func(lo, hi int) {
 			for o := lo; o < hi; o++ {
@@ -180,6 +191,46 @@ func redExec[T redNum, A redAcc](p *redPlan, k redKind, x []T, shift []float64) 
 		}
 	})
 	return out
+}
+
+// redFoldSplit folds the n elements of the output at base b in parallel
+// chunks and combines the partial results.
+func redFoldSplit[T redNum, A redAcc](p *redPlan, k redKind, x []T, b int, s float64) A {
+	w := Threads()
+	parts := make([]A, w)
+	chunk := (p.n + w - 1) / w
+	parallelFor(w, chunk, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			t0, t1 := c*chunk, min((c+1)*chunk, p.n)
+			acc := redInit[A](k, x[b+p.offs[0]])
+			for t0 < t1 {
+				r, j := t0/p.inner, t0%p.inner
+				end := min(p.inner, j+t1-t0)
+				o := b + p.offs[r]
+				acc = redFold(k, acc, x[o+j:o+end], s)
+				t0 += end - j
+			}
+			parts[c] = acc
+		}
+	})
+	acc := parts[0]
+	for _, v := range parts[1:] {
+		switch k {
+		case redProd:
+			acc *= v
+		case redMax:
+			if v > acc || v != v {
+				acc = v
+			}
+		case redMin:
+			if v < acc || v != v {
+				acc = v
+			}
+		default:
+			acc += v
+		}
+	}
+	return acc
 }
 
 // redInit is the starting accumulator: the first element for max/min.

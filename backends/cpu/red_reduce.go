@@ -74,7 +74,10 @@ func prepReduce(op redOp, axesInput bool) prepareFunc {
 			}
 			ax, err := redAxesOf(axes, x.Rank(), noop)
 			if err != nil {
-				return nil, fmt.Errorf("input 0 shape %v: %w", x.Shape, err)
+				if axesInput {
+					return nil, fmt.Errorf("input 1 (axes) %v for input 0 shape %v: %w", axes, x.Shape, err)
+				}
+				return nil, fmt.Errorf("axes %v for input 0 shape %v: %w", axes, x.Shape, err)
 			}
 			y, err := redReduce(op, x, ax, keep)
 			if err != nil {

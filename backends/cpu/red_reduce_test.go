@@ -149,3 +149,32 @@ func TestReduceErrors(t *testing.T) {
 		t.Fatal("missing input accepted")
 	}
 }
+
+// TestReduceSplitFolds covers the path that splits a few long folds over
+// the workers (full reductions and reductions to fewer outputs than workers).
+func TestReduceSplitFolds(t *testing.T) {
+	old := Threads()
+	setPoolThreads(8)
+	defer setPoolThreads(old)
+	shape := []int{3, 2, 40000}
+	v := make([]float64, ir.Size(shape))
+	for i := range v {
+		v[i] = float64(i%11) - 4
+	}
+	v[12345] = 100 // in output 0 (dim 1 index 0)
+	x := ir.FromSlice(v, shape...)
+	want := []float64{0, 0}
+	wantMax := []float64{math.Inf(-1), math.Inf(-1)}
+	for i, e := range v {
+		o := i / 40000 % 2
+		want[o] += e
+		wantMax[o] = math.Max(wantMax[o], e)
+	}
+	axes := ir.FromSlice([]int64{0, 2}, 2)
+	got := runOp(t, "ReduceSum", 13, ir.Attrs{ir.IntAttr("keepdims", 0)}, 1, x, axes)[0]
+	assertClose(t, got, []int{2}, want, 1e-12)
+	got = runOp(t, "ReduceMax", 18, ir.Attrs{ir.IntAttr("keepdims", 0)}, 1, x, axes)[0]
+	assertClose(t, got, []int{2}, wantMax, 0)
+	all := runOp(t, "ReduceMean", 18, ir.Attrs{ir.IntAttr("keepdims", 0)}, 1, x)[0]
+	assertClose(t, all, []int{}, []float64{(want[0] + want[1]) / float64(len(v))}, 1e-12)
+}

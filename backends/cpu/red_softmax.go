@@ -30,7 +30,7 @@ func init() {
 
 func prepSoftmax(k redSmKind, coerce2D bool) prepareFunc {
 	return func(s *backends.OpSpec) (kernelFunc, error) {
-		if err := redNeedFloat("", s.InputTypes, 0); err != nil {
+		if err := redNeedFloat(s.InputTypes, 0); err != nil {
 			return nil, err
 		}
 		def := int64(-1)
@@ -103,6 +103,9 @@ func redSoftmaxRun[T redFloat](k redSmKind, y, x []T, outer, n, inner int) {
 
 // redSoftmaxCol replaces v by its softmax, log-softmax or hardmax.
 func redSoftmaxCol(k redSmKind, v []float64) {
+	if len(v) == 0 {
+		return
+	}
 	m, at := v[0], 0
 	for j, x := range v {
 		if x > m {

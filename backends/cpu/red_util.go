@@ -38,10 +38,10 @@ func redIsReal(dt ir.DType) bool {
 }
 
 // redNeedFloat checks that input i has one of the four float dtypes.
-func redNeedFloat(op string, types []ir.DType, i int) error {
+func redNeedFloat(types []ir.DType, i int) error {
 	dt := inputType(types, i)
 	if !redIsFloat(dt) {
-		return fmt.Errorf("%w: %s: input %d has dtype %v, want a float type", errDType, op, i, dt)
+		return fmt.Errorf("%w: input %d has dtype %v, want a float type", errDType, i, dt)
 	}
 	return nil
 }

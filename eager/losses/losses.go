@@ -15,7 +15,9 @@ func MSE(pred, target *eager.Tensor) *eager.Tensor {
 }
 
 // L1 is mean(|pred - target|).
-func L1(pred, target *eager.Tensor) *eager.Tensor { return eager.Mean(eager.Abs(eager.Sub(pred, target))) }
+func L1(pred, target *eager.Tensor) *eager.Tensor {
+	return eager.Mean(eager.Abs(eager.Sub(pred, target)))
+}
 
 // Huber is the mean of 0.5 d² where |d| <= delta, delta (|d| - 0.5 delta) elsewhere.
 func Huber(pred, target *eager.Tensor, delta float64) *eager.Tensor {
