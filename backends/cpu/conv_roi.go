@@ -107,34 +107,38 @@ func convRoiAlignKernel[T ~float32 | ~float64](r convRoiAlign) kernelFunc {
 				return nil, err
 			}
 			grid := gh * gw
-			count := float64(max(grid, 1))
 			parallelFor(c, len(samples)*4, func(lo, hi int) {
 				for ch := lo; ch < hi; ch++ {
 					plane := x[(int(bidx[n])*c+ch)*h*w:]
-					dst := y[(n*c+ch)*bins : (n*c+ch+1)*bins]
-					for b := range dst {
-						v := 0.0
-						for i, sm := range samples[b*grid : (b+1)*grid] {
-							if r.max {
-								m := max(sm.w[0]*float64(plane[sm.pos[0]]), sm.w[1]*float64(plane[sm.pos[1]]),
-									sm.w[2]*float64(plane[sm.pos[2]]), sm.w[3]*float64(plane[sm.pos[3]]))
-								if i == 0 || m > v {
-									v = m
-								}
-								continue
-							}
-							v += sm.w[0]*float64(plane[sm.pos[0]]) + sm.w[1]*float64(plane[sm.pos[1]]) +
-								sm.w[2]*float64(plane[sm.pos[2]]) + sm.w[3]*float64(plane[sm.pos[3]])
-						}
-						if !r.max {
-							v /= count
-						}
-						dst[b] = T(v)
-					}
+					convRoiBins(y[(n*c+ch)*bins:(n*c+ch+1)*bins], plane, samples, grid, r.max)
 				}
 			})
 		}
 		return one(out)
+	}
+}
+
+// convRoiBins pools each bin's grid samples of one channel plane: the mean
+// of the bilinear values, or (max mode) the largest weighted corner.
+func convRoiBins[T ~float32 | ~float64](dst, plane []T, samples []convRoiSample, grid int, maxMode bool) {
+	count := float64(max(grid, 1))
+	for b := range dst {
+		v := 0.0
+		for i, sm := range samples[b*grid : (b+1)*grid] {
+			c0, c1 := sm.w[0]*float64(plane[sm.pos[0]]), sm.w[1]*float64(plane[sm.pos[1]])
+			c2, c3 := sm.w[2]*float64(plane[sm.pos[2]]), sm.w[3]*float64(plane[sm.pos[3]])
+			if !maxMode {
+				v += c0 + c1 + c2 + c3
+				continue
+			}
+			if m := max(c0, c1, c2, c3); i == 0 || m > v {
+				v = m
+			}
+		}
+		if !maxMode {
+			v /= count
+		}
+		dst[b] = T(v)
 	}
 }
 
