@@ -104,7 +104,7 @@ func TestEmbeddingModelLearnsSimilarity(t *testing.T) {
 		}
 	}
 	same, diff, acc := evaluate()
-	t.Logf("held-out mean cosine: same topic %.3f -> %.3f, different simTopics %.3f -> %.3f; accuracy at 0.5: %.3f -> %.3f",
+	t.Logf("held-out mean cosine: same topic %.3f -> %.3f, different topics %.3f -> %.3f; accuracy at 0.5: %.3f -> %.3f",
 		same0, same, diff0, diff, acc0, acc)
 	if same < 0.8 || diff > 0.2 || acc < 0.97 {
 		t.Fatalf("same-topic cosine %.3f (want >= 0.8), different-topic %.3f (want <= 0.2), accuracy %.3f (want >= 0.97)", same, diff, acc)
