@@ -216,13 +216,36 @@ func (c *Client) fill(m *meta, pm *pb.Meta) int {
 		m.err = fmt.Errorf("plugins: %s: %s: output %d: %v", c.name, m.k.desc, m.idx, err)
 		return 0
 	}
-	if m.dtFixed && dt != m.dtype {
+	// Fixed fields may be read concurrently: they are compared, not written.
+	switch {
+	case m.dtFixed && dt != m.dtype:
 		m.err = fmt.Errorf("plugins: %s: %s: output %d is %v, but it was announced as %v", c.name, m.k.desc, m.idx, dt, m.dtype)
+	case m.shapeFixed && !sameInts(shape, m.shape):
+		m.err = fmt.Errorf("plugins: %s: %s: output %d has shape %v, but it was announced as %v", c.name, m.k.desc, m.idx, shape, m.shape)
+	}
+	if m.err != nil {
 		c.note(m.err)
 		return 0
 	}
-	m.dtype, m.shape = dt, shape
+	if !m.dtFixed {
+		m.dtype = dt
+	}
+	if !m.shapeFixed {
+		m.shape = shape
+	}
 	return rawSize(dt, shape)
+}
+
+func sameInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Client) readDownload(dl *download, ds []*pb.Download, i int, mem []byte) {

@@ -14,8 +14,9 @@ import (
 //
 // Its dtype is known at once when it comes from FromHost, when the op's
 // schema fixes it, or when the kernel has run before; its shape is known at
-// once only for FromHost. Otherwise DType and Shape send the queued work and
-// wait for the plugin's answer. When the op that makes the buffer failed,
+// once for FromHost and for the elementwise ops and MatMul whose input
+// shapes are known (see shapes.go). Otherwise DType and Shape send the
+// queued work and wait for the plugin's answer. When the op that makes the buffer failed,
 // Shape returns nil and DType what was known (the error itself comes from
 // ToHost or Sync).
 type Buf struct {
@@ -238,6 +239,7 @@ func (k *kernel) Run(in []backends.Buffer) ([]backends.Buffer, error) {
 		return nil, err
 	}
 	ids := make([]uint64, len(in))
+	inMetas := make([]*meta, len(in))
 	for i, buf := range in {
 		if buf == nil {
 			continue
@@ -249,7 +251,7 @@ func (k *kernel) Run(in []backends.Buffer) ([]backends.Buffer, error) {
 		if _, err := b.m.settled(); err != nil {
 			return nil, fmt.Errorf("plugins: %s: %s: input %d: %w", c.name, k.desc, i, err)
 		}
-		ids[i] = b.id
+		ids[i], inMetas[i] = b.id, b.m
 	}
 	dts := k.dtypes()
 	n := k.spec.NumOutputs
@@ -260,6 +262,11 @@ func (k *kernel) Run(in []backends.Buffer) ([]backends.Buffer, error) {
 		metas[j] = &meta{k: k, idx: j}
 		if j < len(dts) && dts[j] != ir.Undefined {
 			metas[j].dtype, metas[j].dtFixed = dts[j], true
+		}
+	}
+	if n == 1 {
+		if sh := inferShape(k.spec, inMetas); sh != nil {
+			metas[0].shape, metas[0].shapeFixed = sh, true
 		}
 	}
 	cmd := &pb.Command{Kind: pb.Command_RUN, Kernel: k.id, Inputs: ids, Outputs: outIDs}

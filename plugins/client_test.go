@@ -161,6 +161,37 @@ func TestLazyShape(t *testing.T) {
 	}
 }
 
+// TestShapeOnHost checks that elementwise ops and MatMul know their output
+// shapes without a round trip, and that a wrong guess is an error.
+func TestShapeOnHost(t *testing.T) {
+	c := startTest(t, Options{})
+	x := upload(t, c, ir.FromSlice(make([]float32, 6), 2, 3))
+	w := upload(t, c, ir.FromSlice(make([]float32, 12), 3, 4))
+	bias := upload(t, c, ir.FromSlice(make([]float32, 4), 4))
+	h := run(t, prepOp(t, c, "MatMul", 13, ir.Float32, ir.Float32), x, w)[0]
+	y := run(t, prepOp(t, c, "Add", 14, ir.Float32, ir.Float32), h, bias)[0]
+	z := run(t, prepOp(t, c, "Tanh", 13, ir.Float32), y)[0]
+	if got := z.Shape(); !reflect.DeepEqual(got, []int{2, 4}) {
+		t.Fatalf("shape %v, want [2 4]", got)
+	}
+	c.mu.Lock()
+	pending := len(c.cur.cmds)
+	c.mu.Unlock()
+	if pending == 0 {
+		t.Fatal("asking for the shapes sent the batch")
+	}
+	if got := fetch(t, c, z); !reflect.DeepEqual(got.Shape, []int{2, 4}) {
+		t.Fatalf("plugin made %v", got.Shape)
+	}
+	bad := run(t, prepOp(t, c, "Softsign", 1, ir.Float32), x)[0]
+	if err := c.Sync(); err == nil || !strings.Contains(err.Error(), "announced as [2 3]") {
+		t.Fatalf("a wrong shape guess: %v", err)
+	}
+	if _, err := c.ToHost(bad); err == nil {
+		t.Fatal("ToHost of a buffer whose shape was wrong succeeded")
+	}
+}
+
 func TestErrorsSurfaceAtSync(t *testing.T) {
 	c := startTest(t, Options{})
 	fail := prep(t, c, "Fail", 1, nil, ir.Float32)

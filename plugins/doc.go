@@ -49,12 +49,15 @@
 // A Buf returned by Run knows its dtype at once when the op's schema fixes
 // it (an output sharing a type parameter with an input, a single allowed
 // type, or a "to"/"dtype"/"output_dtype" attribute) or when the kernel ran
-// before; the plugin's answer is checked against the guess, and a mismatch
-// is an error. Shapes are lazy: Shape (and DType when unknown) sends the
-// queued work and waits for the plugin to report it. Shape code in eager
-// loops (gradients' unbroadcasting, say) therefore syncs; ir shape
-// inference on the host would remove that, and is not done yet. A buffer
-// whose op failed reports a nil shape; its error comes from ToHost or Sync.
+// before. Its shape is known at once for the elementwise ops (same shape,
+// or the broadcast of the inputs) and MatMul when their inputs' shapes are
+// known. The plugin's answer is checked against every such guess, and a
+// mismatch is an error. Other shapes are lazy: Shape (and DType when
+// unknown) sends the queued work and waits for the plugin to report it, so
+// shape code after, say, a Reshape or a reduction costs a round trip; ir
+// shape inference on the host, when it exists, should replace both the
+// table and the wait. A buffer whose op failed reports a nil (or the
+// guessed) shape; its error comes from ToHost or Sync.
 //
 // # Faults
 //
