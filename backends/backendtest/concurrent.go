@@ -10,11 +10,10 @@ import (
 	"github.com/keenml/keen/ir"
 )
 
-// Goroutines and Rounds size the Concurrency check: Goroutines goroutines
-// each run Rounds kernels.
+// The Concurrency check runs goroutines goroutines of rounds kernel runs each.
 const (
-	Goroutines = 8
-	Rounds     = 16
+	goroutines = 8
+	rounds     = 16
 )
 
 // job is a prepared kernel with input variants and their expected outputs.
@@ -41,7 +40,7 @@ func concurrencyCases() []opCase {
 	}
 }
 
-// Concurrency checks that Goroutines goroutines sharing a few prepared
+// Concurrency checks that 8 goroutines sharing a few prepared
 // kernels (MatMul, Add, Conv, ReduceSum, Softmax, Transpose), each uploading
 // its own inputs, running and downloading, all get the CPU backend's
 // answers.
@@ -55,11 +54,11 @@ func Concurrency(t *testing.T, b backends.Backend) {
 		errs []error
 		wg   sync.WaitGroup
 	)
-	for g := range Goroutines {
+	for g := range goroutines {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range Rounds {
+			for i := range rounds {
 				j := jobs[(g+i)%len(jobs)]
 				v := (g*7 + i) % len(j.ins)
 				if err := j.check(b, v); err != nil {
@@ -71,6 +70,7 @@ func Concurrency(t *testing.T, b backends.Backend) {
 		}()
 	}
 	wg.Wait()
+	t.Logf("%s: %d goroutines x %d runs of %d shared kernels; %d failures", b.Name(), goroutines, rounds, len(jobs), len(errs))
 	for i, err := range errs {
 		if i == 5 {
 			t.Errorf("%s: ... %d failures in all", b.Name(), len(errs))
