@@ -37,7 +37,7 @@ type batch struct {
 type cmdRec struct {
 	k    *kernel    // RUN, PREPARE
 	outs []*meta    // RUN
-	t    *ir.Tensor // UPLOAD through shared memory (encoded when sent)
+	raw  []byte     // UPLOAD: data to place in shared memory when sent
 	m    *meta      // UPLOAD
 	dl   *download  // DOWNLOAD
 }
@@ -130,20 +130,18 @@ func (c *Client) send(b *batch) {
 func (c *Client) placeUploads(b *batch, req *pb.Batch) error {
 	var off uint64
 	for i, rec := range b.recs {
-		if rec.t == nil {
+		if rec.raw == nil {
 			continue
 		}
-		raw, _ := rawView(rec.t.Data)
-		n := uint64(len(raw))
-		pt := &pb.Tensor{Dtype: int32(rec.t.DType), Shape: ints64(rec.t.Shape), Name: rec.t.Name}
+		n := uint64(len(rec.raw))
+		pt := b.cmds[i].Tensor
 		if c.area != nil && c.area.ensure(int(off+n)) == nil {
-			copy(c.area.mem[off:], raw)
+			copy(c.area.mem[off:], rec.raw)
 			pt.Shm, pt.Offset, pt.Length = true, off, n
 			off = align(off + n)
 		} else {
-			pt.Raw = raw
+			pt.Raw = rec.raw
 		}
-		b.cmds[i].Tensor = pt
 	}
 	if c.area != nil {
 		req.ShmSize, req.ShmUsed = uint64(len(c.area.mem)), off

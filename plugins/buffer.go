@@ -107,9 +107,8 @@ func (c *Client) own(buf backends.Buffer, what func() string) (*Buf, error) {
 	return b, nil
 }
 
-// FromHost queues a copy of t to the plugin. Small tensors are copied at
-// once; larger ones when the batch is sent, so t must not change afterwards
-// (as with the CPU backend, which keeps t itself).
+// FromHost copies t and queues the copy for the plugin: small tensors go
+// inside the message, larger ones into shared memory when the batch is sent.
 func (c *Client) FromHost(t *ir.Tensor) (backends.Buffer, error) {
 	if err := c.failed(); err != nil {
 		return nil, err
@@ -122,15 +121,14 @@ func (c *Client) FromHost(t *ir.Tensor) (backends.Buffer, error) {
 	cmd := &pb.Command{Kind: pb.Command_UPLOAD, Id: id}
 	rec := cmdRec{m: m}
 	n := rawSize(t.DType, t.Shape)
-	if t.DType == ir.String || n < shmMin {
-		pt, err := encodeTensor(t)
-		if err != nil {
-			return nil, fmt.Errorf("plugins: %s: FromHost: %w", c.name, err)
-		}
-		pt.Raw = append([]byte(nil), pt.Raw...)
-		cmd.Tensor = pt
-	} else {
-		rec.t = t
+	pt, err := encodeTensor(t)
+	if err != nil {
+		return nil, fmt.Errorf("plugins: %s: FromHost: %w", c.name, err)
+	}
+	pt.Raw = append([]byte(nil), pt.Raw...)
+	cmd.Tensor = pt
+	if t.DType != ir.String && n >= shmMin {
+		rec.raw, pt.Raw = pt.Raw, nil // placed when the batch is sent
 	}
 	c.mu.Lock()
 	m.b = c.cur

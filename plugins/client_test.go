@@ -127,6 +127,21 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestFromHostCopiesLarge changes a large source after FromHost (the kit's
+// HostCopies covers small ones).
+func TestFromHostCopiesLarge(t *testing.T) {
+	c := startTest(t, Options{})
+	src := samples(100_000)[0]
+	want := src.Clone()
+	buf := upload(t, c, src)
+	for i, v := range ir.Data[float32](src) {
+		ir.Data[float32](src)[i] = v + 1
+	}
+	if !bitsEqual(fetch(t, c, buf), want) {
+		t.Fatal("changing the source after FromHost changed the buffer")
+	}
+}
+
 func TestBatchedRun(t *testing.T) {
 	c := startTest(t, Options{BatchSize: 64})
 	add := prep(t, c, "Add", 1, nil, ir.Float32, ir.Float32)

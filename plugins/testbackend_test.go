@@ -23,6 +23,8 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	case "test":
 		Serve(func() (backends.Backend, error) { return newTestBackend(), nil })
+	case "cpu":
+		Serve(func() (backends.Backend, error) { return cpu.New(), nil })
 	case "v99":
 		hs := Handshake
 		hs.ProtocolVersion = 99
