@@ -35,11 +35,11 @@ type batch struct {
 
 // cmdRec is what the host keeps about a command to read its reply.
 type cmdRec struct {
-	k    *kernel    // RUN, PREPARE
-	outs []*meta    // RUN
-	raw  []byte     // UPLOAD: data to place in shared memory when sent
-	m    *meta      // UPLOAD
-	dl   *download  // DOWNLOAD
+	k    *kernel   // RUN, PREPARE
+	outs []*meta   // RUN
+	raw  []byte    // UPLOAD: data to place in shared memory when sent
+	m    *meta     // UPLOAD
+	dl   *download // DOWNLOAD
 }
 
 type download struct {

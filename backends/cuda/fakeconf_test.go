@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/keenml/keen/backends"
+	"github.com/keenml/keen/backends/backendtest"
 	_ "github.com/keenml/keen/backends/cpu"
 	"github.com/keenml/keen/conformance"
 	"github.com/keenml/keen/eager"
@@ -48,4 +50,9 @@ func findTests(t *testing.T) string {
 		}
 		dir = up
 	}
+}
+
+// TestBackendKit runs the backend test kit on the emulated device.
+func TestBackendKit(t *testing.T) {
+	backendtest.RunAll(t, func() (backends.Backend, error) { return newFakeBackend(t), nil })
 }

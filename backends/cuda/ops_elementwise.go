@@ -23,7 +23,7 @@ var unaryOps = map[string]unaryDef{
 	"Abs":             {f: "k_fabs(a)", i: "a < 0 ? -a : a"},
 	"Neg":             {f: "-a", i: "-a"},
 	"Sign":            {f: "(T)((a > (T)0) - (a < (T)0))", i: "(T)((a > 0) - (a < 0))"},
-	"Relu":            {f: "a > (T)0 ? a : (T)0", i: "a > 0 ? a : 0"},
+	"Relu":            {f: "a < (T)0 ? (T)0 : a", i: "a > 0 ? a : 0"},
 	"Not":             {b: "!a"},
 	"Exp":             {f: "k_exp(a)"},
 	"Log":             {f: "k_log(a)"},
@@ -195,7 +195,11 @@ func prepBinary(b *Backend, s *backends.OpSpec) (kfunc, error) {
 	}
 	src := mapSource([]string{ct, ct}, ctype(out), ct, expr)
 	scale := mapSource([]string{ct}, ct, ct, "a * (T)p0")
+	variadic := s.Op == "Sum" || s.Op == "Max" || s.Op == "Min" || s.Op == "Mean"
 	return func(in []*Buf) ([]*Buf, error) {
+		if !variadic && len(in) != 2 {
+			return nil, fmt.Errorf("%s takes 2 inputs, got %d", s.Op, len(in))
+		}
 		acc, err := need(in, 0)
 		if err != nil {
 			return nil, err

@@ -229,7 +229,7 @@ func convGeometry(s *backends.OpSpec, xs, ws []int) (*convGeom, error) {
 		default:
 			g.out[i] = (g.in[i]+g.pad[i]+g.pad[i+k]-ext)/g.str[i] + 1
 		}
-		if g.out[i] < 0 || g.str[i] < 1 || g.dil[i] < 1 {
+		if g.str[i] < 1 || g.dil[i] < 1 || g.out[i] < 1 || g.in[i]+g.pad[i]+g.pad[i+k] < ext {
 			return nil, fmt.Errorf("Conv geometry: input %v, kernel %v, strides %v, pads %v", xs, ws, g.str, g.pad)
 		}
 	}

@@ -335,6 +335,11 @@ func prepConcat(b *Backend, s *backends.OpSpec) (kfunc, error) {
 			if x == nil || len(x.shape) != len(shape) {
 				return nil, fmt.Errorf("input %d missing or of another rank", i)
 			}
+			for d := range shape {
+				if d != ax && x.shape[d] != x0.shape[d] {
+					return nil, fmt.Errorf("input %d of shape %v does not fit input 0 of shape %v on axis %d", i, x.shape, x0.shape, ax)
+				}
+			}
 			shape[ax] += x.shape[ax]
 		}
 		y, err := b.alloc(x0.dt, shape)
@@ -459,12 +464,21 @@ func prepPad(b *Backend, s *backends.OpSpec) (kfunc, error) {
 		if err := b.runMap(fill, shape, nil, whole(y), value, 0); err != nil {
 			return nil, err
 		}
-		ys := contiguous(shape)
-		dst := view{ptr: y.ptr, strides: ys}
+		// Negative pads crop: the copied window of x starts later or ends
+		// earlier.
+		ys, xs := contiguous(shape), contiguous(x.shape)
+		src, dst := whole(x), view{ptr: y.ptr, strides: ys}
+		dims := append([]int{}, x.shape...)
 		for i, lo := range begin {
-			dst.off += lo * ys[i]
+			hi := int64(shape[i]) - int64(x.shape[i]) - lo
+			dims[i] -= int(max(0, -lo) + max(0, -hi))
+			if dims[i] <= 0 {
+				return []*Buf{y}, nil
+			}
+			src.off += max(0, -lo) * xs[i]
+			dst.off += max(0, lo) * ys[i]
 		}
-		return []*Buf{y}, b.copyView(dt, whole(x), x.shape, dst)
+		return []*Buf{y}, b.copyView(dt, src, dims, dst)
 	}, nil
 }
 
@@ -512,11 +526,11 @@ func (b *Backend) padLayout(s *backends.OpSpec, in []*Buf, xs []int) ([]int64, [
 	begin := make([]int64, rank)
 	for i, ax := range axes {
 		lo, hi := pads[i], pads[i+len(axes)]
-		if lo < 0 || hi < 0 {
-			return nil, nil, 0, fmt.Errorf("negative pads %v are not supported on cuda", pads)
-		}
 		begin[ax] = lo
 		shape[ax] += int(lo + hi)
+		if shape[ax] < 0 {
+			return nil, nil, 0, fmt.Errorf("pads %v crop more than axis %d of %v holds", pads, ax, xs)
+		}
 	}
 	return begin, shape, value, nil
 }
