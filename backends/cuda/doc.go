@@ -8,7 +8,9 @@
 // cuBLAS calls) and the kernels' CUDA C, on an emulated device (the tests'
 // fakeDevice: the driver and cuBLAS replaced by host stand-ins, each kernel
 // compiled by g++ as C++ and run with one OS thread per GPU thread and a
-// barrier for __syncthreads), over ONNX's node tests. Not tested: NVRTC,
+// barrier for __syncthreads), over ONNX's node tests and the backendtest
+// kit, also served through the plugin protocol as keen-backend-cuda serves
+// it. Not tested: NVRTC,
 // the real driver and cuBLAS, the purego bindings' calling conventions,
 // memory and speed on a device. On the emulated device, 1793 of the 1802
 // node tests pass, as on the CPU (121 distinct kernels ran; ops the backend
