@@ -3,21 +3,19 @@
 // the backend name "cuda".
 //
 // UNPROVEN ON HARDWARE: this package was written on a machine without a
-// GPU, and no kernel in it has run on a GPU yet. What is tested without
-// one: the host logic (shapes, strides, launches, the operand order of the
-// cuBLAS calls) and the kernels' CUDA C, on an emulated device (the tests'
-// fakeDevice: the driver and cuBLAS replaced by host stand-ins, each kernel
-// compiled by g++ as C++ and run with one OS thread per GPU thread and a
-// barrier for __syncthreads), over ONNX's node tests and the backendtest
-// kit, also served through the plugin protocol as keen-backend-cuda serves
-// it. Not tested: NVRTC,
-// the real driver and cuBLAS, the purego bindings' calling conventions,
-// memory and speed on a device. On the emulated device, 1793 of the 1802
-// node tests pass, as on the CPU (121 distinct kernels ran; ops the backend
-// lacks fell back to the CPU 2933 times). Treat its results as unverified
-// until the
-// conformance suite has been run over it on a real GPU
-// (`onnxrun conformance --backend cuda PATH`).
+// GPU, and no kernel in it has run on a GPU yet. What is tested without one
+// is the host logic (shapes, strides, launches, the operand order of the
+// cuBLAS calls) and the kernels' CUDA C, on an emulated device: the tests'
+// fakeDevice replaces the driver and cuBLAS with host stand-ins and compiles
+// each kernel with g++ as C++, run with one OS thread per GPU thread and a
+// barrier for __syncthreads. ONNX's node tests and the backendtest kit run
+// over it, directly and served through the plugin protocol as
+// keen-backend-cuda serves it; 1793 of the 1802 node tests pass there, as
+// on the CPU (121 distinct kernels ran; ops the backend lacks fell back to
+// the CPU 2933 times). Not tested: NVRTC, the real driver and cuBLAS, the
+// purego bindings' calling conventions, memory and speed on a device.
+// Treat its results as unverified until the conformance suite has been run
+// over it on a real GPU (`onnxrun conformance --backend cuda PATH`).
 //
 // It needs no CUDA SDK to build (CGO_ENABLED=0): the driver (libcuda.so.1),
 // NVRTC and cuBLAS are loaded at run time with purego. Kernels are CUDA C
