@@ -32,7 +32,8 @@
 // Cast, the reductions and ArgMax/ArgMin, Softmax/LogSoftmax, the movement
 // ops (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Transpose, Expand,
 // Slice, Concat, Split, Gather, Pad with constant mode, Shape, Size), MatMul,
-// Gemm and Conv. Everything else fails Prepare with an error wrapping
+// Gemm and Conv, MaxPool, AveragePool, their Global forms, and
+// BatchNormalization for inference. Everything else fails Prepare with an error wrapping
 // backends.ErrNotImplemented, and eager runs it on the CPU instead (a
 // counted, visible fallback).
 //
