@@ -16,9 +16,9 @@ import (
 // schema fixes it, or when the kernel has run before; its shape is known at
 // once for FromHost and for the elementwise ops and MatMul whose input
 // shapes are known (see shapes.go). Otherwise DType and Shape send the
-// queued work and wait for the plugin's answer. When the op that makes the buffer failed,
-// Shape returns nil and DType what was known (the error itself comes from
-// ToHost or Sync).
+// queued work and wait for the plugin's answer. When the op that makes the
+// buffer failed, Shape returns nil (or the guessed shape) and DType what was
+// known; the error itself comes from ToHost or Sync.
 type Buf struct {
 	c        *Client
 	id       uint64
