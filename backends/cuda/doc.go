@@ -11,8 +11,8 @@
 // barrier for __syncthreads. ONNX's node tests and the backendtest kit run
 // over it, directly and served through the plugin protocol as
 // keen-backend-cuda serves it; 1793 of the 1802 node tests pass there, as
-// on the CPU (121 distinct kernels ran; ops the backend lacks fell back to
-// the CPU 2933 times). Not tested: NVRTC, the real driver and cuBLAS, the
+// on the CPU (123 distinct kernels ran; ops the backend lacks fell back to
+// the CPU 2891 times). Not tested: NVRTC, the real driver and cuBLAS, the
 // purego bindings' calling conventions, memory and speed on a device.
 // Treat its results as unverified until the conformance suite has been run
 // over it on a real GPU (`onnxrun conformance --backend cuda PATH`).
