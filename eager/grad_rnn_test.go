@@ -16,7 +16,7 @@ import (
 
 // checkRecomputed checks an op whose rule recomputes its forward with eager
 // ops: the recomputation must equal the kernel's outputs, and the rule's
-// gradient central differences of the kernel.
+// gradient must agree with central differences of the kernel.
 func checkRecomputed(t *testing.T, c gradCase) {
 	t.Helper()
 	xs := upload(t, c.in)
