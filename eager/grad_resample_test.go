@@ -8,8 +8,6 @@ import (
 	"github.com/keenml/keen/ir"
 )
 
-func f32s(v ...float32) *ir.Tensor { return ir.FromSlice(v, len(v)) }
-
 func TestGradResize(t *testing.T) {
 	r := rand.New(rand.NewSource(5))
 	any := func(shape ...int) *ir.Tensor { return randT(r, -1, 1, shape...) }

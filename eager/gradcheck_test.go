@@ -262,3 +262,7 @@ func randT(r *rand.Rand, lo, hi float64, shape ...int) *ir.Tensor {
 }
 
 func f64(vals []float64, shape ...int) *ir.Tensor { return ir.FromSlice(vals, shape...) }
+
+func f32s(v ...float32) *ir.Tensor { return ir.FromSlice(v, len(v)) }
+
+func i64(v ...int64) *ir.Tensor { return ir.FromSlice(v, len(v)) }
