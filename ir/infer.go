@@ -3,6 +3,7 @@ package ir
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -263,7 +264,11 @@ func (c *inferCtx) like(i int) *TensorInfo {
 func unknownRank(dt DType) *TensorInfo { return &TensorInfo{DType: dt, UnknownRank: true} }
 
 // unknownDims returns an info of dtype dt with rank unknown dims.
+// A rank over maxRank (from a hostile declared shape) is left unknown.
 func unknownDims(dt DType, rank int) *TensorInfo {
+	if rank < 0 || rank > maxRank {
+		return unknownRank(dt)
+	}
 	s := make([]int, rank)
 	for i := range s {
 		s[i] = -1
@@ -310,9 +315,17 @@ func (c *inferCtx) mergeDim(what string, a, b int) (int, error) {
 	return 0, c.errorf("%s: %d vs %d", what, a, b)
 }
 
-// addDims, mulDims: sizes arithmetic where unknown (-1) is absorbing.
+// maxRank bounds ranks taken from declared sizes, and maxItems the
+// sequences split into items, so that hostile sizes cannot exhaust memory.
+const (
+	maxRank  = 1 << 12
+	maxItems = 1 << 16
+)
+
+// addDims, mulDims: sizes arithmetic where unknown (-1) is absorbing and an
+// overflow is unknown too.
 func addDims(a, b int) int {
-	if a < 0 || b < 0 {
+	if a < 0 || b < 0 || a > math.MaxInt-b {
 		return -1
 	}
 	return a + b
@@ -322,7 +335,7 @@ func mulDims(a, b int) int {
 	switch {
 	case a == 0 || b == 0:
 		return 0
-	case a < 0 || b < 0:
+	case a < 0 || b < 0 || a > math.MaxInt/b:
 		return -1
 	}
 	return a * b

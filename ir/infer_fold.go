@@ -135,7 +135,16 @@ func (v *fval) set(i int, src *fval, j int) {
 
 // bcastIndex maps each flat index of out to the flat index of an input of
 // shape in that broadcasts to out.
+// It returns nil when in does not broadcast to out.
 func bcastIndex(out, in []int) []int {
+	if len(in) > len(out) {
+		return nil
+	}
+	for j, d := range in {
+		if o := out[j+len(out)-len(in)]; d != 1 && d != o {
+			return nil
+		}
+	}
 	n := Size(out)
 	idx := make([]int, n)
 	strides := make([]int, len(out))
@@ -236,21 +245,22 @@ func foldOne(op string, attrs Attrs, in []*fval, out *TensorInfo, k int) *fval {
 		return true
 	}
 	float := out.DType.IsFloat()
+	sameLen := have(1) && in[0].len() == Size(out.Shape)
 	switch op {
 	case "Reshape", "Squeeze", "Unsqueeze", "Flatten":
-		if !have(1) {
+		if !sameLen {
 			return nil
 		}
 		return &fval{shape: out.Shape, ints: in[0].ints, flts: in[0].flts}
 	case "Cast", "CastLike":
-		if !have(1) {
+		if !sameLen {
 			return nil
 		}
 		return foldCast(in[0], out)
 	case "ConstantOfShape":
 		return foldFill(attrs, out)
 	case "Range":
-		if !have(3) {
+		if !have(3) || in[0].len() != 1 || in[2].len() != 1 {
 			return nil
 		}
 		return foldRange(in, out)
@@ -258,7 +268,11 @@ func foldOne(op string, attrs Attrs, in []*fval, out *TensorInfo, k int) *fval {
 		if !have(1) {
 			return nil
 		}
-		return foldGather(in[0], bcastIndex(out.Shape, in[0].shape), out.Shape)
+		idx := bcastIndex(out.Shape, in[0].shape)
+		if idx == nil {
+			return nil
+		}
+		return foldGather(in[0], idx, out.Shape)
 	case "Gather":
 		if !have(2) {
 			return nil
@@ -279,7 +293,7 @@ func foldOne(op string, attrs Attrs, in []*fval, out *TensorInfo, k int) *fval {
 	case "ReduceProd", "ReduceSum", "ReduceMin", "ReduceMax":
 		return foldReduce(op, attrs, in, out, float)
 	}
-	if f := foldUnary[op]; f != nil && have(1) && len(in) == 1 {
+	if f := foldUnary[op]; f != nil && sameLen && len(in) == 1 {
 		r := newFold(out.Shape, float || in[0].isFloat())
 		for i := range r.len() {
 			if r.flts != nil {

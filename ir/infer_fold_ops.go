@@ -82,6 +82,9 @@ func foldElementwise(op string, attrs Attrs, in []*fval, out *TensorInfo) *fval 
 			return nil
 		}
 		ia, ib := bcastIndex(shape, acc.shape), bcastIndex(shape, b.shape)
+		if ia == nil || ib == nil {
+			return nil
+		}
 		r := newFold(shape, float)
 		for i := range ia {
 			if float {
@@ -101,6 +104,9 @@ func foldElementwise(op string, attrs Attrs, in []*fval, out *TensorInfo) *fval 
 
 func foldWhere(in []*fval, out *TensorInfo, float bool) *fval {
 	ic, ix, iy := bcastIndex(out.Shape, in[0].shape), bcastIndex(out.Shape, in[1].shape), bcastIndex(out.Shape, in[2].shape)
+	if ic == nil || ix == nil || iy == nil {
+		return nil
+	}
 	r := newFold(out.Shape, float)
 	for i := range ic {
 		if in[0].i(ic[i]) != 0 {
@@ -193,6 +199,9 @@ func foldSlice(attrs Attrs, in []*fval, out *TensorInfo) *fval {
 		return nil
 	}
 	r := len(x.shape)
+	if len(out.Shape) != r {
+		return nil
+	}
 	first, step := make([]int, r), make([]int, r)
 	for i := range step {
 		step[i] = 1
@@ -264,6 +273,9 @@ func foldReduce(op string, attrs Attrs, in []*fval, out *TensorInfo, float bool)
 	res := newFold(out.Shape, float)
 	seen := make([]bool, res.len())
 	dst := bcastIndex(x.shape, keep) // each x element's output slot
+	if dst == nil {
+		return nil
+	}
 	for i, j := range dst {
 		if !seen[j] {
 			seen[j] = true

@@ -66,7 +66,7 @@ func inferGemm(c *inferCtx) ([]*TensorInfo, error) {
 	a, ka := c.shape(0)
 	b, kb := c.shape(1)
 	out := NewInfo(dt, -1, -1)
-	if ka && kb && (len(a) != 2 || len(b) != 2) {
+	if ka && len(a) != 2 || kb && len(b) != 2 {
 		return nil, c.errorf("A %s and B %s are not matrices", shapeString(a), shapeString(b))
 	}
 	inner := -1

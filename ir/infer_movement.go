@@ -239,7 +239,10 @@ func inferConcat(c *inferCtx) ([]*TensorInfo, error) {
 		out = &TensorInfo{}
 	}
 	s0, _ := c.shape(0)
-	axis, err := c.normAxis(c.attrs.Int("axis", 1), max(len(s0), 1))
+	if len(c.in) == 0 || len(s0) == 0 {
+		return nil, c.errorf("needs inputs of rank >= 1, got %d inputs, the first %s", len(c.in), shapeString(s0))
+	}
+	axis, err := c.normAxis(c.attrs.Int("axis", 1), len(s0))
 	if err != nil {
 		return nil, err
 	}
@@ -283,6 +286,9 @@ func inferSplit(c *inferCtx) ([]*TensorInfo, error) {
 	if given && sizesKnown && len(sizes) == 0 && c.attrs.Find("split") == nil {
 		given = false // an empty split input means equal parts
 	}
+	if k := c.attrs.Int("num_outputs", 0); k != 0 && k != int64(c.nout) {
+		return nil, c.errorf("num_outputs=%d for %d outputs", k, c.nout)
+	}
 	parts := c.splitSizes(s[axis], sizes, given, sizesKnown)
 	if len(parts) != c.nout && parts != nil {
 		return nil, c.errorf("split %v of axis %d of %s gives %d parts for %d outputs", sizes, axis, shapeString(s), len(parts), c.nout)
@@ -316,9 +322,6 @@ func (c *inferCtx) splitSizes(dim int, sizes []int64, given, known bool) []int {
 		return nil
 	}
 	n := c.nout
-	if k := c.attrs.Int("num_outputs", 0); k > 0 {
-		n = int(k)
-	}
 	if n <= 0 {
 		return nil
 	}

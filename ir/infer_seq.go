@@ -230,7 +230,7 @@ func splitToSequence(c *seqCtx) ([]*TensorInfo, []*seqInfo, error) {
 	split, sk := c.ints(1)
 	switch {
 	case !c.has(1):
-		if s[axis] >= 0 {
+		if s[axis] >= 0 && s[axis] <= maxItems {
 			parts = make([]int, s[axis])
 			for i := range parts {
 				parts[i] = 1
@@ -238,7 +238,7 @@ func splitToSequence(c *seqCtx) ([]*TensorInfo, []*seqInfo, error) {
 		}
 	case !sk:
 	case c.input(1).Rank() == 0 && len(split) == 1:
-		if n := int(split[0]); n > 0 && s[axis] >= 0 {
+		if n := int(split[0]); n > 0 && s[axis] >= 0 && s[axis]/n <= maxItems {
 			for left := s[axis]; left > 0; left -= n {
 				parts = append(parts, min(n, left))
 			}

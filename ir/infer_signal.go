@@ -43,10 +43,14 @@ func inferDFT(c *inferCtx) ([]*TensorInfo, error) {
 			axis = v[0]
 		}
 	}
-	ax, err := c.normAxis(axis, r-1)
-	if err != nil {
-		return nil, err
+	// The axis may be in [-r, -2] or [0, r-2]: the last dim holds re, im.
+	if axis < 0 {
+		axis += int64(r)
 	}
+	if axis < 0 || axis > int64(r-2) {
+		return nil, c.errorf("axis %d out of range for input %s", axis, shapeString(out.Shape))
+	}
+	ax := int(axis)
 	onesided := c.attrs.Int("onesided", 0) != 0
 	inverse := c.attrs.Int("inverse", 0) != 0
 	n := out.Shape[ax]
