@@ -235,3 +235,42 @@ func shapeStr(s []int) string {
 	}
 	return "[" + strings.Join(parts, ",") + "]"
 }
+
+// TestInferSurvivesWrongInputs feeds every test model input types it was
+// not made for (each dim one larger, or the rank one higher) and values
+// that no longer match: inference may report inconsistent shapes, but no
+// rule may fail on them.
+func TestInferSurvivesWrongInputs(t *testing.T) {
+	root := findShared(t)
+	cases, err := Discover([]string{root}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		m, err := onnx.ReadModel(filepath.Join(c.Dir, "model.onnx"))
+		if err != nil {
+			continue
+		}
+		for variant := range 2 {
+			types := map[string]*ir.TensorInfo{}
+			for _, vi := range m.Graph.RealInputs() {
+				in := ir.InfoFromType(vi.Type)
+				if in.UnknownRank {
+					continue
+				}
+				s := append([]int{}, in.Shape...)
+				for i := range s {
+					s[i]++
+				}
+				if variant == 1 {
+					s = append(s, 2)
+				}
+				types[vi.Name] = ir.NewInfo(in.DType, s...)
+			}
+			_, err := ir.InferModel(m, types, nil)
+			if err != nil && strings.Contains(err.Error(), "inference failed") {
+				t.Errorf("%s variant %d: %v", c.Name, variant, err)
+			}
+		}
+	}
+}

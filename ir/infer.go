@@ -138,35 +138,46 @@ var ErrShape = errors.New("inconsistent shapes")
 // fewer outputs than asked (the rest are unknown) and partial infos.
 type inferFunc func(c *inferCtx) ([]*TensorInfo, error)
 
-var inferRules = map[string]inferFunc{}
+// ruleKey names a rule: the op's domain ("" for ai.onnx) and type.
+type ruleKey struct{ domain, op string }
+
+var inferRules = map[ruleKey]inferFunc{}
 
 // addInferRules registers rules of one domain ("" for ai.onnx); a family
 // file calls it from init.
 func addInferRules(domain string, rules map[string]inferFunc) {
 	for op, f := range rules {
-		inferRules[domain+"|"+op] = f
+		inferRules[ruleKey{domain, op}] = f
 	}
 }
 
 // HasInferRule reports whether InferOutputs has a rule for the op.
 func HasInferRule(domain, op string) bool {
-	_, ok := inferRules[NormDomain(domain)+"|"+op]
+	_, ok := inferRules[ruleKey{NormDomain(domain), op}]
 	return ok
 }
 
 // InferOutputs returns the output types of one application of domain.op at
-// opset version with attrs, from its input types (in[i] nil marks a missing
-// optional input) and, where known, the host values of its inputs (values[i]
-// nil or values shorter than in: not known). nout is the number of outputs
-// the node has. The result always has nout entries, partial where less is
-// known (unknown dims < 0, UnknownRank, DType Undefined); ok reports whether
-// every one of them is Static. Unknown ops and data-dependent results (NonZero,
-// Unique, a Reshape whose shape is not known, ...) give ok=false and no
-// error; inconsistent inputs give an error wrapping ErrShape that names the
-// op and the shapes.
-func InferOutputs(domain, op string, version int, attrs Attrs, in []*TensorInfo, values []*Tensor, nout int) ([]*TensorInfo, bool, error) {
-	outs := make([]*TensorInfo, nout)
-	f := inferRules[NormDomain(domain)+"|"+op]
+// opset version (the model's import of domain; 0 means the newest) with
+// attrs, from its input types (in[i] nil marks a missing optional input)
+// and, where known, the host values of its inputs (values[i] nil or values
+// shorter than in: not known). nout is the number of outputs the node has.
+// The result always has nout entries, partial where less is known (unknown
+// dims < 0, UnknownRank, DType Undefined); ok reports whether every one of
+// them is Static. Unknown ops and data-dependent results (NonZero, Unique, a
+// Reshape whose shape is not known, ...) give ok=false and no error;
+// inconsistent inputs give an error wrapping ErrShape that names the op and
+// the shapes. Ops with subgraphs or sequence values (If, Loop, Scan,
+// Sequence*, Optional*) have no rule here: InferGraph follows them.
+func InferOutputs(domain, op string, version int, attrs Attrs, in []*TensorInfo, values []*Tensor, nout int) (outs []*TensorInfo, ok bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			// A rule that misses a malformed case must not take the caller down.
+			outs, ok, err = nil, false, fmt.Errorf("ir: %s: inference failed on malformed inputs %v: %v", op, in, r)
+		}
+	}()
+	outs = make([]*TensorInfo, max(nout, 0))
+	f := inferRules[ruleKey{NormDomain(domain), op}]
 	if f != nil {
 		c := &inferCtx{op: op, version: version, attrs: attrs, in: in, vals: values, nout: nout}
 		got, err := f(c)
@@ -175,7 +186,7 @@ func InferOutputs(domain, op string, version int, attrs Attrs, in []*TensorInfo,
 		}
 		copy(outs, got)
 	}
-	ok := f != nil
+	ok = f != nil
 	for i, o := range outs {
 		if o == nil {
 			outs[i] = UnknownInfo()

@@ -196,7 +196,7 @@ func FoldOutputs(op string, attrs Attrs, in []*TensorInfo, vals []*Tensor, outs 
 		if !o.Static() || Size(o.Shape) > foldLimit {
 			continue
 		}
-		v := foldOne(op, attrs, fin, o, i)
+		v := foldOne(op, attrs, fin, o)
 		if v != nil && slices.Equal(v.shape, o.Shape) {
 			res[i] = v.toTensor(o.DType)
 		}
@@ -235,79 +235,79 @@ func foldSpecial(op string, attrs Attrs, in []*TensorInfo, vals []*Tensor, out *
 	return nil
 }
 
-func foldOne(op string, attrs Attrs, in []*fval, out *TensorInfo, k int) *fval {
+// foldOne folds output out of op; in holds the known input values (nil:
+// unknown).
+func foldOne(op string, attrs Attrs, in []*fval, out *TensorInfo) *fval {
 	have := func(n int) bool {
 		for i := range n {
 			if i >= len(in) || in[i] == nil {
 				return false
 			}
 		}
-		return true
+		return n > 0
 	}
 	float := out.DType.IsFloat()
 	sameLen := have(1) && in[0].len() == Size(out.Shape)
 	switch op {
 	case "Reshape", "Squeeze", "Unsqueeze", "Flatten":
-		if !sameLen {
-			return nil
+		if sameLen {
+			return &fval{shape: out.Shape, ints: in[0].ints, flts: in[0].flts}
 		}
-		return &fval{shape: out.Shape, ints: in[0].ints, flts: in[0].flts}
 	case "Cast", "CastLike":
-		if !sameLen {
-			return nil
+		if sameLen {
+			return foldCast(in[0], out)
 		}
-		return foldCast(in[0], out)
 	case "ConstantOfShape":
 		return foldFill(attrs, out)
 	case "Range":
-		if !have(3) || in[0].len() != 1 || in[2].len() != 1 {
-			return nil
+		if have(3) && in[0].len() == 1 && in[2].len() == 1 {
+			return foldRange(in, out)
 		}
-		return foldRange(in, out)
 	case "Expand":
 		if !have(1) {
 			return nil
 		}
-		idx := bcastIndex(out.Shape, in[0].shape)
-		if idx == nil {
-			return nil
+		if idx := bcastIndex(out.Shape, in[0].shape); idx != nil {
+			return foldGather(in[0], idx, out.Shape)
 		}
-		return foldGather(in[0], idx, out.Shape)
 	case "Gather":
-		if !have(2) {
-			return nil
+		if have(2) {
+			return foldGatherOp(attrs, in[0], in[1], out)
 		}
-		return foldGatherOp(attrs, in[0], in[1], out)
 	case "Concat":
-		if !have(len(in)) {
-			return nil
+		if have(len(in)) {
+			return foldConcat(attrs, in, out, float)
 		}
-		return foldConcat(attrs, in, out, float)
 	case "Slice":
 		return foldSlice(attrs, in, out)
 	case "Where":
-		if !have(3) {
-			return nil
+		if have(3) {
+			return foldWhere(in, out, float)
 		}
-		return foldWhere(in, out, float)
 	case "ReduceProd", "ReduceSum", "ReduceMin", "ReduceMax":
 		return foldReduce(op, attrs, in, out, float)
-	}
-	if f := foldUnary[op]; f != nil && sameLen && len(in) == 1 {
-		r := newFold(out.Shape, float || in[0].isFloat())
-		for i := range r.len() {
-			if r.flts != nil {
-				r.flts[i] = f(in[0].f(i))
-			} else {
-				r.ints[i] = int64(f(float64(in[0].i(i))))
-			}
+	default:
+		if f := foldUnary[op]; f != nil && sameLen && len(in) == 1 {
+			return foldMap(f, in[0], out, float)
 		}
-		return r
-	}
-	if _, ok := foldBinary[op]; ok && have(len(in)) && len(in) >= 2 {
-		return foldElementwise(op, attrs, in, out)
+		if _, ok := foldBinary[op]; ok && have(len(in)) && len(in) >= 2 {
+			return foldElementwise(op, attrs, in, out)
+		}
 	}
 	return nil
+}
+
+// foldMap applies f to each element of v.
+func foldMap(f func(float64) float64, v *fval, out *TensorInfo, float bool) *fval {
+	r := newFold(out.Shape, float || v.isFloat())
+	for i := range r.len() {
+		if r.flts != nil {
+			r.flts[i] = f(v.f(i))
+		} else {
+			r.ints[i] = int64(f(float64(v.i(i))))
+		}
+	}
+	return r
 }
 
 func foldCast(v *fval, out *TensorInfo) *fval {

@@ -53,7 +53,13 @@ func InferModel(m *Model, inputs map[string]*TensorInfo, values map[string]Value
 // flow (If, Loop, Scan), sequences, optionals and model-local functions are
 // followed. The first inconsistency found is returned as an error that names
 // the node; the GraphInfo holds what was inferred up to it.
-func InferGraph(g *Graph, opt InferOptions) (*GraphInfo, error) {
+func InferGraph(g *Graph, opt InferOptions) (gi *GraphInfo, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			// A rule that misses a malformed case must not take the caller down.
+			err = fmt.Errorf("ir: inference failed on a malformed graph: %v", r)
+		}
+	}()
 	w := &walker{opt: opt, funcs: map[string]*Function{}}
 	for _, f := range opt.Functions {
 		w.funcs[NormDomain(f.Domain)+"|"+f.Name] = f
@@ -68,8 +74,8 @@ func InferGraph(g *Graph, opt InferOptions) (*GraphInfo, error) {
 	for name, v := range opt.Values {
 		s.setValue(name, v)
 	}
-	err := w.graph(g, s)
-	return s.info(), err
+	gi = s.info()
+	return gi, w.graph(g, s)
 }
 
 // walker holds what is shared by the graph and its subgraphs.

@@ -98,3 +98,28 @@ func TestInferSequenceModels(t *testing.T) {
 			want: "float32[2,6,9] float32[2,6,3]"},
 	})
 }
+
+// BenchmarkInferOutputs measures the per-op cost a backend pays to type an
+// op's outputs before running it.
+func BenchmarkInferOutputs(b *testing.B) {
+	benches := []struct {
+		name  string
+		op    string
+		attrs Attrs
+		in    []*TensorInfo
+		vals  []*Tensor
+	}{
+		{"Add", "Add", nil, []*TensorInfo{f32(8, 1, 64), f32(16, 1)}, nil},
+		{"Conv", "Conv", Attrs{IntsAttr("pads", 1, 1, 1, 1), IntsAttr("strides", 2, 2)}, []*TensorInfo{f32(8, 3, 224, 224), f32(64, 3, 7, 7)}, nil},
+		{"Reshape", "Reshape", nil, []*TensorInfo{f32(8, 197, 768), i64(4)}, []*Tensor{nil, ints(0, 0, 12, -1)}},
+	}
+	for _, bc := range benches {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, ok, err := InferOutputs("", bc.op, 21, bc.attrs, bc.in, bc.vals, 1); !ok || err != nil {
+					b.Fatal(ok, err)
+				}
+			}
+		})
+	}
+}

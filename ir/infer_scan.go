@@ -46,43 +46,7 @@ func (w *walker) scan(n *Node, s *scope, in []*TensorInfo) error {
 		setSlots(n, s, nil)
 		return nil
 	}
-	axes := n.Attrs.Ints("scan_input_axes", nil)
-	seqLen, batch := -1, -1
-	args := make([]slot, 0, nstate+m)
-	for i := range nstate {
-		t := in[off+i]
-		if v8 {
-			if !t.UnknownRank && len(t.Shape) > 0 {
-				batch = t.Shape[0]
-			}
-			t = dropAxis(t, 0)
-		}
-		args = append(args, slot{t: t})
-	}
-	for j := range m {
-		t := in[off+nstate+j]
-		axis := 0
-		if j < len(axes) {
-			axis = int(axes[j])
-		}
-		if v8 {
-			axis = 1
-		}
-		if !t.UnknownRank && axis < 0 {
-			axis += len(t.Shape)
-		}
-		if !t.UnknownRank && axis >= 0 && axis < len(t.Shape) && seqLen < 0 {
-			seqLen = t.Shape[axis]
-		}
-		sl := dropAxis(t, axis)
-		if v8 {
-			if !t.UnknownRank && len(t.Shape) > 0 {
-				batch = t.Shape[0]
-			}
-			sl = dropAxis(sl, 0)
-		}
-		args = append(args, slot{t: sl})
-	}
+	args, seqLen, batch := scanArgs(n.Attrs, in[off:], nstate, v8)
 	outs, err := w.scanBody(g, s, args, nstate)
 	if err != nil {
 		return err
@@ -105,6 +69,47 @@ func (w *walker) scan(n *Node, s *scope, in []*TensorInfo) error {
 	}
 	setSlots(n, s, res)
 	return nil
+}
+
+// scanArgs are the body's inputs: the states, then one slice of each scan
+// input (without its scan axis; Scan-8 also drops the batch axis 0 of all).
+func scanArgs(attrs Attrs, in []*TensorInfo, nstate int, v8 bool) (args []slot, seqLen, batch int) {
+	axes := attrs.Ints("scan_input_axes", nil)
+	seqLen, batch = -1, -1
+	for i, t := range in {
+		if t == nil {
+			t = UnknownInfo()
+		}
+		if v8 && !t.UnknownRank && len(t.Shape) > 0 {
+			batch = t.Shape[0]
+		}
+		if i < nstate {
+			if v8 {
+				t = dropAxis(t, 0)
+			}
+			args = append(args, slot{t: t})
+			continue
+		}
+		axis := 0
+		if j := i - nstate; j < len(axes) {
+			axis = int(axes[j])
+		}
+		if v8 {
+			axis = 1
+		}
+		if !t.UnknownRank && axis < 0 {
+			axis += len(t.Shape)
+		}
+		if !t.UnknownRank && axis >= 0 && axis < len(t.Shape) && seqLen < 0 {
+			seqLen = t.Shape[axis]
+		}
+		sl := dropAxis(t, axis)
+		if v8 {
+			sl = dropAxis(sl, 0)
+		}
+		args = append(args, slot{t: sl})
+	}
+	return args, seqLen, batch
 }
 
 // scanBody walks a Scan body until the state types settle.
