@@ -176,6 +176,9 @@ func InferOutputs(domain, op string, version int, attrs Attrs, in []*TensorInfo,
 			outs, ok, err = nil, false, fmt.Errorf("ir: %s: inference failed on malformed inputs %v: %v", op, in, r)
 		}
 	}()
+	if err := checkTypeParams(domain, op, version, in); err != nil {
+		return nil, false, err
+	}
 	outs = make([]*TensorInfo, max(nout, 0))
 	f := inferRules[ruleKey{NormDomain(domain), op}]
 	if f != nil {
@@ -359,4 +362,48 @@ func prodDims(dims []int) int {
 		p = mulDims(p, d)
 	}
 	return p
+}
+
+// checkTypeParams reports inputs bound to one type parameter of the op's
+// schema ("T" of both Add inputs, every Concat input) whose known dtypes
+// differ.
+func checkTypeParams(domain, op string, version int, in []*TensorInfo) error {
+	if version <= 0 {
+		version = math.MaxInt32
+	}
+	s := LookupSchema(domain, op, version)
+	if s == nil || len(s.Inputs) == 0 {
+		return nil
+	}
+	for i, t := range in {
+		if t == nil || t.DType == Undefined {
+			continue
+		}
+		p, ok := formalInput(s, i)
+		if !ok || strings.HasPrefix(p.TypeStr, "tensor(") || strings.Contains(p.TypeStr, "(") {
+			continue
+		}
+		for j := range i {
+			u := in[j]
+			if u == nil || u.DType == Undefined || u.DType == t.DType {
+				continue
+			}
+			if q, ok := formalInput(s, j); ok && q.TypeStr == p.TypeStr {
+				return fmt.Errorf("ir: %s: %w: input %d is %v and input %d %v, both of type %s",
+					op, ErrShape, j, u.DType, i, t.DType, p.TypeStr)
+			}
+		}
+	}
+	return nil
+}
+
+// formalInput is the formal parameter that actual input i binds to; ok is
+// false past the last one or for a heterogeneous variadic.
+func formalInput(s *Schema, i int) (FormalParam, bool) {
+	if i < len(s.Inputs) {
+		p := s.Inputs[i]
+		return p, p.Option != ParamVariadic || p.Homogeneous
+	}
+	last := s.Inputs[len(s.Inputs)-1]
+	return last, last.Option == ParamVariadic && last.Homogeneous
 }

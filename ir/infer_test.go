@@ -73,6 +73,10 @@ func TestInferElementwise(t *testing.T) {
 		{name: "dropout mask", op: "Dropout", version: 13, in: []*TensorInfo{f32(2, 5)}, nout: 2, want: "float32[2,5] bool[2,5]"},
 		{name: "relu unknown rank", op: "Relu", version: 14, in: []*TensorInfo{UnknownInfo()}, want: "?[...]"},
 		{name: "swiglu", op: "SwiGLU", version: 28, in: []*TensorInfo{f32(2, -1), f32(2, 8)}, want: "float32[2,8]"},
+		{name: "dtype clash", op: "Add", version: 14, in: []*TensorInfo{f32(2), i64(2)}, err: "input 0 is float32 and input 1 int64, both of type T"},
+		{name: "variadic dtype clash", op: "Concat", version: 13, attrs: Attrs{IntAttr("axis", 0)},
+			in: []*TensorInfo{f32(2), f32(1), NewInfo(Float16, 2)}, err: "input 0 is float32 and input 2 float16"},
+		{name: "pow mixed types", op: "Pow", version: 15, in: []*TensorInfo{f32(2), i64()}, want: "float32[2]"},
 		{name: "unknown op", op: "NoSuchOp", version: 21, in: []*TensorInfo{f32(1)}, want: "?[...]"},
 	})
 }
