@@ -48,3 +48,12 @@ func TestGradLinalgReduceMovement(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) { checkGradient(t, c) })
 	}
 }
+
+func TestGradTensorScatter(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	// cache [B=2, S=4, D=3], update [2, 1, 3], write_indices [2]
+	c := gradCase{name: "TensorScatter", op: "TensorScatter",
+		in:   []*ir.Tensor{randT(r, -1, 1, 2, 4, 3), randT(r, -1, 1, 2, 1, 3), ir.FromSlice([]int64{1, 3}, 2)},
+		diff: []int{0, 1}}
+	checkGradient(t, c)
+}
