@@ -84,28 +84,41 @@ func inferReshape(c *inferCtx) ([]*TensorInfo, error) {
 			out[i] = int(d)
 		}
 	}
-	total := -1
-	if inKnown {
-		total = prodDims(in)
-	}
 	if infer < 0 {
+		total := -1
+		if inKnown {
+			total = prodDims(in)
+		}
 		if p := prodDims(out); total >= 0 && p >= 0 && p != total {
 			return nil, c.errorf("cannot reshape %s (%d elements) to %v", shapeString(in), total, spec)
 		}
 		return []*TensorInfo{{DType: dt, Shape: out}}, nil
 	}
-	rest := 1
+	out[infer] = -1
+	if !inKnown {
+		return []*TensorInfo{{DType: dt, Shape: out}}, nil
+	}
+	// Dims copied by a 0 are the same on both sides and cancel, so an
+	// unknown batch dim copied through does not hide the -1.
+	copied := func(i int) bool { return !allowZero && i < len(spec) && spec[i] == 0 && i < len(in) }
+	left, rest := 1, 1
+	for i, d := range in {
+		if !copied(i) {
+			left = mulDims(left, d)
+		} else if d == 0 {
+			left = -1
+		}
+	}
 	for i, d := range out {
-		if i != infer {
+		if i != infer && !copied(i) {
 			rest = mulDims(rest, d)
 		}
 	}
-	out[infer] = -1
-	if total >= 0 && rest > 0 {
-		if total%rest != 0 {
+	if left >= 0 && rest > 0 {
+		if left%rest != 0 {
 			return nil, c.errorf("cannot reshape %s to %v", shapeString(in), spec)
 		}
-		out[infer] = total / rest
+		out[infer] = left / rest
 	}
 	return []*TensorInfo{{DType: dt, Shape: out}}, nil
 }

@@ -76,11 +76,11 @@ var hostileAttrs = []Attrs{
 	{StringAttr("equation", "ab...,b->...a"), IntsAttr("output_shape", 1), IntsAttr("output_padding", 3, 3, 3),
 		IntsAttr("pooled_shape", 1), IntsAttr("starts", 0), IntsAttr("ends", -1, 2), FloatsAttr("scales", -1, 0)},
 	{StringAttr("equation", "..."), IntAttr("batch_dims", 5), IntAttr("start", -100), IntAttr("end", 100),
-		IntAttr("sample_size", -1), IntAttr("dtype", -7), StringsAttr("stopwords", "a"), IntAttr("maxsplit", 0)},
+		IntAttr("sample_size", -1), IntAttr("dtype", -7), stringsAttr("stopwords", "a"), IntAttr("maxsplit", 0)},
 }
 
-// StringsAttr builds a strings attribute (test helper).
-func StringsAttr(name string, v ...string) Attr {
+// stringsAttr builds a strings attribute.
+func stringsAttr(name string, v ...string) Attr {
 	return Attr{Name: name, Type: AttrStrings, Strings: v}
 }
 

@@ -150,6 +150,8 @@ func TestInferMovement(t *testing.T) {
 		{name: "reshape unknown shape", op: "Reshape", version: 14, in: []*TensorInfo{x, i64(2)}, want: "float32[?,?]"},
 		{name: "reshape v1 attr", op: "Reshape", version: 1, attrs: Attrs{IntsAttr("shape", 4, -1)}, in: []*TensorInfo{x}, want: "float32[4,6]"},
 		{name: "reshape unknown input dim", op: "Reshape", version: 14, in: []*TensorInfo{f32(-1, 4), i64(2)}, vals: []*Tensor{nil, ints(-1, 2)}, want: "float32[?,2]"},
+		{name: "reshape copies unknown batch", op: "Reshape", version: 14, in: []*TensorInfo{f32(5, -1, 2, 12), i64(3)},
+			vals: []*Tensor{nil, ints(0, 0, -1)}, want: "float32[5,?,24]"},
 		{name: "flatten", op: "Flatten", version: 13, attrs: Attrs{IntAttr("axis", -1)}, in: []*TensorInfo{x}, want: "float32[6,4]"},
 		{name: "flatten 0", op: "Flatten", version: 13, attrs: Attrs{IntAttr("axis", 0)}, in: []*TensorInfo{x}, want: "float32[1,24]"},
 		{name: "transpose default", op: "Transpose", version: 13, in: []*TensorInfo{x}, want: "float32[4,3,2]"},
