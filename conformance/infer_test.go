@@ -37,7 +37,10 @@ func findShared(t *testing.T) string {
 // inferTally counts, per folder, the tensor outputs seen, those whose type
 // was inferred statically, and those inferred statically from the input
 // types alone (without the input tensors' values).
-type inferTally struct{ outputs, inferred, typesOnly, ran int }
+type inferTally struct {
+	outputs, inferred, typesOnly, ran int
+	seqOutputs, seqInferred           int // sequence outputs, and those whose every item was inferred
+}
 
 // TestInferMatchesRun checks ir.InferModel against running every backend
 // test case on the CPU backend: for every graph output whose type is
@@ -75,6 +78,8 @@ func TestInferMatchesRun(t *testing.T) {
 		all.inferred += n.inferred
 		all.typesOnly += n.typesOnly
 		all.ran += n.ran
+		all.seqOutputs += n.seqOutputs
+		all.seqInferred += n.seqInferred
 		logTally(t, f, n)
 	}
 	logTally(t, "all", &all)
@@ -91,6 +96,9 @@ func TestInferMatchesRun(t *testing.T) {
 func logTally(t *testing.T, name string, n *inferTally) {
 	t.Logf("%-18s %4d of %4d tensor outputs inferred (%.1f%%); from input types alone %d (%.1f%%); %d checked against a CPU run",
 		name, n.inferred, n.outputs, pct(n.inferred, n.outputs), n.typesOnly, pct(n.typesOnly, n.outputs), n.ran)
+	if n.seqOutputs > 0 {
+		t.Logf("%-18s %4d of %4d sequence outputs inferred item by item", name, n.seqInferred, n.seqOutputs)
+	}
 }
 
 func pct(a, b int) float64 {
@@ -140,7 +148,10 @@ func checkInferCase(c Case, tally *inferTally) ([]string, error) {
 	for k, vo := range m.Graph.Outputs {
 		want := referenceOutput(set, k, vo.Type)
 		if want == nil {
-			continue // a sequence, optional or map output
+			if err := checkSequenceOutput(info, set, k, vo, tally); err != nil && inferErr == nil {
+				return missed, fmt.Errorf("output %d %q: %v", k, vo.Name, err)
+			}
+			continue
 		}
 		tally.outputs++
 		got := info.Output(vo.Name)
@@ -193,6 +204,46 @@ func runOnCPU(m *ir.Model, inputs []ir.Value) []ir.Value {
 		return nil
 	}
 	return outs
+}
+
+// checkSequenceOutput compares the items of a sequence output with the
+// inferred item types.
+func checkSequenceOutput(info *ir.GraphInfo, set string, k int, vo ir.ValueInfo, tally *inferTally) error {
+	if vo.Type == nil || vo.Type.Kind != ir.KindSequence {
+		return nil
+	}
+	data, err := os.ReadFile(filepath.Join(set, fmt.Sprintf("output_%d.pb", k)))
+	if err != nil {
+		return nil
+	}
+	v, err := onnx.DecodeValue(data, vo.Type)
+	seq, ok := v.(*ir.Sequence)
+	if err != nil || !ok {
+		return nil
+	}
+	tally.seqOutputs++
+	items, known := info.SequenceItems(vo.Name)
+	if !known {
+		return nil
+	}
+	if len(items) != len(seq.Items) {
+		return fmt.Errorf("inferred %d items, actual %d", len(items), len(seq.Items))
+	}
+	static := true
+	for i, it := range seq.Items {
+		want, ok := it.(*ir.Tensor)
+		if !ok {
+			return nil
+		}
+		if err := compareInfo(items[i], want); err != nil {
+			return fmt.Errorf("item %d: %v", i, err)
+		}
+		static = static && items[i].Static()
+	}
+	if static {
+		tally.seqInferred++
+	}
+	return nil
 }
 
 // referenceOutput reads output k of a test set; nil for non-tensors.

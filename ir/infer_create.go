@@ -22,9 +22,9 @@ func init() {
 	})
 }
 
-// ShapeRange is the [start, end) range of dims that Shape (opset 15
+// shapeRange is the [start, end) range of dims that Shape (opset 15
 // attributes start and end, clamped) returns of a tensor of rank r.
-func ShapeRange(attrs Attrs, r int) (start, end int) {
+func shapeRange(attrs Attrs, r int) (start, end int) {
 	clamp := func(v int64) int {
 		if v < 0 {
 			v += int64(r)
@@ -44,7 +44,7 @@ func inferShapeOp(c *inferCtx) ([]*TensorInfo, error) {
 	if r < 0 {
 		return []*TensorInfo{unknownDims(Int64, 1)}, nil
 	}
-	start, end := ShapeRange(c.attrs, r)
+	start, end := shapeRange(c.attrs, r)
 	return []*TensorInfo{NewInfo(Int64, end-start)}, nil
 }
 
@@ -111,8 +111,8 @@ func inferConstantOfShape(c *inferCtx) ([]*TensorInfo, error) {
 	return []*TensorInfo{out}, err
 }
 
-// RangeLen is the number of elements of Range(start, limit, delta).
-func RangeLen(start, limit, delta float64) int {
+// rangeLen is the number of elements of Range(start, limit, delta).
+func rangeLen(start, limit, delta float64) int {
 	if delta == 0 {
 		return 0
 	}
@@ -141,7 +141,7 @@ func inferRange(c *inferCtx) ([]*TensorInfo, error) {
 		}
 		return []*TensorInfo{NewInfo(dt, int(max(n, 0)))}, nil
 	}
-	return []*TensorInfo{NewInfo(dt, RangeLen(s[0], l[0], d[0]))}, nil
+	return []*TensorInfo{NewInfo(dt, rangeLen(s[0], l[0], d[0]))}, nil
 }
 
 // dtypeAttr returns the dtype named by attribute name, or def.

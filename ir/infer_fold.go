@@ -167,10 +167,10 @@ func bcastIndex(out, in []int) []int {
 	return idx
 }
 
-// FoldOutputs computes the host values of a node's outputs from the values
+// foldOutputs computes the host values of a node's outputs from the values
 // of its inputs where the op is one of the folded ones (shape arithmetic);
 // nil entries are unknown. outs are the inferred output types.
-func FoldOutputs(op string, attrs Attrs, in []*TensorInfo, vals []*Tensor, outs []*TensorInfo) []*Tensor {
+func foldOutputs(op string, attrs Attrs, in []*TensorInfo, vals []*Tensor, outs []*TensorInfo) []*Tensor {
 	res := make([]*Tensor, len(outs))
 	if len(outs) == 0 {
 		return res
@@ -213,7 +213,7 @@ func foldSpecial(op string, attrs Attrs, in []*TensorInfo, vals []*Tensor, out *
 		if len(in) == 0 || in[0] == nil || !in[0].Static() && in[0].UnknownRank {
 			return nil
 		}
-		start, end := ShapeRange(attrs, len(in[0].Shape))
+		start, end := shapeRange(attrs, len(in[0].Shape))
 		dims := make([]int64, 0, end-start)
 		for _, d := range in[0].Shape[start:end] {
 			if d < 0 {

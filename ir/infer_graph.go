@@ -36,6 +36,30 @@ func (gi *GraphInfo) Output(name string) *TensorInfo {
 	return UnknownInfo()
 }
 
+// Type returns the inferred type of any value as an ir.Type: a tensor, or a
+// sequence or optional whose Elem is what is known of its content (the
+// items of a sequence merged); nil when the walker knows nothing of it.
+func (gi *GraphInfo) Type(name string) *Type {
+	if t := gi.Types[name]; t != nil {
+		return t.Type()
+	}
+	q := gi.seqs[name]
+	if q == nil {
+		return nil
+	}
+	return q.typ()
+}
+
+// SequenceItems returns the inferred types of a sequence's items, one per
+// item; known is false when the sequence's length is not known.
+func (gi *GraphInfo) SequenceItems(name string) (items []*TensorInfo, known bool) {
+	q := gi.seqs[name]
+	if q == nil || q.optional || !q.known {
+		return nil, false
+	}
+	return q.items, true
+}
+
 // InferModel infers the types of every value of m's main graph from the
 // declared input types, overridden by inputs and by the values known for
 // inputs (both may be nil).
@@ -201,9 +225,9 @@ func (w *walker) node(n *Node, s *scope) error {
 	if err != nil {
 		return err
 	}
-	folded := FoldOutputs(n.OpType, n.Attrs, in, vals, outs)
-	if NormDomain(n.Domain) != "" {
-		folded = make([]*Tensor, len(outs))
+	folded := make([]*Tensor, len(outs))
+	if NormDomain(n.Domain) == "" {
+		folded = foldOutputs(n.OpType, n.Attrs, in, vals, outs)
 	}
 	for i, name := range n.Outputs {
 		if name == "" {
@@ -256,6 +280,10 @@ func (w *walker) special(n *Node, s *scope, in []*TensorInfo, vals []*Tensor, se
 	}
 	if NormDomain(n.Domain) != "" {
 		return false, nil
+	}
+	if n.OpType == "Identity" && len(seqs) > 0 && seqs[0] != nil {
+		setOutputs(n, s, nil, seqs[:1])
+		return true, nil
 	}
 	switch n.OpType {
 	case "If":

@@ -137,7 +137,7 @@ func TestFoldHostileInputs(t *testing.T) {
 						}
 					}()
 					for _, attrs := range hostileAttrs {
-						FoldOutputs(op, attrs, in, vals, []*TensorInfo{out, out})
+						foldOutputs(op, attrs, in, vals, []*TensorInfo{out, out})
 					}
 				}()
 			}

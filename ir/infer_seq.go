@@ -14,6 +14,21 @@ type seqInfo struct {
 	inner    *seqInfo // optional of a sequence
 }
 
+// typ converts q to a Type.
+func (q *seqInfo) typ() *Type {
+	elem := UnknownInfo()
+	if q.elem != nil {
+		elem = q.elem
+	}
+	if !q.optional {
+		return &Type{Kind: KindSequence, Elem: elem.Type()}
+	}
+	if q.inner != nil {
+		return &Type{Kind: KindOptional, Elem: q.inner.typ()}
+	}
+	return &Type{Kind: KindOptional, Elem: elem.Type()}
+}
+
 func seqOf(items []*TensorInfo) *seqInfo {
 	q := &seqInfo{items: items, known: true}
 	for _, t := range items {
