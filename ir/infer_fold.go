@@ -179,6 +179,9 @@ func foldOutputs(op string, attrs Attrs, in []*TensorInfo, vals []*Tensor, outs 
 		res[0] = t
 		return res
 	}
+	if !foldable(op) || len(vals) == 0 || vals[0] == nil && op != "ConstantOfShape" {
+		return res
+	}
 	fin := make([]*fval, len(vals))
 	for i, t := range vals {
 		if t != nil {
@@ -202,6 +205,18 @@ func foldOutputs(op string, attrs Attrs, in []*TensorInfo, vals []*Tensor, outs 
 		}
 	}
 	return res
+}
+
+// foldable reports whether foldOne or foldSplit computes op.
+func foldable(op string) bool {
+	switch op {
+	case "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Cast", "CastLike", "ConstantOfShape", "Range",
+		"Expand", "Gather", "Concat", "Slice", "Where", "ReduceProd", "ReduceSum", "ReduceMin", "ReduceMax", "Split":
+		return true
+	}
+	_, unary := foldUnary[op]
+	_, binary := foldBinary[op]
+	return unary || binary
 }
 
 // foldSpecial handles the ops whose value does not come from input values.

@@ -1,11 +1,12 @@
 package ir
 
-// Inference rules of Slice and Pad, whose output sizes come from index
-// inputs (attributes before opsets 10 and 11).
+// Inference rules of Slice, Split and Pad, whose output sizes come from
+// index inputs (attributes in older opsets).
 
 func init() {
 	addInferRules("", map[string]inferFunc{
 		"Slice": inferSlice,
+		"Split": inferSplit,
 		"Pad":   inferPad,
 	})
 }
@@ -167,4 +168,86 @@ func inferPad(c *inferCtx) ([]*TensorInfo, error) {
 		}
 	}
 	return []*TensorInfo{{DType: dt, Shape: out}}, nil
+}
+
+func inferSplit(c *inferCtx) ([]*TensorInfo, error) {
+	dt := c.dtype(0)
+	outs := make([]*TensorInfo, c.nout)
+	s, known := c.shape(0)
+	if !known {
+		for i := range outs {
+			outs[i] = unknownRank(dt)
+		}
+		return outs, nil
+	}
+	axis, err := c.normAxis(c.attrs.Int("axis", 0), len(s))
+	if err != nil {
+		return nil, err
+	}
+	sizes, given, sizesKnown := c.intsAttrOrInput("split", 1)
+	if given && sizesKnown && len(sizes) == 0 && c.attrs.Find("split") == nil {
+		given = false // an empty split input means equal parts
+	}
+	if k := c.attrs.Int("num_outputs", 0); k != 0 && k != int64(c.nout) {
+		return nil, c.errorf("num_outputs=%d for %d outputs", k, c.nout)
+	}
+	parts := c.splitSizes(s[axis], sizes, given, sizesKnown)
+	if len(parts) != c.nout && parts != nil {
+		return nil, c.errorf("split %v of axis %d of %s gives %d parts for %d outputs", sizes, axis, shapeString(s), len(parts), c.nout)
+	}
+	if p := sumInts(parts); p >= 0 && s[axis] >= 0 && p != s[axis] {
+		return nil, c.errorf("split %v does not add up to axis %d of %s", sizes, axis, shapeString(s))
+	}
+	for i := range outs {
+		o := append([]int{}, s...)
+		o[axis] = -1
+		if parts != nil {
+			o[axis] = parts[i]
+		}
+		outs[i] = &TensorInfo{DType: dt, Shape: o}
+	}
+	return outs, nil
+}
+
+// splitSizes are the sizes of the parts (nil: unknown).
+func (c *inferCtx) splitSizes(dim int, sizes []int64, given, known bool) []int {
+	switch {
+	case given && !known:
+		return nil
+	case given:
+		out := make([]int, len(sizes))
+		for i, v := range sizes {
+			out[i] = int(v)
+		}
+		return out
+	case dim < 0:
+		return nil
+	}
+	n := c.nout
+	if n <= 0 {
+		return nil
+	}
+	out := make([]int, n)
+	chunk := dim / n
+	if dim%n != 0 {
+		chunk = (dim + n - 1) / n // opset 18: the last part is smaller
+	}
+	left := dim
+	for i := range out {
+		out[i] = min(chunk, left)
+		left -= out[i]
+	}
+	return out
+}
+
+// sumInts is the sum of s, or -1 when s is nil or holds an unknown size.
+func sumInts(s []int) int {
+	if s == nil {
+		return -1
+	}
+	t := 0
+	for _, v := range s {
+		t = addDims(t, v)
+	}
+	return t
 }
