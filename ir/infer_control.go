@@ -6,7 +6,8 @@ import "fmt"
 // else both merged), Loop (iterated on the host while its trip count and
 // condition are known, else to a fixed point), Scan and SequenceMap.
 
-// maxLoopWork caps the body nodes a Loop may walk when iterated on the host.
+// maxLoopWork caps the body nodes that Loops (nested ones included) may walk
+// when iterated on the host, over one walk of a graph.
 const maxLoopWork = 1 << 16
 
 // slot is what is known of one value: a tensor's type and maybe value, or
@@ -194,9 +195,8 @@ func (w *walker) loopConcrete(g *Graph, s *scope, state []slot, trip int64, cond
 	var scans []slot
 	nscan := len(g.Outputs) - 1 - len(state)
 	it := int64(0)
-	work := 0
 	for ; cond && (trip < 0 || it < trip); it++ {
-		if work += len(g.Nodes) + 1; work > maxLoopWork {
+		if w.loopWork += len(g.Nodes) + 1; w.loopWork > maxLoopWork {
 			return nil, false, nil
 		}
 		args := append([]slot{{v: Scalar(it)}, {v: Scalar(true)}}, state...)

@@ -18,9 +18,10 @@ type InferOptions struct {
 	Values map[string]Value
 }
 
-// GraphInfo is what the walker found: the type of every tensor value it
-// reached (unknown parts marked as in TensorInfo) and the host values it
-// knows (initializers, constants and folded shape arithmetic).
+// GraphInfo is what the walker found: the type of every tensor value of the
+// graph it reached (unknown parts marked as in TensorInfo) and the host
+// values it knows (initializers, constants and folded shape arithmetic).
+// Values local to subgraphs and function bodies are not listed.
 type GraphInfo struct {
 	Types  map[string]*TensorInfo
 	Values map[string]*Tensor
@@ -86,27 +87,34 @@ func InferGraph(g *Graph, opt InferOptions) (gi *GraphInfo, err error) {
 	}()
 	w := &walker{opt: opt, funcs: map[string]*Function{}}
 	for _, f := range opt.Functions {
-		w.funcs[NormDomain(f.Domain)+"|"+f.Name] = f
+		w.funcs[funcKey(f.Domain, f.Name, f.Overload)] = f
 	}
 	s := newScope(nil)
 	for _, in := range g.Inputs {
 		s.declare(in.Name, in.Type)
 	}
-	for name, t := range opt.Inputs {
+	setInitializers(g, s)
+	for name, t := range opt.Inputs { // fed inputs override initializers
 		s.types[name] = t
+		delete(s.values, name)
 	}
 	for name, v := range opt.Values {
 		s.setValue(name, v)
 	}
 	gi = s.info()
-	return gi, w.graph(g, s)
+	return gi, w.nodes(g, s)
+}
+
+func funcKey(domain, name, overload string) string {
+	return NormDomain(domain) + "\x00" + name + "\x00" + overload
 }
 
 // walker holds what is shared by the graph and its subgraphs.
 type walker struct {
-	opt   InferOptions
-	funcs map[string]*Function
-	depth int
+	opt      InferOptions
+	funcs    map[string]*Function
+	depth    int
+	loopWork int // body nodes walked by Loops iterated on the host
 }
 
 // scope is one graph's values, with its enclosing graph's as parent.
@@ -173,7 +181,8 @@ func (s *scope) setValue(name string, v Value) {
 	}
 }
 
-func (w *walker) graph(g *Graph, s *scope) error {
+// setInitializers records g's initializers as known values.
+func setInitializers(g *Graph, s *scope) {
 	for _, t := range g.Initializers {
 		s.types[t.Name] = InfoOf(t)
 		s.values[t.Name] = t
@@ -183,6 +192,16 @@ func (w *walker) graph(g *Graph, s *scope) error {
 			s.types[sp.Name] = NewInfo(sp.Sparse.Values.DType, slices.Clone(sp.Sparse.Dims)...)
 		}
 	}
+}
+
+// graph walks a subgraph whose inputs are already bound in s.
+func (w *walker) graph(g *Graph, s *scope) error {
+	setInitializers(g, s)
+	return w.nodes(g, s)
+}
+
+// nodes infers g's nodes in order.
+func (w *walker) nodes(g *Graph, s *scope) error {
 	for i, n := range g.Nodes {
 		if err := w.node(n, s); err != nil {
 			name := n.Name
@@ -266,7 +285,7 @@ func setOutputs(n *Node, s *scope, outs []*TensorInfo, seqs []*seqInfo) {
 // special handles the nodes InferOutputs cannot: control flow, sequences,
 // optionals, function calls and Gradient. done reports whether it did.
 func (w *walker) special(n *Node, s *scope, in []*TensorInfo, vals []*Tensor, seqs []*seqInfo) (bool, error) {
-	if f := w.funcs[NormDomain(n.Domain)+"|"+n.OpType]; f != nil {
+	if f := w.funcs[funcKey(n.Domain, n.OpType, n.Overload)]; f != nil {
 		return true, w.call(f, n, s)
 	}
 	if NormDomain(n.Domain) == "ai.onnx.preview.training" && n.OpType == "Gradient" {
