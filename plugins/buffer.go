@@ -15,7 +15,7 @@ import (
 // Its dtype is known at once when it comes from FromHost, when the op's
 // schema fixes it, or when the kernel has run before; its shape is known at
 // once for FromHost and for the elementwise ops and MatMul whose input
-// shapes are known (see shapes.go). Otherwise DType and Shape send the
+// shapes are known to ir's inference (see shapes.go). Otherwise DType and Shape send the
 // queued work and wait for the plugin's answer. When the op that makes the
 // buffer failed, Shape returns nil (or the guessed shape) and DType what was
 // known; the error itself comes from ToHost or Sync.
@@ -38,6 +38,7 @@ type meta struct {
 	shapeFixed bool
 	dtype      ir.DType
 	shape      []int
+	value      *ir.Tensor // a small integer tensor's values, kept for inference
 	err        error
 }
 
@@ -118,6 +119,9 @@ func (c *Client) FromHost(t *ir.Tensor) (backends.Buffer, error) {
 	}
 	id := c.nextID.Add(1)
 	m := &meta{dtype: t.DType, dtFixed: true, shape: append([]int{}, t.Shape...), shapeFixed: true}
+	if keepValue(t) {
+		m.value = t.Clone()
+	}
 	cmd := &pb.Command{Kind: pb.Command_UPLOAD, Id: id}
 	rec := cmdRec{m: m}
 	n := rawSize(t.DType, t.Shape)
@@ -209,13 +213,6 @@ type kernel struct {
 	learned atomic.Pointer[[]ir.DType] // output dtypes seen on a run
 }
 
-func (k *kernel) dtypes() []ir.DType {
-	if l := k.learned.Load(); l != nil {
-		return *l
-	}
-	return k.infer
-}
-
 // learn records the output dtypes of a successful run.
 func (k *kernel) learn(outs []*meta) {
 	if k.learned.Load() != nil {
@@ -251,20 +248,21 @@ func (k *kernel) Run(in []backends.Buffer) ([]backends.Buffer, error) {
 		}
 		ids[i], inMetas[i] = b.id, b.m
 	}
-	dts := k.dtypes()
 	n := k.spec.NumOutputs
 	outIDs := make([]uint64, n)
 	metas := make([]*meta, n)
+	learned := k.learned.Load()
 	for j := range outIDs {
 		outIDs[j] = c.nextID.Add(1)
 		metas[j] = &meta{k: k, idx: j}
-		if j < len(dts) && dts[j] != ir.Undefined {
-			metas[j].dtype, metas[j].dtFixed = dts[j], true
+		if learned != nil && j < len(*learned) && (*learned)[j] != ir.Undefined {
+			metas[j].dtype, metas[j].dtFixed = (*learned)[j], true
 		}
 	}
-	if n == 1 {
-		if sh := inferShape(k.spec, inMetas); sh != nil {
-			metas[0].shape, metas[0].shapeFixed = sh, true
+	inferOutputs(k.spec, inMetas, metas)
+	for j, m := range metas {
+		if !m.dtFixed && j < len(k.infer) && k.infer[j] != ir.Undefined {
+			m.dtype, m.dtFixed = k.infer[j], true
 		}
 	}
 	cmd := &pb.Command{Kind: pb.Command_RUN, Kernel: k.id, Inputs: ids, Outputs: outIDs}

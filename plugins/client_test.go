@@ -176,8 +176,9 @@ func TestLazyShape(t *testing.T) {
 	}
 }
 
-// TestShapeOnHost checks that elementwise ops and MatMul know their output
-// shapes without a round trip, and that a wrong guess is an error.
+// TestShapeOnHost checks that ops whose output shapes ir's inference knows
+// (here from shapes, and from a shape tensor's values) need no round trip,
+// and that a wrong guess is an error.
 func TestShapeOnHost(t *testing.T) {
 	c := startTest(t, Options{})
 	x := upload(t, c, ir.FromSlice(make([]float32, 6), 2, 3))
@@ -188,6 +189,11 @@ func TestShapeOnHost(t *testing.T) {
 	z := run(t, prepOp(t, c, "Tanh", 13, ir.Float32), y)[0]
 	if got := z.Shape(); !reflect.DeepEqual(got, []int{2, 4}) {
 		t.Fatalf("shape %v, want [2 4]", got)
+	}
+	shape := upload(t, c, ir.FromSlice([]int64{4, -1}, 2))
+	r := run(t, prepOp(t, c, "Reshape", 21, ir.Float32, ir.Int64), z, shape)[0]
+	if got := r.Shape(); !reflect.DeepEqual(got, []int{4, 2}) || r.DType() != ir.Float32 {
+		t.Fatalf("Reshape: %v%v, want float32[4 2]", r.DType(), got)
 	}
 	c.mu.Lock()
 	pending := len(c.cur.cmds)

@@ -46,18 +46,18 @@
 //
 // # Dtypes and shapes of queued outputs
 //
-// A Buf returned by Run knows its dtype at once when the op's schema fixes
-// it (an output sharing a type parameter with an input, a single allowed
-// type, or a "to"/"dtype"/"output_dtype" attribute) or when the kernel ran
-// before. Its shape is known at once for the elementwise ops (same shape,
-// or the broadcast of the inputs) and MatMul when their inputs' shapes are
-// known. The plugin's answer is checked against every such guess, and a
-// mismatch is an error. Other shapes are lazy: Shape (and DType when
-// unknown) sends the queued work and waits for the plugin to report it, so
-// shape code after, say, a Reshape or a reduction costs a round trip; ir
-// shape inference on the host, when it exists, should replace both the
-// table and the wait. A buffer whose op failed reports a nil (or the
-// guessed) shape; its error comes from ToHost or Sync.
+// A Buf returned by Run knows its dtype and shape at once when the host can
+// tell: from ir.InferOutputs over what it knows of the inputs (dtypes,
+// shapes, and the values of small integer tensors it uploaded itself, so
+// Reshape, Slice or Expand by a shape tensor are covered), from the dtypes
+// a kernel produced on an earlier run, or from the op's schema (an output
+// sharing a type parameter with an input, a single allowed type, a "to" or
+// "dtype" attribute). The plugin's answer is checked against every such
+// guess, and a mismatch is an error. What stays unknown is lazy: Shape (or
+// DType) sends the queued work and waits for the plugin to report it, so
+// data-dependent shapes (NonZero, TopK by a computed k, a Reshape by a
+// computed shape) cost a round trip. A buffer whose op failed reports a nil
+// (or the guessed) shape; its error comes from ToHost or Sync.
 //
 // # Faults
 //
