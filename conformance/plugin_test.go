@@ -36,7 +36,7 @@ func TestBaselinePlugin(t *testing.T) {
 	if c, ok := dev.(*plugins.Client); ok {
 		t.Logf("%s: %s", name, c.Describe())
 	}
-	names, err := readNames("baseline/cpu.txt")
+	names, err := ReadBaseline("baseline/cpu.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
