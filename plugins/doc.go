@@ -73,21 +73,21 @@
 // whose backend cannot open (no driver) answers with the reason, which
 // Start returns as an *InitError. A plugin exits when its host dies.
 //
-// # Measured (2-core Xeon VM shared with other work, load average 10-30;
+// # Measured (2-core Xeon VM shared with other work, load average 10-40;
 // numbers vary with load)
 //
 // Conformance, `onnxrun conformance` over /work/shared/onnx-backend-tests,
 // cpu and plugin:bin/keen-backend-cpu run alternately: both pass the same
-// 1933 of 1942 cases. Over 11 pairs the plugin took 0.45-1.22x the wall
+// 1933 of 1942 cases. Over 14 pairs the plugin took 0.45-1.22x the wall
 // time of the in-process CPU (median about 0.7x; cpu 1.6-4.5 s, plugin
 // 1.4-2.9 s): model decoding and result checks in the host overlap with the
 // kernels in the plugin process, and the few round trips per case (queued
 // Prepare, one batch, one read per output) cost less than that gains.
 //
 // Batched op rate (BenchmarkBatchedAddPlugin, a chain of float32[4] Adds,
-// one Sync): 190,000-245,000 ops/s, 4-5 µs per op, against 1.4-2.4 million
+// one Sync): 190,000-315,000 ops/s, 3-5 µs per op, against 1.4-2.4 million
 // ops/s for the same kernel in process. A round trip (one op and a read,
-// BenchmarkRoundTrip) takes 0.1-0.14 ms. Moving 64 MiB to the plugin and
-// back (BenchmarkUpload64MiB) runs at about 1 GB/s through shared memory
-// and 0.1-0.25 GB/s inline.
+// BenchmarkRoundTrip) takes 0.09-0.14 ms. Moving 64 MiB to the plugin and
+// back (BenchmarkUpload64MiB) runs at 1.0-1.7 GB/s through shared memory
+// and 0.1-0.5 GB/s inline.
 package plugins
