@@ -7,6 +7,9 @@ import (
 	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/backends/cpu"
 	"github.com/keenml/keen/eager"
+	"github.com/keenml/keen/eager/losses"
+	"github.com/keenml/keen/eager/nn"
+	"github.com/keenml/keen/eager/optim"
 	"github.com/keenml/keen/ir"
 )
 
@@ -121,4 +124,83 @@ func hasCap(b backends.Backend, op string) bool {
 		}
 	}
 	return false
+}
+
+// mlp is a two-layer classifier for the training move test.
+type mlp struct{ L1, L2 *nn.Linear }
+
+func (m *mlp) forward(x *eager.Tensor) *eager.Tensor { return m.L2.Forward(eager.Relu(m.L1.Forward(x))) }
+
+// train runs steps of Adam on (x, y); before step i it moves the model, the
+// optimizer state and the data to devs[i] (nil: stay). It returns the
+// losses and the final parameters.
+func train(t *testing.T, devs []backends.Backend) ([]float64, []*ir.Tensor) {
+	m := &mlp{L1: nn.NewLinear(8, 16, nn.Seed(1)), L2: nn.NewLinear(16, 3, nn.Seed(2))}
+	opt := optim.NewAdam(nn.Params(m), 0.01)
+	xs := make([]float32, 16*8)
+	ys := make([]int64, 16)
+	for i := range xs {
+		xs[i] = float32(math.Sin(float64(i) * 0.37))
+	}
+	for i := range ys {
+		ys[i] = int64(i % 3)
+	}
+	x, y := eager.New(xs, 16, 8), eager.New(ys, 16)
+	var ls []float64
+	for _, dev := range devs {
+		if dev != nil {
+			moving := append(nn.Params(m), x, y)
+			for _, s := range opt.State() {
+				moving = append(moving, s)
+			}
+			for _, p := range moving {
+				if err := p.MoveTo(dev); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		tape := eager.NewTape()
+		loss := losses.SoftmaxCrossEntropy(m.forward(x), y)
+		grads := tape.Gradient(loss, nn.Params(m)...)
+		if err := opt.Step(grads); err != nil {
+			t.Fatal(err)
+		}
+		if dev != nil && (loss.Backend() != dev || m.L1.Weight.Backend() != dev) {
+			t.Fatalf("the step ran on %s, want %s", loss.Backend().Name(), dev.Name())
+		}
+		ls = append(ls, loss.Item())
+	}
+	var params []*ir.Tensor
+	for _, p := range nn.Params(m) {
+		params = append(params, p.MustHost())
+	}
+	return ls, params
+}
+
+// TestMoveTrainingMidRun trains a small model with Adam on the CPU, and
+// again moving the model, the optimizer state and the data to the CPU
+// plugin and back between steps: losses and parameters agree bit for bit.
+func TestMoveTrainingMidRun(t *testing.T) {
+	plug := startTest(t, Options{})
+	local, err := backends.Open("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eager.SetDefaultBackend(local)
+	want, wantP := train(t, make([]backends.Backend, 6))
+	got, gotP := train(t, []backends.Backend{nil, nil, plug, nil, local, plug})
+	for i := range want {
+		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+			t.Fatalf("step %d: loss %v with moves, %v on the CPU", i, got[i], want[i])
+		}
+	}
+	for i := range wantP {
+		if !bitsEqual(gotP[i], wantP[i]) {
+			t.Fatalf("parameter %d differs after the moves", i)
+		}
+	}
+	if want[len(want)-1] >= want[0] {
+		t.Fatalf("the loss did not fall: %v", want)
+	}
+	t.Logf("losses %v", got)
 }
