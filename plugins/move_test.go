@@ -129,7 +129,9 @@ func hasCap(b backends.Backend, op string) bool {
 // mlp is a two-layer classifier for the training move test.
 type mlp struct{ L1, L2 *nn.Linear }
 
-func (m *mlp) forward(x *eager.Tensor) *eager.Tensor { return m.L2.Forward(eager.Relu(m.L1.Forward(x))) }
+func (m *mlp) forward(x *eager.Tensor) *eager.Tensor {
+	return m.L2.Forward(eager.Relu(m.L1.Forward(x)))
+}
 
 // train runs steps of Adam on (x, y); before step i it moves the model, the
 // optimizer state and the data to devs[i] (nil: stay). It returns the
