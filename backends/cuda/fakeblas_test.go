@@ -33,14 +33,14 @@ func fakeBLAS(f *fakeDevice) *cublas {
 				for j := int64(0); j < int64(n); j++ {
 					s := 0.0
 					for l := int64(0); l < int64(k); l++ {
-						av := get(pa, i+l*int64(lda)) // op(A)(i,l), column-major
+						ia, ib := i+l*int64(lda), l+j*int64(ldb) // op(A)(i,l), op(B)(l,j), column-major
 						if ta == opT {
-							av = get(pa, l+i*int64(lda))
+							ia = l + i*int64(lda)
 						}
-						bv := get(pb, l+j*int64(ldb))
 						if tb == opT {
-							bv = get(pb, j+l*int64(ldb))
+							ib = j + l*int64(ldb)
 						}
+						av, bv := get(pa, ia), get(pb, ib)
 						s += av * bv
 					}
 					old := 0.0
