@@ -3,6 +3,8 @@ package plugins
 import (
 	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -151,5 +153,34 @@ func TestCUDAOpenerSaysWhy(t *testing.T) {
 	t.Log(msg)
 	if !strings.HasPrefix(msg, "cuda: plugin binary keen-backend-cuda not found") || !strings.Contains(msg, "$PATH") {
 		t.Fatalf("cuda without a binary: %v", err)
+	}
+}
+
+// TestCUDAPluginSaysWhy builds keen-backend-cuda, puts it on PATH and opens
+// "cuda": without a driver the error is the plugin's own reason.
+func TestCUDAPluginSaysWhy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a binary")
+	}
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, CUDABinary), "./cmd/keen-backend-cuda")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the plugin: %v\n%s", err, out)
+	}
+	t.Setenv("PATH", dir)
+	t.Chdir(t.TempDir()) // no bin/ of a module on the way
+	backends.Forget("cuda")
+	dev, err := backends.Open("cuda")
+	if err == nil {
+		t.Logf("a CUDA device is present: %s", dev.(*Client).Describe())
+		backends.Forget("cuda")
+		dev.Close()
+		return
+	}
+	t.Log(err)
+	if !strings.HasPrefix(err.Error(), "cuda: ") || strings.HasPrefix(err.Error(), "cuda: cuda:") ||
+		!strings.Contains(err.Error(), "not found") && !strings.Contains(err.Error(), "device") {
+		t.Fatalf("cuda without a GPU: %v", err)
 	}
 }
