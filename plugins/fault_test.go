@@ -93,16 +93,16 @@ func TestCrash(t *testing.T) {
 }
 
 func TestHang(t *testing.T) {
-	c := startTest(t, Options{Timeout: 500 * time.Millisecond})
+	c := startTest(t, Options{Timeout: 2 * time.Second})
 	x := upload(t, c, ir.FromSlice([]float32{1}, 1))
 	run(t, prep(t, c, "Sleep", 1, ir.Attrs{ir.IntAttr("ms", 60_000)}, ir.Float32), x)
 	start := time.Now()
 	err := c.Sync()
 	t.Log(err)
-	if !errors.Is(err, ErrDied) || !strings.Contains(err.Error(), "did not answer within 500ms") {
+	if !errors.Is(err, ErrDied) || !strings.Contains(err.Error(), "did not answer within 2s") {
 		t.Fatalf("Sync on a hung plugin: %v", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 20*time.Second {
 		t.Fatalf("took %v to give up", d)
 	}
 	deadline := time.Now().Add(5 * time.Second)
