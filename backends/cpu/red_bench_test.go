@@ -55,3 +55,11 @@ func BenchmarkLayerNorm(b *testing.B) {
 func BenchmarkTopK(b *testing.B) {
 	redBench(b, "TopK", 11, nil, redBenchInput(64, 16384), ir.FromSlice([]int64{10}, 1))
 }
+
+func BenchmarkLogSoftmaxLastAxis(b *testing.B) {
+	redBench(b, "LogSoftmax", 13, nil, redBenchInput(1024, 1024))
+}
+
+func BenchmarkSoftmaxFirstAxis(b *testing.B) {
+	redBench(b, "Softmax", 13, ir.Attrs{ir.IntAttr("axis", 0)}, redBenchInput(1024, 1024))
+}
