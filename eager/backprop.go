@@ -35,7 +35,21 @@ type GradRule func(g *GradContext) []*Tensor
 var (
 	gradRules = map[string]GradRule{}
 	nonDiff   = map[string]bool{}
+	composite = map[string]bool{}
 )
+
+// RegisterComposite marks ops that never reach a tape themselves because
+// they run as other ops (control flow and sequence ops, which the ONNX
+// executor runs as the eager ops inside their bodies or as plain value
+// passing): their gradients come from those ops' rules.
+func RegisterComposite(domain string, ops ...string) {
+	for _, op := range ops {
+		composite[gradKey(domain, op)] = true
+	}
+}
+
+// IsComposite reports whether RegisterComposite marked the op.
+func IsComposite(domain, op string) bool { return composite[gradKey(domain, op)] }
 
 func gradKey(domain, op string) string { return ir.NormDomain(domain) + "/" + op }
 

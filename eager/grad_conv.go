@@ -36,10 +36,9 @@ type geom struct {
 	k, s, d, pb, pe []int
 }
 
-// resolveGeom reads kernel, strides, dilations and pads (resolving auto_pad)
-// for spatial input dims in and kernel dims k.
-func resolveGeom(a ir.Attrs, in, k []int) (geom, error) {
-	n := len(in)
+// explicitGeom reads kernel dims k, strides, dilations and explicit pads.
+func explicitGeom(a ir.Attrs, k []int) geom {
+	n := len(k)
 	g := geom{k: k, s: make([]int, n), d: make([]int, n), pb: make([]int, n), pe: make([]int, n)}
 	strides, dil, pads := a.Ints("strides", nil), a.Ints("dilations", nil), a.Ints("pads", nil)
 	for i := 0; i < n; i++ {
@@ -54,6 +53,14 @@ func resolveGeom(a ir.Attrs, in, k []int) (geom, error) {
 			g.pb[i], g.pe[i] = int(pads[i]), int(pads[n+i])
 		}
 	}
+	return g
+}
+
+// resolveGeom reads kernel, strides, dilations and pads (resolving auto_pad)
+// for spatial input dims in and kernel dims k.
+func resolveGeom(a ir.Attrs, in, k []int) (geom, error) {
+	n := len(in)
+	g := explicitGeom(a, k)
 	switch mode := a.Str("auto_pad", "NOTSET"); mode {
 	case "NOTSET", "VALID":
 		if mode == "VALID" {
@@ -110,7 +117,7 @@ func gradConv(g *GradContext) []*Tensor {
 	}
 	out := make([]*Tensor, len(g.In))
 	out[0] = op1("ConvTranspose", geo.transposeAttrs(spatial, dy.Shape()[2:], group), dy, w)
-	out[1] = convWeightGrad(x, dy, w, geo, group)
+	out[1] = groupedWeightGrad(x, dy, geo, group)
 	if len(g.In) > 2 && g.In[2] != nil {
 		axes := []int64{0}
 		for i := 2; i < dy.Rank(); i++ {
@@ -119,47 +126,6 @@ func gradConv(g *GradContext) []*Tensor {
 		out[2] = ReduceSum(dy, axes, false)
 	}
 	return out
-}
-
-// convWeightGrad correlates the input with the output gradient: with batch
-// and channel axes swapped, it is a convolution whose stride is the forward
-// dilation and whose dilation is the forward stride.
-func convWeightGrad(x, dy, w *Tensor, geo geom, group int) *Tensor {
-	r := x.Rank()
-	swap := make([]int, r)
-	for i := range swap {
-		swap[i] = i
-	}
-	swap[0], swap[1] = 1, 0
-	cg := x.Dim(1) / group
-	og := dy.Dim(1) / group
-	n := len(geo.k)
-	pads := make([]int64, 2*n)
-	for i := 0; i < n; i++ {
-		pads[i], pads[n+i] = int64(geo.pb[i]), int64(geo.pe[i])
-	}
-	attrs := ir.Attrs{ir.IntsAttr("strides", ints64(geo.d)...), ir.IntsAttr("dilations", ints64(geo.s)...), ir.IntsAttr("pads", pads...)}
-	starts := make([]int, n)
-	axes := make([]int, n)
-	for i := range axes {
-		axes[i] = i + 2
-	}
-	parts := make([]*Tensor, group)
-	for gi := 0; gi < group; gi++ {
-		xg, dyg := x, dy
-		if group > 1 {
-			xg = Slice(x, []int{gi * cg}, []int{(gi + 1) * cg}, []int{1})
-			dyg = Slice(dy, []int{gi * og}, []int{(gi + 1) * og}, []int{1})
-		}
-		// [Cg, N, ...] ⋆ [Og, N, ...] -> [Cg, Og, K'...]
-		c := op1("Conv", attrs, Transpose(xg, swap...), Transpose(dyg, swap...))
-		c = Slice(c, starts, geo.k, axes)
-		parts[gi] = Transpose(c, swap...)
-	}
-	if group == 1 {
-		return parts[0]
-	}
-	return Concat(0, parts...)
 }
 
 // MaxPool: the gradient goes to the element each window picked; the pool is

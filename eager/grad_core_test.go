@@ -7,8 +7,6 @@ import (
 	"github.com/keenml/keen/ir"
 )
 
-func i64(v ...int64) *ir.Tensor { return ir.FromSlice(v, len(v)) }
-
 func TestGradLinalgReduceMovement(t *testing.T) {
 	r := rand.New(rand.NewSource(2))
 	any := func(shape ...int) *ir.Tensor { return randT(r, -2, 2, shape...) }
@@ -47,4 +45,13 @@ func TestGradLinalgReduceMovement(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { checkGradient(t, c) })
 	}
+}
+
+func TestGradTensorScatter(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	// cache [B=2, S=4, D=3], update [2, 1, 3], write_indices [2]
+	c := gradCase{name: "TensorScatter", op: "TensorScatter",
+		in:   []*ir.Tensor{randT(r, -1, 1, 2, 4, 3), randT(r, -1, 1, 2, 1, 3), ir.FromSlice([]int64{1, 3}, 2)},
+		diff: []int{0, 1}}
+	checkGradient(t, c)
 }

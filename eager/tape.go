@@ -38,7 +38,7 @@ type record struct {
 
 var (
 	tapesMu sync.Mutex
-	tapes   []*Tape                  // active tapes, innermost last (guarded by tapesMu)
+	tapes   []*Tape                 // active tapes, innermost last (guarded by tapesMu)
 	active  atomic.Pointer[[]*Tape] // a copy of tapes for the hot path
 	nTapes  atomic.Int32
 	noGrad  atomic.Int32 // depth of NoGrad scopes

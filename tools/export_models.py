@@ -56,9 +56,9 @@ class BNCNN(torch.nn.Module):
     """CNN with BatchNorm (exported in training mode for gradients) and a depthwise conv."""
     def __init__(self):
         super().__init__()
-        self.c1 = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.c1 = torch.nn.Conv2d(3, 8, 3, padding=1, bias=False)  # a bias before BatchNorm has a gradient of exactly 0: float32 noise
         self.bn1 = torch.nn.BatchNorm2d(8)
-        self.dw = torch.nn.Conv2d(8, 8, 3, padding=1, groups=8)
+        self.dw = torch.nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False)
         self.bn2 = torch.nn.BatchNorm2d(8)
         self.fc = torch.nn.Linear(8 * 4 * 4, 6)
 

@@ -90,13 +90,17 @@ func convForward[T convNum](p *convProblem, x, w, y []T, gemm convGemmFn[T]) {
 		return
 	}
 	rows := p.cg * p.kSize
+	if rows == 0 {
+		return // no input channels: the (zeroed) output stays zero
+	}
 	out0 := p.geo.out[0]
 	inner := p.outSize / out0
 	chunk := min(out0, max(1, (1<<22)/max(1, rows*inner)))
 	direct := p.pointwise()
 	var cols []T
 	if !direct {
-		cols = make([]T, rows*chunk*inner)
+		cols = convScratch[T](rows * chunk * inner)
+		defer convRelease(cols)
 	}
 	for n := 0; n < p.n; n++ {
 		for g := 0; g < p.group; g++ {

@@ -92,7 +92,8 @@ func convDeformKernel[T ~float32 | ~float64](d convDeform, gemm convGemmFn[T]) k
 		y := out.Data.([]T)
 		if p.outSize > 0 && p.m > 0 {
 			rows := p.cg * p.kSize
-			cols := make([]T, rows*p.outSize)
+			cols := convScratch[T](rows * p.outSize)
+			defer convRelease(cols)
 			var mk []T
 			if mask != nil {
 				mk = mask.Data.([]T)

@@ -1,12 +1,15 @@
 package cpu
 
-import "sync"
+import (
+	"math/bits"
+	"sync"
+)
 
 // Blocking of the pure-Go float32 GEMM: A is packed in panels of convMR rows,
 // B in panels of convNR columns, over depth blocks of convKC, so that the
 // micro-kernel streams two small contiguous buffers.
 const (
-	convMR = 4
+	convMR = 2
 	convNR = 4
 	convKC = 256
 	convMC = 128
@@ -107,7 +110,7 @@ func (g *convGemmArgs) block(m0, m1, n0, n1 int) {
 						pa := bufA[ir*kc : (ir+convMR)*kc]
 						off := (ic+ir)*g.ldc + jc + jr
 						if mr == convMR && nr == convNR {
-							convKernel4x4(kc, pa, pb, g.c[off:], g.ldc, g.alpha)
+							convKernel2x4(kc, pa, pb, g.c[off:], g.ldc, g.alpha)
 						} else {
 							convKernelEdge(kc, pa, pb, g.c[off:], g.ldc, g.alpha, mr, nr)
 						}
@@ -183,18 +186,68 @@ func (g *convGemmArgs) packB(dst []float32, pc, kc, jc, nc int) {
 	}
 }
 
-// convKernel4x4 adds alpha * (packed A panel × packed B panel) to a full 4×4
-// tile of C.
-func convKernel4x4(kc int, a, b []float32, c []float32, ldc int, alpha float32) {
+// convKernel2x4 adds alpha * (packed A panel × packed B panel) to a full
+// 2×4 tile of C. Eight accumulators and six operands fit the fifteen usable
+// XMM registers, so the loop never spills; unrolled four deep in k, this
+// measured about twice as fast as a spilling 4×4 tile.
+func convKernel2x4(kc int, a, b []float32, c []float32, ldc int, alpha float32) {
 	var c00, c01, c02, c03, c10, c11, c12, c13 float32
-	var c20, c21, c22, c23, c30, c31, c32, c33 float32
-	a = a[:kc*4]
+	a = a[:kc*2]
 	b = b[:kc*4]
-	for q := 0; q < kc; q++ {
-		av := a[q*4 : q*4+4 : q*4+4]
-		bv := b[q*4 : q*4+4 : q*4+4]
-		a0, a1, a2, a3 := av[0], av[1], av[2], av[3]
+	q := 0
+	for ; q+3 < kc; q += 4 {
+		av := a[q*2 : q*2+8 : q*2+8]
+		bv := b[q*4 : q*4+16 : q*4+16]
 		b0, b1, b2, b3 := bv[0], bv[1], bv[2], bv[3]
+		a0 := av[0]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		a1 := av[1]
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		b0, b1, b2, b3 = bv[4], bv[5], bv[6], bv[7]
+		a0 = av[2]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		a1 = av[3]
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		b0, b1, b2, b3 = bv[8], bv[9], bv[10], bv[11]
+		a0 = av[4]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		a1 = av[5]
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		b0, b1, b2, b3 = bv[12], bv[13], bv[14], bv[15]
+		a0 = av[6]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		a1 = av[7]
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+	}
+	for ; q < kc; q++ {
+		av := a[q*2 : q*2+2 : q*2+2]
+		bv := b[q*4 : q*4+4 : q*4+4]
+		b0, b1, b2, b3 := bv[0], bv[1], bv[2], bv[3]
+		a0, a1 := av[0], av[1]
 		c00 += a0 * b0
 		c01 += a0 * b1
 		c02 += a0 * b2
@@ -203,14 +256,6 @@ func convKernel4x4(kc int, a, b []float32, c []float32, ldc int, alpha float32) 
 		c11 += a1 * b1
 		c12 += a1 * b2
 		c13 += a1 * b3
-		c20 += a2 * b0
-		c21 += a2 * b1
-		c22 += a2 * b2
-		c23 += a2 * b3
-		c30 += a3 * b0
-		c31 += a3 * b1
-		c32 += a3 * b2
-		c33 += a3 * b3
 	}
 	r := c[0:4:4]
 	r[0] += alpha * c00
@@ -222,19 +267,9 @@ func convKernel4x4(kc int, a, b []float32, c []float32, ldc int, alpha float32) 
 	r[1] += alpha * c11
 	r[2] += alpha * c12
 	r[3] += alpha * c13
-	r = c[2*ldc : 2*ldc+4 : 2*ldc+4]
-	r[0] += alpha * c20
-	r[1] += alpha * c21
-	r[2] += alpha * c22
-	r[3] += alpha * c23
-	r = c[3*ldc : 3*ldc+4 : 3*ldc+4]
-	r[0] += alpha * c30
-	r[1] += alpha * c31
-	r[2] += alpha * c32
-	r[3] += alpha * c33
 }
 
-// convKernelEdge is convKernel4x4 for a partial mr×nr tile at the border.
+// convKernelEdge is convKernel2x4 for a partial mr×nr tile at the border.
 func convKernelEdge(kc int, a, b []float32, c []float32, ldc int, alpha float32, mr, nr int) {
 	var acc [convMR * convNR]float32
 	for q := 0; q < kc; q++ {
@@ -292,4 +327,32 @@ func convGemmT[T convNum](transA, transB bool, m, n, k int, a []T, lda int, b []
 			}
 		}
 	})
+}
+
+// convF32Pools recycles float32 scratch buffers (im2col / col2im matrices)
+// by power-of-two size class, so a conv per call does not churn the GC.
+var convF32Pools [48]sync.Pool
+
+// convScratch returns a scratch slice of n elements with arbitrary contents
+// (callers overwrite every element). float32 slices come from a pool.
+func convScratch[T any](n int) []T {
+	var z T
+	if _, ok := any(z).(float32); !ok || n < 1024 {
+		return make([]T, n)
+	}
+	class := bits.Len(uint(n - 1))
+	if p, _ := convF32Pools[class].Get().(*[]float32); p != nil {
+		return any((*p)[:n]).([]T)
+	}
+	return any(make([]float32, n, 1<<class)).([]T)
+}
+
+// convRelease gives a slice from convScratch back to its pool.
+func convRelease[T any](s []T) {
+	f, ok := any(s).([]float32)
+	if !ok || cap(f) < 1024 || cap(f)&(cap(f)-1) != 0 {
+		return
+	}
+	f = f[:cap(f)]
+	convF32Pools[bits.Len(uint(cap(f)-1))].Put(&f)
 }

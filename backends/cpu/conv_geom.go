@@ -75,18 +75,8 @@ func (w convWin) resolve(in, wk []int) (*convGeom, error) {
 	r := len(in)
 	g := &convGeom{in: in}
 	var err error
-	if w.kernel != nil || wk == nil {
-		if g.kernel, err = convAttrInts(w.op, "kernel_shape", w.kernel, r, 1, 1); err != nil {
-			return nil, err
-		}
-		if w.kernel == nil {
-			return nil, fmt.Errorf("%w: %s: kernel_shape is required", errAttr, w.op)
-		}
-		if wk != nil && !convEqualInts(g.kernel, wk) {
-			return nil, fmt.Errorf("%w: %s: kernel_shape %v differs from weight shape %v", errAttr, w.op, w.kernel, wk)
-		}
-	} else {
-		g.kernel = wk
+	if g.kernel, err = w.kernelOf(r, wk); err != nil {
+		return nil, err
 	}
 	if g.strides, err = convAttrInts(w.op, "strides", w.strides, r, 1, 1); err != nil {
 		return nil, err
@@ -132,6 +122,31 @@ func (w convWin) resolve(in, wk []int) (*convGeom, error) {
 		}
 	}
 	return g, nil
+}
+
+// kernelOf is the kernel_shape attribute, checked against the weights'
+// spatial dims wk when both exist, or wk alone (nil wk: the attribute is
+// required).
+func (w convWin) kernelOf(r int, wk []int) ([]int, error) {
+	if w.kernel == nil && wk != nil {
+		for _, k := range wk {
+			if k < 1 {
+				return nil, fmt.Errorf("%w: %s: weight spatial shape %v has an empty dimension", errShape, w.op, wk)
+			}
+		}
+		return wk, nil
+	}
+	if w.kernel == nil {
+		return nil, fmt.Errorf("%w: %s: kernel_shape is required", errAttr, w.op)
+	}
+	k, err := convAttrInts(w.op, "kernel_shape", w.kernel, r, 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	if wk != nil && !convEqualInts(k, wk) {
+		return nil, fmt.Errorf("%w: %s: kernel_shape %v differs from weight shape %v", errAttr, w.op, w.kernel, wk)
+	}
+	return k, nil
 }
 
 // convSplitNC checks that x has rank >= 3 and returns N, C and the spatial dims.

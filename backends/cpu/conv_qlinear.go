@@ -221,17 +221,27 @@ func prepMatMulInteger(s *backends.OpSpec) (kernelFunc, error) {
 	}, nil
 }
 
+// convIsF8 reports whether dt is one of the float8 formats.
+func convIsF8(dt ir.DType) bool {
+	switch dt {
+	case ir.Float8E4M3FN, ir.Float8E4M3FNUZ, ir.Float8E5M2, ir.Float8E5M2FNUZ:
+		return true
+	}
+	return false
+}
+
 func prepQLinearMatMul(s *backends.OpSpec) (kernelFunc, error) {
-	if err := convNeed8("QLinearMatMul", s.InputTypes, 0, 3); err != nil {
-		return nil, err
+	const op = "QLinearMatMul"
+	floats := false
+	for _, i := range []int{0, 3, 7} {
+		t := inputType(s.InputTypes, i)
+		if !convIs8(t) && !convIsF8(t) {
+			return nil, fmt.Errorf("%w: %s: input %d is %v, want an 8-bit integer or float8", errDType, op, i, t)
+		}
+		floats = floats || convIsF8(t)
 	}
-	outDT := inputType(s.InputTypes, 7)
-	if !convIs8(outDT) {
-		outDT = inputType(s.InputTypes, 0)
-	}
-	prec := inputType(s.InputTypes, 1)
+	outDT, prec := inputType(s.InputTypes, 7), inputType(s.InputTypes, 1)
 	return func(in []*ir.Tensor) ([]*ir.Tensor, error) {
-		const op = "QLinearMatMul"
 		if err := needInputs(in, 8); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
@@ -243,7 +253,7 @@ func prepQLinearMatMul(s *backends.OpSpec) (kernelFunc, error) {
 		if err != nil {
 			return nil, err
 		}
-		acc, p, err := convIntMatMul(op, in[0], in[2], in[3], in[5])
+		p, err := convPlanMatMul(op, in[0].Shape, in[3].Shape)
 		if err != nil {
 			return nil, err
 		}
@@ -260,7 +270,70 @@ func prepQLinearMatMul(s *backends.OpSpec) (kernelFunc, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
+		if floats {
+			return convQLinearMatMulF8(in, p, mult, out)
+		}
+		acc, _, err := convIntMatMul(op, in[0], in[2], in[3], in[5])
+		if err != nil {
+			return nil, err
+		}
 		convRequant(out, acc, mult, in[7].Float64At(0), p.n, 1)
 		return one(out)
 	}, nil
+}
+
+// convQLinearMatMulF8 is QLinearMatMul with float8 operands or output: the
+// centered operands multiply in float32 and the result is cast (saturating)
+// to the output type.
+func convQLinearMatMulF8(in []*ir.Tensor, p *convMMPlan, mult []float32, out *ir.Tensor) ([]*ir.Tensor, error) {
+	a, err := convCenteredF("QLinearMatMul", 0, in[0], in[2], p.m, p.k)
+	if err != nil {
+		return nil, err
+	}
+	b, err := convCenteredF("QLinearMatMul", 3, in[3], in[5], p.n, 1)
+	if err != nil {
+		return nil, err
+	}
+	acc := make([]float32, out.Len())
+	p.run(func(m, ao, bo, co int) {
+		convSgemm(false, false, m, p.n, p.k, 1, a[ao:], p.k, b[bo:], p.n, 0, acc[co:], p.n)
+	})
+	zp := in[7].Float64At(0)
+	lo, hi, isInt := convQRange(out.DType)
+	for i, v := range acc {
+		m := mult[0]
+		if len(mult) > 1 {
+			m = mult[i%p.n]
+		}
+		y := float64(v)*float64(m) + zp
+		if isInt {
+			convSetInt(out, i, int64(max(float64(lo), min(float64(hi), math.RoundToEven(y)))))
+			continue
+		}
+		out.Data.([]uint8)[i] = uint8(ir.Float32ToSmallFloat(out.DType, float32(y), true))
+	}
+	return one(out)
+}
+
+// convCenteredF is convCentered for float8 (or integer) data, in float32.
+func convCenteredF(op string, idx int, t, zp *ir.Tensor, per, inner int) ([]float32, error) {
+	var z []float64
+	if zp != nil {
+		z = convFloats(zp)
+		if len(z) != 1 && len(z) != per {
+			return nil, fmt.Errorf("%w: %s: zero point of input %d has shape %v, want a scalar or [%d]", errShape, op, idx, zp.Shape, per)
+		}
+	}
+	out := make([]float32, t.Len())
+	for i := range out {
+		v := t.Float64At(i)
+		switch {
+		case len(z) == 1:
+			v -= z[0]
+		case len(z) > 1:
+			v -= z[i/inner%per]
+		}
+		out[i] = float32(v)
+	}
+	return out, nil
 }

@@ -57,3 +57,19 @@ func TestQLinearConv(t *testing.T) {
 	got = runOp(t, "QLinearConv", 10, nil, 1, x, f(0.5), ir.Scalar[uint8](0), w, ws, ir.Scalar[int8](0), f(0.25), ir.Scalar[uint8](10), bias)[0]
 	assertClose(t, got, []int{1, 2, 2, 2}, []float64{18, 20, 22, 24, 0, 0, 0, 0}, 0)
 }
+
+func TestQLinearMatMulFloat8(t *testing.T) {
+	f8 := func(v ...float32) *ir.Tensor {
+		return fromFloat32(ir.FromSlice(v, len(v)), ir.Float8E4M3FN)
+	}
+	a := f8(1, 2, 3, 4).Reshaped(2, 2)
+	b := f8(0.5, 1, -1, 2).Reshaped(2, 2)
+	zero := f8(0).Reshaped()
+	f := ir.Scalar[float32]
+	// (a×b)*2*1/0.5 = 4*[[−1.5 5] [−2.5 11]].
+	got := runOp(t, "QLinearMatMul", 21, nil, 1, a, f(2), zero, b, f(1), zero, f(0.5), zero)[0]
+	if got.DType != ir.Float8E4M3FN {
+		t.Fatalf("dtype %v", got.DType)
+	}
+	assertClose(t, got, []int{2, 2}, []float64{-6, 20, -10, 44}, 0)
+}

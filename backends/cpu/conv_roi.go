@@ -102,32 +102,15 @@ func convRoiAlignKernel[T ~float32 | ~float64](r convRoiAlign) kernelFunc {
 		x, rois, y := in[0].Data.([]T), in[1].Data.([]T), out.Data.([]T)
 		bins := r.outH * r.outW
 		for n := 0; n < rs[0]; n++ {
-			samples, gh, gw := convRoiPrecompute(r, rois[n*4:n*4+4], h, w)
+			samples, gh, gw, err := convRoiPrecompute(r, rois[n*4:n*4+4], h, w)
+			if err != nil {
+				return nil, err
+			}
 			grid := gh * gw
-			count := float64(max(grid, 1))
 			parallelFor(c, len(samples)*4, func(lo, hi int) {
 				for ch := lo; ch < hi; ch++ {
 					plane := x[(int(bidx[n])*c+ch)*h*w:]
-					dst := y[(n*c+ch)*bins : (n*c+ch+1)*bins]
-					for b := range dst {
-						v := 0.0
-						for i, sm := range samples[b*grid : (b+1)*grid] {
-							if r.max {
-								m := max(sm.w[0]*float64(plane[sm.pos[0]]), sm.w[1]*float64(plane[sm.pos[1]]),
-									sm.w[2]*float64(plane[sm.pos[2]]), sm.w[3]*float64(plane[sm.pos[3]]))
-								if i == 0 || m > v {
-									v = m
-								}
-								continue
-							}
-							v += sm.w[0]*float64(plane[sm.pos[0]]) + sm.w[1]*float64(plane[sm.pos[1]]) +
-								sm.w[2]*float64(plane[sm.pos[2]]) + sm.w[3]*float64(plane[sm.pos[3]])
-						}
-						if !r.max {
-							v /= count
-						}
-						dst[b] = T(v)
-					}
+					convRoiBins(y[(n*c+ch)*bins:(n*c+ch+1)*bins], plane, samples, grid, r.max)
 				}
 			})
 		}
@@ -135,9 +118,33 @@ func convRoiAlignKernel[T ~float32 | ~float64](r convRoiAlign) kernelFunc {
 	}
 }
 
+// convRoiBins pools each bin's grid samples of one channel plane: the mean
+// of the bilinear values, or (max mode) the largest weighted corner.
+func convRoiBins[T ~float32 | ~float64](dst, plane []T, samples []convRoiSample, grid int, maxMode bool) {
+	count := float64(max(grid, 1))
+	for b := range dst {
+		v := 0.0
+		for i, sm := range samples[b*grid : (b+1)*grid] {
+			c0, c1 := sm.w[0]*float64(plane[sm.pos[0]]), sm.w[1]*float64(plane[sm.pos[1]])
+			c2, c3 := sm.w[2]*float64(plane[sm.pos[2]]), sm.w[3]*float64(plane[sm.pos[3]])
+			if !maxMode {
+				v += c0 + c1 + c2 + c3
+				continue
+			}
+			if m := max(c0, c1, c2, c3); i == 0 || m > v {
+				v = m
+			}
+		}
+		if !maxMode {
+			v /= count
+		}
+		dst[b] = T(v)
+	}
+}
+
 // convRoiPrecompute returns the bilinear samples of one roi [x1 y1 x2 y2],
 // bin by bin (gh×gw per bin, row-major), shared by all channels.
-func convRoiPrecompute[T ~float32 | ~float64](r convRoiAlign, roi []T, h, w int) ([]convRoiSample, int, int) {
+func convRoiPrecompute[T ~float32 | ~float64](r convRoiAlign, roi []T, h, w int) ([]convRoiSample, int, int, error) {
 	off := 0.0
 	if r.halfPixel {
 		off = 0.5
@@ -150,7 +157,10 @@ func convRoiPrecompute[T ~float32 | ~float64](r convRoiAlign, roi []T, h, w int)
 	bh, bw := rh/float64(r.outH), rw/float64(r.outW)
 	gh, gw := r.samplingRate, r.samplingRate
 	if gh == 0 {
-		gh, gw = max(0, int(math.Ceil(bh))), max(0, int(math.Ceil(bw)))
+		gh, gw = convGridSize(bh), convGridSize(bw)
+	}
+	if int64(gh)*int64(gw)*int64(r.outH*r.outW) > convMaxRoiSamples {
+		return nil, 0, 0, fmt.Errorf("%w: RoiAlign: roi %v needs a %dx%d sampling grid per bin", errInput, roi, gh, gw)
 	}
 	samples := make([]convRoiSample, 0, r.outH*r.outW*gh*gw)
 	for ph := 0; ph < r.outH; ph++ {
@@ -164,13 +174,29 @@ func convRoiPrecompute[T ~float32 | ~float64](r convRoiAlign, roi []T, h, w int)
 			}
 		}
 	}
-	return samples, gh, gw
+	return samples, gh, gw, nil
+}
+
+// convMaxRoiSamples caps the bilinear samples of one roi (an adaptive grid
+// over a huge or non-finite roi would otherwise exhaust memory).
+const convMaxRoiSamples = 1 << 24
+
+// convGridSize is the adaptive grid, ceil(bin size), 0 for non-finite or
+// negative sizes.
+func convGridSize(bin float64) int {
+	switch {
+	case !(bin > 0):
+		return 0
+	case bin > 1<<24:
+		return 1 << 24
+	}
+	return int(math.Ceil(bin))
 }
 
 // convBilinear is RoiAlign's sample at (y, x): clamped to the map, zero
 // weight when more than one pixel outside it.
 func convBilinear(y, x float64, h, w int) convRoiSample {
-	if y < -1 || y > float64(h) || x < -1 || x > float64(w) {
+	if !(y >= -1 && y <= float64(h) && x >= -1 && x <= float64(w)) || h == 0 || w == 0 {
 		return convRoiSample{}
 	}
 	y, x = max(y, 0), max(x, 0)

@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -82,4 +83,15 @@ func TestDeformConvOffsets(t *testing.T) {
 	got := runOp(t, "DeformConv", 19, nil, 1, x, w, off)[0]
 	// positions 0.5, 2, 1.75, 6 (outside: 0).
 	assertClose(t, got, []int{1, 1, 1, 4}, []float64{5, 20, 17.5, 0}, 1e-6)
+}
+
+func TestRoiAlignBadRois(t *testing.T) {
+	x := ir.FromSlice(convSeq(16, 1), 1, 1, 4, 4)
+	bi := ir.FromSlice([]int64{0}, 1)
+	nan := float32(math.NaN())
+	got := runOp(t, "RoiAlign", 16, ir.Attrs{ir.IntAttr("sampling_ratio", 2)}, 1, x, ir.FromSlice([]float32{nan, 0, 1, 1}, 1, 4), bi)[0]
+	assertClose(t, got, []int{1, 1, 1, 1}, []float64{0}, 0)
+	if _, err := tryOp("RoiAlign", 16, nil, 1, x, ir.FromSlice([]float32{0, 0, 1e30, 1e30}, 1, 4), bi); err == nil {
+		t.Fatal("huge roi: no error")
+	}
 }

@@ -84,15 +84,34 @@ func (c convTrans) plan(xs, ws []int, bias *ir.Tensor) (*convProblem, error) {
 		return nil, err
 	}
 	g.in = in
-	r := len(in)
+	if err := c.outputGeom(g, xs, ws); err != nil {
+		return nil, err
+	}
+	p.geo = g
+	if bias != nil && (len(bias.Shape) != 1 || bias.Shape[0] != p.m) {
+		return nil, fmt.Errorf("%w: %s: bias (input 2) shape %v, want [%d]", errShape, op, bias.Shape, p.m)
+	}
+	if _, err := ir.NumElements(append([]int{n, p.m}, g.out...)); err != nil {
+		return nil, fmt.Errorf("%s: output: %w", op, err)
+	}
+	p.inSize, p.outSize, p.kSize = ir.Size(in), ir.Size(g.out), ir.Size(g.kernel)
+	return p, nil
+}
+
+// outputGeom sets g's output size and pads: from output_shape (pads split
+// from the total as auto_pad says), from auto_pad SAME (output in*stride),
+// or from explicit pads.
+func (c convTrans) outputGeom(g *convGeom, xs, ws []int) error {
+	const op = "ConvTranspose"
+	in, r := g.in, len(g.in)
 	outPad, err := convAttrInts(op, "output_padding", c.outPadding, r, 0, 0)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var pads []int
 	if c.win.pads != nil && c.win.autoPad == "NOTSET" {
 		if pads, err = convAttrInts(op, "pads", c.win.pads, 2*r, 0, 0); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	var outShape []int
@@ -103,7 +122,7 @@ func (c convTrans) plan(xs, ws []int, bias *ir.Tensor) (*convProblem, error) {
 			osh = osh[2:]
 		}
 		if outShape, err = convAttrInts(op, "output_shape", osh, r, 0, 0); err != nil {
-			return nil, err
+			return err
 		}
 	case c.win.autoPad == "SAME_UPPER" || c.win.autoPad == "SAME_LOWER":
 		outShape = make([]int, r)
@@ -129,19 +148,11 @@ func (c convTrans) plan(xs, ws []int, bias *ir.Tensor) (*convProblem, error) {
 			g.out[i] = full
 		}
 		if g.out[i] < 0 {
-			return nil, fmt.Errorf("%w: %s: output spatial size %d on axis %d is negative (input %v, weight %v)",
+			return fmt.Errorf("%w: %s: output spatial size %d on axis %d is negative (input %v, weight %v)",
 				errShape, op, g.out[i], i, xs, ws)
 		}
 	}
-	p.geo = g
-	if bias != nil && (len(bias.Shape) != 1 || bias.Shape[0] != p.m) {
-		return nil, fmt.Errorf("%w: %s: bias (input 2) shape %v, want [%d]", errShape, op, bias.Shape, p.m)
-	}
-	if _, err := ir.NumElements(append([]int{n, p.m}, g.out...)); err != nil {
-		return nil, fmt.Errorf("%s: output: %w", op, err)
-	}
-	p.inSize, p.outSize, p.kSize = ir.Size(in), ir.Size(g.out), ir.Size(g.kernel)
-	return p, nil
+	return nil
 }
 
 // convTransKernel: X (N,C,in...) ⋆ᵀ W (C,M/group,k...) + B (M) -> Y (N,M,out...).
@@ -181,7 +192,8 @@ func convTransForward[T convNum](p *convProblem, x, w, y []T, gemm convGemmFn[T]
 	in0 := p.geo.in[0]
 	inner := p.inSize / in0
 	chunk := min(in0, max(1, (1<<22)/max(1, rows*inner)))
-	cols := make([]T, rows*chunk*inner)
+	cols := convScratch[T](rows * chunk * inner)
+	defer convRelease(cols)
 	for n := 0; n < p.n; n++ {
 		for g := 0; g < p.group; g++ {
 			xg := x[(n*p.c+g*p.cg)*p.inSize:]

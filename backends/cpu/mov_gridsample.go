@@ -20,6 +20,7 @@ type movGrid struct {
 	mode, padding string
 	align         bool
 	only2D        bool
+	wide          bool // float64 grid: coordinates in float64, not float32
 }
 
 func prepGridSample(s *backends.OpSpec) (kernelFunc, error) {
@@ -29,6 +30,7 @@ func prepGridSample(s *backends.OpSpec) (kernelFunc, error) {
 	}
 	g := &movGrid{mode: s.Attrs.Str("mode", def), padding: s.Attrs.Str("padding_mode", "zeros"),
 		align: s.Attrs.Int("align_corners", 0) != 0, only2D: movVer(s) < 20}
+	g.wide = len(s.InputTypes) > 1 && s.InputTypes[1] == ir.Float64
 	switch g.mode {
 	case "bilinear", "linear":
 		g.mode = "linear"
@@ -142,29 +144,25 @@ func (g *movGrid) taps(offs []int, ws []float64, coord []float64, dims, st []int
 // returns their count.
 func (g *movGrid) axisTaps(idx *[4]int, w *[4]float64, nrm float64, d int) int {
 	lo, hi := -0.5, float64(d)-0.5
-	var x float32
-	n32 := float32(nrm)
 	if g.align {
 		lo, hi = 0, float64(d-1)
-		x = (n32 + 1) / 2 * float32(d-1)
-	} else {
-		x = ((n32+1)*float32(d) - 1) / 2
 	}
+	x := g.unnormalize(nrm, d)
 	if g.mode == "nearest" {
 		// Half to even, as ONNX's test data has it (PyTorch's 3-D kernel
 		// rounds half away from zero).
-		x = float32(math.RoundToEven(float64(x)))
+		x = math.RoundToEven(x)
 	}
-	if v := float64(x); v < lo || v > hi {
+	if x < lo || x > hi {
 		switch g.padding {
 		case "border":
-			x = float32(min(max(v, 0), float64(d-1)))
+			x = g.round(min(max(x, 0), float64(d-1)))
 		case "reflection":
-			x = float32(movReflect(v, lo, hi))
+			x = g.round(movReflect(x, lo, hi))
 		}
 	}
-	x0 := math.Floor(float64(x))
-	t := float64(x) - x0
+	x0 := math.Floor(x)
+	t := x - x0
 	n := 1
 	switch g.mode {
 	case "nearest":
@@ -184,6 +182,30 @@ func (g *movGrid) axisTaps(idx *[4]int, w *[4]float64, nrm float64, d int) int {
 		idx[k] = g.pixel(idx[k], d, lo, hi)
 	}
 	return n
+}
+
+// unnormalize maps a normalized coordinate onto an axis of length d, in
+// float32 arithmetic (as ONNX's test data has it) unless the grid is float64.
+func (g *movGrid) unnormalize(nrm float64, d int) float64 {
+	if g.wide {
+		if g.align {
+			return (nrm + 1) / 2 * float64(d-1)
+		}
+		return ((nrm+1)*float64(d) - 1) / 2
+	}
+	n32 := float32(nrm)
+	if g.align {
+		return float64((n32 + 1) / 2 * float32(d-1))
+	}
+	return float64(((n32+1)*float32(d) - 1) / 2)
+}
+
+// round rounds to float32 unless the grid is float64.
+func (g *movGrid) round(x float64) float64 {
+	if g.wide {
+		return x
+	}
+	return float64(float32(x))
 }
 
 // pixel resolves an integer index with the padding mode (-1: zero).

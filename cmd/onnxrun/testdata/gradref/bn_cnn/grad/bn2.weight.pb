@@ -1,2 +1,2 @@
 B
-bn2.weightJ ËKÍ¿©èh?«Iu?È?v–wÀµ¼‡¿ÙÚõ¿Ax¶@
+bn2.weightJ «ÚÔ?@Æ½?ÎÀ?˜@øU@9aÀìSr¿5-v@
