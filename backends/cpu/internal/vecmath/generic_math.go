@@ -33,7 +33,7 @@ var (
 	geluQ = []float32{geluQ0, geluQ1, geluQ2, geluQ3, geluQ4, geluQ5, geluQ6, geluQ7, geluQ8, geluQ9}
 )
 
-// expParts splits e^(x+lo) = p·s1·s2 for x in [expLo, expHi] and a small
+// expParts splits e^(x+lo) = p·s1·s2 for x in [expZero, expHi] and a small
 // lo: p is e^r, s1 and s2 normal powers of two whose product may
 // underflow or overflow.
 func expParts(x, lo float32) (p, s1, s2 float32) {
@@ -53,7 +53,10 @@ func exp1(x float32) float32 {
 	if x != x {
 		return x
 	}
-	p, s1, s2 := expParts(min(max(x, expLo), expHi), 0)
+	if x < expZero {
+		return 0
+	}
+	p, s1, s2 := expParts(min(x, expHi), 0)
 	return p * s1 * s2
 }
 
@@ -98,11 +101,15 @@ func tanh1(x float32) float32 {
 }
 
 // sigmoidParts returns num, d, s2 with σ(x) = num/d·s2, where num/d keeps
-// its precision when σ(x) is subnormal (x not NaN).
-func sigmoidParts(x float32) (num, d, s2 float32) {
-	p, s1, s2 := expParts(max(-abs32(x), expLo), 0)
-	e1 := p * s1
-	d = 1 + float32(e1*s2)
+// its precision when σ(x) is subnormal (x not NaN); e^-|x| is taken as 0
+// below zero.
+func sigmoidParts(x, zero float32) (num, d, s2 float32) {
+	e1, s2 := float32(0), float32(1)
+	if t := -abs32(x); t >= zero {
+		p, s1, s := expParts(t, 0)
+		e1, s2 = p*s1, s
+	}
+	d = fma32(e1, s2, 1)
 	if x >= 0 {
 		return 1, d, 1
 	}
@@ -113,7 +120,7 @@ func sigmoid1(x float32) float32 {
 	if x != x {
 		return x
 	}
-	num, d, s2 := sigmoidParts(x)
+	num, d, s2 := sigmoidParts(x, expZero)
 	return num / d * s2
 }
 
@@ -121,8 +128,8 @@ func silu1(x float32) float32 {
 	if x != x {
 		return x
 	}
-	num, d, s2 := sigmoidParts(x)
-	return num / d * max(x, expLo) * s2
+	num, d, s2 := sigmoidParts(x, siluZero)
+	return num / d * max(x, siluZero) * s2
 }
 
 // tail returns c1, s2 with e^{-(q+qe)}·R = c1·s2: the tails of erf and
@@ -176,13 +183,18 @@ func gelu1(x float32) float32 {
 		}
 		return 0.5 * x * (1 + e)
 	}
-	a = min(a, geluBig)
+	if x < -geluBig {
+		return float32(math.Copysign(0, -1))
+	}
+	if x >= 0 {
+		a = min(a, geluPosBig)
+	}
 	q := a * a
 	c1, s2 := tail(tailR(a, geluQ, true), 0.5*q, 0.5*fma32(a, a, -q))
 	if x >= 0 {
 		return x * (1 - float32(c1*s2))
 	}
-	return max(x, -geluBig) * c1 * s2
+	return x * c1 * s2
 }
 
 // The slice loops of the twins: dst and x have equal lengths (dst may be x).

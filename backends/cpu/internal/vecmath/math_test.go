@@ -111,8 +111,8 @@ func sweep() []float32 {
 	for range 1 << 18 {
 		xs = append(xs, float32(r.Float64()*40-20))
 	}
-	for _, v := range []float32{0, 1, 2, 0.5, expLo, expHi, 88.72283, 88.7228394, -87.33655, -103.27893,
-		-103.97208, tanhSmall, tanhBig, erfSmall, erfBig, geluBig, erfSmall / sqrtHalf, 9.01, 3.92,
+	for _, v := range []float32{0, 1, 2, 0.5, expZero, expHi, 88.72283, 88.7228394, -87.33655, -103.27893,
+		-103.97208, tanhSmall, tanhBig, erfSmall, erfBig, geluBig, geluPosBig, geluSmallNeg, geluSmallPos, erfSmall / sqrtHalf, 9.01, 3.92,
 		math.MaxFloat32, math.SmallestNonzeroFloat32, logMinNormal, float32(math.Inf(1))} {
 		for _, w := range []float32{v, math.Nextafter32(v, 0), math.Nextafter32(v, 1e30)} {
 			xs = append(xs, w, -w)

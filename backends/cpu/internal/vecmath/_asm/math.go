@@ -38,7 +38,7 @@ func (g *gen) unary(name, what string, f func(x reg.VecVirtual) reg.VecVirtual) 
 }
 
 // expParts returns p, s1, s2 with e^(x+lo) = p·s1·s2 for x in
-// [expLo, expHi] and a small lo (nil for none).
+// [expZero, expHi] and a small lo (nil for none).
 func (g *gen) expParts(x, lo reg.VecVirtual) (p, s1, s2 reg.VecVirtual) {
 	n := g.roundEven(g.mul(g.k("expLog2e"), x))
 	r := g.load(g.k("expLn2Hi"))
@@ -59,8 +59,9 @@ func (g *gen) expParts(x, lo reg.VecVirtual) (p, s1, s2 reg.VecVirtual) {
 }
 
 func (g *gen) exp(x reg.VecVirtual) reg.VecVirtual {
-	p, s1, s2 := g.expParts(g.atMost(g.atLeast(x, g.k("expLo")), g.k("expHi")), nil)
-	return g.mul(s2, g.mul(s1, p))
+	zero := g.cmp(cmpLT, x, g.k("expZero"))
+	p, s1, s2 := g.expParts(g.blend(zero, g.f(0), g.atMost(x, g.k("expHi"))), nil)
+	return g.blend(zero, g.f(0), g.mul(s2, g.mul(s1, p)))
 }
 
 func (g *gen) log(x reg.VecVirtual) reg.VecVirtual {
@@ -96,15 +97,21 @@ func (g *gen) tanh(x reg.VecVirtual) reg.VecVirtual {
 
 // sigmoid is σ(x), or x·σ(x) with silu.
 func (g *gen) sigmoid(x reg.VecVirtual, silu bool) reg.VecVirtual {
-	t := g.atLeast(g.or(g.bits(signBit), x), g.k("expLo"))
-	p, s1, s2 := g.expParts(t, nil)
-	e1 := g.mul(s1, p)
-	d := g.add(g.f(1), g.mul(s2, e1))
+	lo := g.k("expZero")
+	if silu {
+		lo = g.k("siluZero")
+	}
+	t := g.or(g.bits(signBit), x)
+	zero := g.cmp(cmpLT, t, lo)
+	p, s1, s2 := g.expParts(g.blend(zero, g.f(0), t), nil)
+	e1 := g.blend(zero, g.f(0), g.mul(s1, p))
+	d := g.load(e1)
+	g.fmaInto(d, s2, g.f(1))
 	pos := g.cmp(cmpGE, x, g.f(0))
 	one := g.load(g.f(1))
 	q := g.div(g.blend(pos, one, e1), d)
 	if silu {
-		q = g.mul(g.atLeast(x, g.k("expLo")), q)
+		q = g.mul(g.atLeast(x, lo), q)
 	}
 	return g.mul(g.blend(pos, one, s2), q)
 }
@@ -170,11 +177,13 @@ func (g *gen) gelu(x reg.VecVirtual) reg.VecVirtual {
 	isSmall := g.cmp(cmpLT, a, g.blend(neg, g.k("geluSmallNeg"), g.load(g.k("geluSmallPos"))))
 	es := g.xor(g.and(g.bits(signBit), x), g.erfSmallPoly(g.mul(g.k("sqrtHalf"), a)))
 	rs := g.mul(g.mul(g.f(0.5), x), g.add(g.f(1), es))
-	ac := g.atMost(a, g.k("geluBig"))
+	zero := g.cmp(cmpLT, x, g.f(-g.kv("geluBig")))
+	ac := g.min(a, g.blend(neg, g.k("geluBig"), g.load(g.k("geluPosBig"))))
+	ac = g.blend(zero, g.f(1), ac)
 	q, qe := g.square(ac)
 	c1, s2 := g.tail(g.tailR(ac, "geluQ", 10, true), g.mul(g.f(0.5), q), g.mul(g.f(0.5), qe))
 	rp := g.mul(x, g.sub(g.load(g.f(1)), g.mul(s2, c1)))
-	rn := g.mul(s2, g.mul(c1, g.atLeast(x, g.f(-g.kv("geluBig")))))
+	rn := g.blend(zero, g.bits(signBit), g.mul(s2, g.mul(c1, x)))
 	return g.blend(isSmall, rs, g.blend(neg, rn, rp))
 }
 
