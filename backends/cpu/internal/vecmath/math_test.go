@@ -13,8 +13,9 @@ import (
 
 // mathCase is one transcendental kernel, its float64 reference, and the
 // largest error allowed against it (in float32 ulps of the exact result).
-// The bounds are the measured maxima over every float32 (see
-// TestMathExhaustive) rounded up; the twins use the same fused
+// The bounds are the maxima over every float32 (TestMathExhaustive on
+// AVX-512: Exp 1.014, Log 0.862, Tanh 1.332, Sigmoid 2.402, Silu 3.193,
+// Erf 1.329, Gelu 4.359) rounded up; the twins use the same fused
 // multiply-adds as the assembly and agree with it to the bit, barring a
 // rare double rounding in fma32.
 type mathCase struct {
@@ -42,7 +43,7 @@ var mathCases = []mathCase{
 			return math.Copysign(0, -1)
 		}
 		return x * sigmoid64(x)
-	}, 3},
+	}, 3.5},
 	{"Erf", func(im *impl) func(dst, x []float32) { return im.erf }, math.Erf, 1.5},
 	{"Gelu", func(im *impl) func(dst, x []float32) { return im.gelu }, func(x float64) float64 {
 		if math.IsInf(x, -1) {
