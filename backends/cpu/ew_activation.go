@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/keenml/keen/backends"
+	"github.com/keenml/keen/backends/cpu/internal/vecmath"
 	"github.com/keenml/keen/ir"
 )
 
@@ -151,9 +152,12 @@ func prepActivation(op string) prepareFunc {
 		}
 		dt := inputType(s.InputTypes, 0)
 		var u ewUnaryFunc
-		if op == "Shrink" {
+		switch k := ewActivationF32(op, s.Attrs); {
+		case op == "Shrink":
 			u = ewNumMap(ewComputeType(dt), 8, f)
-		} else {
+		case k != nil && ewComputeType(dt) == ir.Float32:
+			u = ewU(ir.Float32, ewF32Cost, k)
+		default:
 			u = ewFloatMap(ewComputeType(dt), 20, f)
 		}
 		if u == nil {
@@ -161,6 +165,20 @@ func prepActivation(op string) prepareFunc {
 		}
 		return ewPrep1(dt, u), nil
 	}
+}
+
+// ewActivationF32 returns the vecmath float32 kernel of an activation
+// with these attributes, or nil.
+func ewActivationF32(op string, a ir.Attrs) func(dst, x []float32) {
+	switch {
+	case op == "Sigmoid":
+		return vecmath.Sigmoid
+	case op == "Gelu" && a.Str("approximate", "none") == "none":
+		return vecmath.Gelu
+	case op == "Swish" && a.Float("alpha", 1) == 1:
+		return vecmath.Silu
+	}
+	return nil
 }
 
 // PRelu: y = x < 0 ? slope*x : x, slope broadcast to x's shape. Legacy

@@ -66,3 +66,8 @@ func BenchmarkEwAddNaive(b *testing.B) {
 		}
 	}
 }
+
+// The float32 transcendentals (vecmath kernels) on 1M floats.
+func BenchmarkEwExp(b *testing.B)  { benchKernel(b, "Exp", benchF32(1024, 1024)) }
+func BenchmarkEwTanh(b *testing.B) { benchKernel(b, "Tanh", benchF32(1024, 1024)) }
+func BenchmarkEwGelu(b *testing.B) { redBench(b, "Gelu", 20, nil, benchF32(1024, 1024)) }

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/keenml/keen/backends"
+	"github.com/keenml/keen/backends/cpu/internal/vecmath"
 	"github.com/keenml/keen/ir"
 )
 
@@ -38,6 +39,15 @@ var ewMathFuncs = map[string]struct {
 	"Tan":        {math.Tan, 20},
 	"Tanh":       {math.Tanh, 20},
 }
+
+// ewMathF32 are the float32 kernels of vecmath (SIMD, a few ulp) for the
+// unary ops that have one; the others go through float64.
+var ewMathF32 = map[string]func(dst, x []float32){
+	"Exp": vecmath.Exp, "Log": vecmath.Log, "Tanh": vecmath.Tanh, "Erf": vecmath.Erf,
+}
+
+// ewF32Cost is the parallelFor cost per element of a vecmath kernel.
+const ewF32Cost = 4
 
 func init() {
 	for op := range ewMathFuncs {
@@ -115,6 +125,9 @@ func prepMath(op string) prepareFunc {
 	return func(s *backends.OpSpec) (kernelFunc, error) {
 		dt := inputType(s.InputTypes, 0)
 		f := ewFloatMap(ewComputeType(dt), m.cost, m.f)
+		if k := ewMathF32[op]; k != nil && ewComputeType(dt) == ir.Float32 {
+			f = ewU(ir.Float32, ewF32Cost, k)
+		}
 		if f == nil {
 			return nil, ewNoKernel(op, dt)
 		}
@@ -130,6 +143,9 @@ func prepSimple(op string) prepareFunc {
 		switch cdt {
 		case ir.Float32:
 			f = ewU(cdt, 1, ewSimpleRow[float32](op))
+			if op == "Relu" {
+				f = ewU(cdt, 1, vecmath.Relu)
+			}
 		case ir.Float64:
 			f = ewU(cdt, 1, ewSimpleRow[float64](op))
 		case ir.Int8:

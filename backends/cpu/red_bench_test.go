@@ -55,3 +55,24 @@ func BenchmarkLayerNorm(b *testing.B) {
 func BenchmarkTopK(b *testing.B) {
 	redBench(b, "TopK", 11, nil, redBenchInput(64, 16384), ir.FromSlice([]int64{10}, 1))
 }
+
+func BenchmarkLogSoftmaxLastAxis(b *testing.B) {
+	redBench(b, "LogSoftmax", 13, nil, redBenchInput(1024, 1024))
+}
+
+func BenchmarkSoftmaxFirstAxis(b *testing.B) {
+	redBench(b, "Softmax", 13, ir.Attrs{ir.IntAttr("axis", 0)}, redBenchInput(1024, 1024))
+}
+
+// BenchmarkSoftmaxCausal has the upper triangle at -1e9, as a causal mask
+// leaves attention scores.
+func BenchmarkSoftmaxCausal(b *testing.B) {
+	x := redBenchInput(1024, 1024)
+	v := x.Data.([]float32)
+	for i := range 1024 {
+		for j := i + 1; j < 1024; j++ {
+			v[i*1024+j] = -1e9
+		}
+	}
+	redBench(b, "Softmax", 13, nil, x)
+}

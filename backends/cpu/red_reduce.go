@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/keenml/keen/backends"
+	"github.com/keenml/keen/backends/cpu/internal/vecmath"
 	"github.com/keenml/keen/ir"
 )
 
@@ -162,8 +163,13 @@ func redIntTensor[T redNum, A redAcc](op redOp, p *redPlan, x *ir.Tensor, d []T,
 // redFloatOp computes op over a float slice with float64 accumulators.
 func redFloatOp[T redFloat](op redOp, p *redPlan, x []T) []T {
 	var acc []float64
+	xf, isF32 := any(x).([]float32)
 	switch op {
 	case redOpSum, redOpMean, redOpLogSum:
+		if isF32 && !p.innerKept && len(p.offs) == 1 {
+			acc = redSumRunsF32(p, xf)
+			break
+		}
 		acc = redExec[T, float64](p, redSum, x, nil)
 	case redOpMax:
 		acc = redExec[T, float64](p, redMax, x, nil)
@@ -200,6 +206,34 @@ func redFloatOp[T redFloat](op redOp, p *redPlan, x []T) []T {
 		}
 		out[i] = T(v)
 	}
+	return out
+}
+
+// redSumRunsF32 sums each output's contiguous run of p.n floats with
+// vecmath.Sum64 (SIMD, float64 accumulators: the accuracy of redExec). A
+// few long runs are split over the workers.
+func redSumRunsF32(p *redPlan, x []float32) []float64 {
+	out := make([]float64, len(p.bases))
+	n := p.n
+	if w := Threads(); len(p.bases) < w && n >= 1<<16 {
+		for o, b := range p.bases {
+			parts := make([]float64, w)
+			parallelFor(w, n/w, func(lo, hi int) {
+				for k := lo; k < hi; k++ {
+					parts[k] = vecmath.Sum64(x[b+k*n/w : b+(k+1)*n/w])
+				}
+			})
+			for _, v := range parts {
+				out[o] += v
+			}
+		}
+		return out
+	}
+	parallelFor(len(p.bases), n, func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			out[o] = vecmath.Sum64(x[p.bases[o] : p.bases[o]+n])
+		}
+	})
 	return out
 }
 

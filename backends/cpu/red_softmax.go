@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/keenml/keen/backends"
+	"github.com/keenml/keen/backends/cpu/internal/vecmath"
 	"github.com/keenml/keen/ir"
 )
 
@@ -85,6 +86,10 @@ func redSoftmaxRun[T redFloat](k redSmKind, y, x []T, outer, n, inner int) {
 	if n == 0 || outer == 0 || inner == 0 {
 		return
 	}
+	if yf, ok := any(y).([]float32); ok && k != redHardmax {
+		redSoftmaxRunF32(k, yf, any(x).([]float32), outer, n, inner)
+		return
+	}
 	parallelFor(outer*inner, n*8, func(lo, hi int) {
 		col := make([]float64, n)
 		for it := lo; it < hi; it++ {
@@ -142,4 +147,48 @@ func redSoftmaxCol(k redSmKind, v []float64) {
 	for j := range v {
 		v[j] /= sum
 	}
+}
+
+// redSoftmaxRunF32 is Softmax or LogSoftmax of float32 with the vecmath
+// kernels, in float32 throughout: on each row when rows are contiguous,
+// else on a gathered column.
+func redSoftmaxRunF32(k redSmKind, y, x []float32, outer, n, inner int) {
+	parallelFor(outer*inner, n*8, func(lo, hi int) {
+		var cx, cy []float32
+		if inner > 1 {
+			cx, cy = make([]float32, n), make([]float32, n)
+		}
+		for it := lo; it < hi; it++ {
+			o, c := it/inner, it%inner
+			base := o*n*inner + c
+			if inner == 1 {
+				redSoftmaxRowF32(k, y[base:base+n], x[base:base+n])
+				continue
+			}
+			for j := range cx {
+				cx[j] = x[base+j*inner]
+			}
+			redSoftmaxRowF32(k, cy, cx)
+			for j, v := range cy {
+				y[base+j*inner] = v
+			}
+		}
+	})
+}
+
+// redSoftmaxRowF32 sets y (distinct from x) to the softmax or log-softmax
+// of x, shifting by the maximum (by 0 when that is infinite).
+func redSoftmaxRowF32(k redSmKind, y, x []float32) {
+	m := vecmath.Max(x)
+	if math.IsInf(float64(m), 0) {
+		m = 0
+	}
+	s := vecmath.ExpShiftSum(y, x, m)
+	if k == redSoftmax {
+		vecmath.MulScalar(y, y, 1/s)
+		return
+	}
+	// (x - m) - log(s): exact near the maximum, where the result is small.
+	vecmath.AddScalar(y, x, -m)
+	vecmath.AddScalar(y, y, -float32(math.Log(float64(s))))
 }
