@@ -1,4 +1,9 @@
 package cpu
 
-// simdLevel names the instruction set the hot kernels use on this machine.
-func simdLevel() string { return "generic Go" }
+import (
+	"github.com/keenml/keen/backends/cpu/internal/gemm"
+	"github.com/keenml/keen/backends/cpu/internal/vecmath"
+)
+
+// simdLevel names the instruction sets the hot kernels use on this machine.
+func simdLevel() string { return "gemm " + gemm.Impl() + ", vector math " + vecmath.Impl() }
