@@ -117,6 +117,15 @@ func ewClipT[T ewNum](x, lo, hi *ir.Tensor) (*ir.Tensor, error) {
 			h = d[0]
 		}
 	}
+	if hasL && hasH {
+		// Both bounds (ReLU6 and friends): branch-free; min/max keep NaN.
+		return ewUnary(x, x.DType, 1, func(o, x []T) {
+			o = o[:len(x)]
+			for i, v := range x {
+				o[i] = min(max(v, l), h)
+			}
+		})
+	}
 	return ewUnary(x, x.DType, 1, func(o, x []T) {
 		o = o[:len(x)]
 		for i, v := range x {
