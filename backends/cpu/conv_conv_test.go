@@ -90,6 +90,8 @@ func TestConvMatchesNaive(t *testing.T) {
 		{"3d", []int{1, 2, 5, 6, 4}, []int{3, 2, 3, 2, 2}, 1, ir.Attrs{
 			ir.IntsAttr("pads", 1, 0, 1, 1, 1, 0), ir.IntsAttr("strides", 2, 1, 1)}},
 		{"3d groups", []int{1, 4, 4, 4, 4}, []int{4, 2, 2, 2, 2}, 2, nil},
+		{"batch of 5 over workers", []int{5, 4, 6, 6}, []int{6, 2, 3, 3}, 2, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
+		{"batch pointwise", []int{5, 3, 4, 4}, []int{2, 3, 1, 1}, 1, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -50,6 +50,17 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	impls[0].sgemm(&p, Threads())
 }
 
+// SgemmThreads is Sgemm on at most nt goroutines (nt < 1 means 1), for
+// callers that already run several products side by side.
+func SgemmThreads(nt int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	p := problem{transA: transA, transB: transB, m: m, n: n, k: k,
+		alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
+	if err := p.check(); err != nil {
+		panic(err)
+	}
+	impls[0].sgemm(&p, max(nt, 1))
+}
+
 // SgemmStrided computes batch independent products: for i in [0, batch),
 // C_i = alpha*op(A_i)*op(B_i) + beta*C_i, where A_i starts at a[i*strideA],
 // B_i at b[i*strideB] and C_i at c[i*strideC]. A stride of 0 shares one

@@ -184,6 +184,16 @@ func TestSgemmPublic(t *testing.T) {
 			t.Fatalf("transposed: C = %v, want %v", c, want)
 		}
 	}
+	for _, nt := range []int{0, 1, 2} {
+		c = []float32{10, 20, 30, 40}
+		SgemmThreads(nt, false, false, 2, 2, 3, 1, a, 3, b, 2, 1, c, 2)
+		want = []float32{14, 25, 40, 51}
+		for i := range want {
+			if c[i] != want[i] {
+				t.Fatalf("SgemmThreads(%d): C = %v, want %v", nt, c, want)
+			}
+		}
+	}
 }
 
 func TestSgemmStrided(t *testing.T) {
