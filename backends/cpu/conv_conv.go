@@ -99,6 +99,10 @@ func convForward[T convNum](p *convProblem, x, w, b, y []T, gemm convGemmFn[T]) 
 		convAddBias(y, b, p.n, p.m, p.outSize)
 		return
 	}
+	if xf, ok := any(x).([]float32); ok && p.wide() {
+		convForwardWide(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32))
+		return
+	}
 	rows := p.cg * p.kSize
 	if rows == 0 { // no input channels: the output is the bias
 		convAddBias(y, b, p.n, p.m, p.outSize)

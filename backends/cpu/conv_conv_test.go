@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -62,6 +63,15 @@ func convRandT(r *rand.Rand, shape ...int) (*ir.Tensor, []float64) {
 }
 
 func TestConvMatchesNaive(t *testing.T) {
+	for _, budget := range []int{convWideBudget, 100} { // 100: wide convs chunk channels
+		saved := convWideBudget
+		convWideBudget = budget
+		t.Run(fmt.Sprint("budget ", budget), convCheckNaive)
+		convWideBudget = saved
+	}
+}
+
+func convCheckNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	cases := []struct {
 		name  string
@@ -92,6 +102,9 @@ func TestConvMatchesNaive(t *testing.T) {
 		{"3d groups", []int{1, 4, 4, 4, 4}, []int{4, 2, 2, 2, 2}, 2, nil},
 		{"batch of 5 over workers", []int{5, 4, 6, 6}, []int{6, 2, 3, 3}, 2, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
 		{"batch pointwise", []int{5, 3, 4, 4}, []int{2, 3, 1, 1}, 1, nil},
+		{"wide: weight-gradient shape", []int{3, 6, 9, 9}, []int{4, 6, 8, 8}, 1, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
+		{"wide groups strided", []int{4, 4, 9, 8}, []int{6, 2, 3, 3}, 2, ir.Attrs{ir.IntsAttr("strides", 2, 2)}},
+		{"wide 1d", []int{3, 2, 10}, []int{3, 2, 3}, 1, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -188,7 +188,11 @@ func convPoolKernel[T convPoolT](c convPool) kernelFunc {
 					if idx != nil {
 						ip = idx[pl*outSize : (pl+1)*outSize]
 					}
-					convMaxPlane(t, xp, yp, ip, int64(pl*inSize), c.colMajor)
+					if t.is2x2() {
+						convMax2x2Plane(t, xp, yp, ip, int64(pl*inSize), c.colMajor)
+					} else {
+						convMaxPlane(t, xp, yp, ip, int64(pl*inSize), c.colMajor)
+					}
 				default:
 					convAvgLpPlane(t, c, xp, yp)
 				}
@@ -247,6 +251,51 @@ func convMaxPlane[T convPoolT](t *convG3, x, y []T, ip []int64, base int64, colM
 					ip[o] = base + convPoolIndex(t, bi, colMajor)
 				}
 				o++
+			}
+		}
+	}
+}
+
+// is2x2 reports a 2-D 2×2 window of stride 2 without padding or dilation
+// whose windows all lie inside the input: the common pooling layer, which
+// convMax2x2Plane runs without per-window bounds.
+func (t *convG3) is2x2() bool {
+	return t.k == [3]int{1, 2, 2} && t.s == [3]int{1, 2, 2} && t.dil == [3]int{1, 1, 1} &&
+		t.pb == [3]int{} && t.out[0] == t.in[0] && 2*t.out[1] <= t.in[1] && 2*t.out[2] <= t.in[2]
+}
+
+// convMax2x2Plane is convMaxPlane for is2x2 geometries, with the same
+// results: max propagates NaN without indices, and with indices the first
+// strictly greatest value of a window (row-major) wins.
+func convMax2x2Plane[T convPoolT](t *convG3, x, y []T, ip []int64, base int64, colMajor bool) {
+	w, ow := t.in[2], t.out[2]
+	for d := 0; d < t.out[0]; d++ {
+		xd := x[d*t.in[1]*w:]
+		for oh := 0; oh < t.out[1]; oh++ {
+			i0 := 2 * oh * w
+			r0, r1 := xd[i0:i0+2*ow], xd[i0+w:i0+w+2*ow]
+			yr := y[(d*t.out[1]+oh)*ow:][:ow]
+			if ip == nil {
+				for o := range yr {
+					yr[o] = max(r0[2*o], r0[2*o+1], r1[2*o], r1[2*o+1])
+				}
+				continue
+			}
+			ir := ip[(d*t.out[1]+oh)*ow:][:ow]
+			off := d*t.in[1]*w + i0
+			for o := range yr {
+				best, bi := r0[2*o], off+2*o
+				if v := r0[2*o+1]; v > best {
+					best, bi = v, off+2*o+1
+				}
+				if v := r1[2*o]; v > best {
+					best, bi = v, off+w+2*o
+				}
+				if v := r1[2*o+1]; v > best {
+					best, bi = v, off+w+2*o+1
+				}
+				yr[o] = best
+				ir[o] = base + convPoolIndex(t, bi, colMajor)
 			}
 		}
 	}
