@@ -180,3 +180,51 @@ func TestMaxPool2x2MatchesGeneric(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPoolSeparableMatchesGeneric runs the row-maxima path against
+// convMaxPlane over strides, pads, dilations, ceil mode, 1-D and 3-D.
+func TestMaxPoolSeparableMatchesGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 6))
+	cases := []struct {
+		sp    []int
+		attrs ir.Attrs
+	}{
+		{[]int{12, 12}, ir.Attrs{ir.IntsAttr("kernel_shape", 3, 3), ir.IntsAttr("strides", 2, 2), ir.IntsAttr("pads", 1, 1, 1, 1)}},
+		{[]int{9, 7}, ir.Attrs{ir.IntsAttr("kernel_shape", 3, 2), ir.IntsAttr("pads", 1, 0, 1, 1)}},
+		{[]int{10, 11}, ir.Attrs{ir.IntsAttr("kernel_shape", 2, 3), ir.IntsAttr("dilations", 2, 2), ir.IntsAttr("strides", 1, 2)}},
+		{[]int{8, 8}, ir.Attrs{ir.IntsAttr("kernel_shape", 3, 3), ir.IntsAttr("strides", 2, 2), ir.IntAttr("ceil_mode", 1)}},
+		{[]int{13}, ir.Attrs{ir.IntsAttr("kernel_shape", 4), ir.IntsAttr("strides", 3), ir.IntsAttr("pads", 2, 2)}},
+		{[]int{3, 6, 7}, ir.Attrs{ir.IntsAttr("kernel_shape", 1, 3, 3), ir.IntsAttr("pads", 0, 1, 1, 0, 1, 1)}},
+	}
+	for i, tc := range cases {
+		win, err := convReadWin("MaxPool", tc.attrs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := win.resolve(tc.sp, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g3, err := convTo3("MaxPool", g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !g3.separable() {
+			t.Fatalf("case %d: not separable", i)
+		}
+		x := make([]float32, ir.Size(tc.sp))
+		for j := range x {
+			x[j] = float32(r.NormFloat64())
+		}
+		x[3] = float32(math.NaN())
+		n := ir.Size(g.out)
+		want, got := make([]float32, n), make([]float32, n)
+		convMaxPlane(g3, x, want, nil, 0, false)
+		convMaxSeparable(g3, x, got, make([]float32, g3.in[0]*g3.in[1]*g3.out[2]))
+		for j := range want {
+			if got[j] != want[j] && !(math.IsNaN(float64(got[j])) && math.IsNaN(float64(want[j]))) {
+				t.Fatalf("case %d: out %v: [%d] = %v, want %v", i, g.out, j, got[j], want[j])
+			}
+		}
+	}
+}
