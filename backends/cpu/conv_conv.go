@@ -77,6 +77,18 @@ func (p *convProblem) pointwise() bool {
 	return true
 }
 
+// implicit: a 1-D or 2-D kernel that is not pointwise with an output plane
+// of at least convImplicitMin, which float32 convolutions run as implicit
+// GEMM (conv_pack.go). Below that the GEMM is split over threads by rows
+// and every thread would pack all of B: one explicit im2col then costs less
+// (BenchmarkConvImplicit: 28x28 gains, 14x14 and 7x7 lose).
+func (p *convProblem) implicit() bool {
+	return convImplicit && len(p.geo.in) <= 2 && !p.pointwise() && p.outSize >= convImplicitMin
+}
+
+// convImplicitMin is the smallest output plane run as implicit GEMM.
+var convImplicitMin = 256
+
 // depthwise: one input channel per group, 1-D or 2-D: a direct kernel wins.
 func (p *convProblem) depthwise() bool {
 	return p.cg == 1 && p.group > 1 && len(p.geo.in) <= 2
@@ -111,8 +123,9 @@ func convForward[T convNum](p *convProblem, x, w, b, y []T, gemm convGemmFn[T]) 
 	out0 := p.geo.out[0]
 	inner := p.outSize / out0
 	chunk := min(out0, max(1, (1<<22)/max(1, rows*inner)))
+	_, f32 := any(x).([]float32)
 	colsLen := 0
-	if !p.pointwise() {
+	if !p.pointwise() && !(f32 && p.implicit()) {
 		colsLen = rows * chunk * inner
 	}
 	work := p.m * p.outSize * rows
@@ -155,27 +168,75 @@ func convSerialGemm[T convNum](fn convGemmFn[T]) convGemmFn[T] {
 
 // convImage computes image n of convForward: per group, im2col in chunks of
 // output rows (none for a pointwise kernel) and a GEMM, then the bias.
-func convImage[T convNum](p *convProblem, n int, x, w, b, y, cols []T, chunk int, gemm convGemmFn[T], serial bool) {
+func convImage[T convNum](p *convProblem, n int, x, w, b, y, cols []T, chunk int, mm convGemmFn[T], serial bool) {
 	rows := p.cg * p.kSize
 	out0 := p.geo.out[0]
 	inner := p.outSize / out0
 	direct := p.pointwise()
+	_, f32 := any(x).([]float32)
 	for g := 0; g < p.group; g++ {
 		xg := x[(n*p.c+g*p.cg)*p.inSize:]
 		wg := w[g*p.mg*rows:]
 		yg := y[(n*p.m+g*p.mg)*p.outSize:]
+		if f32 && (direct || p.implicit()) {
+			convFusedGemm(p, any(xg).([]float32), any(wg).([]float32), any(b).([]float32), any(yg).([]float32), g, serial)
+			continue
+		}
 		if direct {
-			gemm(false, false, p.mg, p.outSize, p.cg, wg, p.cg, xg, p.inSize, yg, p.outSize)
+			mm(false, false, p.mg, p.outSize, p.cg, wg, p.cg, xg, p.inSize, yg, p.outSize)
 			continue
 		}
 		for o0 := 0; o0 < out0; o0 += chunk {
 			o1 := min(out0, o0+chunk)
 			nc := (o1 - o0) * inner
 			convIm2col(cols[:rows*nc], xg, p, o0, o1, serial)
-			gemm(false, false, p.mg, nc, rows, wg, rows, cols, nc, yg[o0*inner:], p.outSize)
+			if f32 {
+				convBiasGemm(p, any(cols).([]float32), nc, any(wg).([]float32), any(b).([]float32),
+					any(yg[o0*inner:]).([]float32), g, serial)
+				continue
+			}
+			mm(false, false, p.mg, nc, rows, wg, rows, cols, nc, yg[o0*inner:], p.outSize)
 		}
 	}
-	convAddBias(y[n*p.m*p.outSize:], b, 1, p.m, p.outSize)
+	if !f32 {
+		convAddBias(y[n*p.m*p.outSize:], b, 1, p.m, p.outSize)
+	}
+}
+
+// convThreads is the GEMM's goroutine count: one for per-image workers.
+func convThreads(serial bool) int {
+	if serial {
+		return 1
+	}
+	return Threads()
+}
+
+// convGroupBias is group g's slice of the bias (nil stays nil).
+func convGroupBias(p *convProblem, b []float32, g int) []float32 {
+	if b == nil {
+		return nil
+	}
+	return b[g*p.mg:][:p.mg]
+}
+
+// convFusedGemm computes group g of one image in float32 with the bias
+// added inside the GEMM: a pointwise kernel multiplies the input planes as
+// they lie, other 1-D/2-D kernels with large outputs go through implicit
+// GEMM.
+func convFusedGemm(p *convProblem, xg, wg, b, yg []float32, g int, serial bool) {
+	nt, bg := convThreads(serial), convGroupBias(p, b, g)
+	if p.pointwise() {
+		gemm.SgemmBias(nt, p.mg, p.outSize, p.cg, 1, wg, p.cg, xg, p.inSize, bg, 0, yg, p.outSize)
+		return
+	}
+	convImplicitGemm(p, xg, wg, bg, yg, nt)
+}
+
+// convBiasGemm multiplies group g's weights by an explicit im2col chunk of
+// nc columns into yg (row stride out), adding the bias.
+func convBiasGemm(p *convProblem, cols []float32, nc int, wg, b, yg []float32, g int, serial bool) {
+	rows := p.cg * p.kSize
+	gemm.SgemmBias(convThreads(serial), p.mg, nc, rows, 1, wg, rows, cols, nc, convGroupBias(p, b, g), 0, yg, p.outSize)
 }
 
 // convIm2col fills cols (cg*kSize rows; one column per output position whose

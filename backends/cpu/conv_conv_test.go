@@ -64,10 +64,12 @@ func convRandT(r *rand.Rand, shape ...int) (*ir.Tensor, []float64) {
 
 func TestConvMatchesNaive(t *testing.T) {
 	for _, budget := range []int{convWideBudget, 100} { // 100: wide convs chunk channels
-		saved := convWideBudget
-		convWideBudget = budget
-		t.Run(fmt.Sprint("budget ", budget), convCheckNaive)
-		convWideBudget = saved
+		for _, implicit := range []bool{true, false} {
+			savedB, savedI, savedM := convWideBudget, convImplicit, convImplicitMin
+			convWideBudget, convImplicit, convImplicitMin = budget, implicit, 0
+			t.Run(fmt.Sprintf("budget %d implicit %v", budget, implicit), convCheckNaive)
+			convWideBudget, convImplicit, convImplicitMin = savedB, savedI, savedM
+		}
 	}
 }
 
@@ -105,6 +107,9 @@ func convCheckNaive(t *testing.T) {
 		{"wide: weight-gradient shape", []int{3, 6, 9, 9}, []int{4, 6, 8, 8}, 1, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
 		{"wide groups strided", []int{4, 4, 9, 8}, []int{6, 2, 3, 3}, 2, ir.Attrs{ir.IntsAttr("strides", 2, 2)}},
 		{"wide 1d", []int{3, 2, 10}, []int{3, 2, 3}, 1, nil},
+		{"big: depth blocks and panels", []int{1, 40, 30, 33}, []int{20, 40, 3, 3}, 1, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
+		{"big strided dilated", []int{1, 24, 37, 41}, []int{17, 24, 3, 3}, 1, ir.Attrs{
+			ir.IntsAttr("pads", 2, 1, 0, 2), ir.IntsAttr("strides", 2, 3), ir.IntsAttr("dilations", 2, 1)}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -40,6 +40,9 @@ func (im *impl) sgemm(p *problem, nt int) {
 	}
 	if p.k == 0 || p.alpha == 0 {
 		p.scaleC()
+		if p.rowBias != nil {
+			p.addBias(p.c, 0, p.m, p.n, false)
+		}
 		return
 	}
 	nt = min(nt, max(p.m*p.n*p.k/parallelMin, 1))
@@ -125,9 +128,12 @@ func (im *impl) run(p *problem) {
 	if p.m == 0 || p.n == 0 {
 		return
 	}
-	if p.m == 1 || p.n == 1 {
+	if (p.m == 1 || p.n == 1) && p.bPack == nil {
 		p.scaleC()
 		im.gemv(p)
+		if p.rowBias != nil {
+			p.addBias(p.c, 0, p.m, p.n, false)
+		}
 		return
 	}
 	accFirst := p.beta != 0
@@ -152,6 +158,11 @@ func (im *impl) run(p *problem) {
 				mb := min(mc, p.m-ic)
 				im.packA(bufA.f, p, ic, mb, pc, kb)
 				c := p.c[ic*p.ldc+jc:]
+				if pc == 0 && p.rowBias != nil {
+					p.addBias(c, ic, mb, nb, !accFirst)
+					im.macro(bufA.f, bufB.f, mb, nb, kb, c, p.ldc, true, edge.f)
+					continue
+				}
 				im.macro(bufA.f, bufB.f, mb, nb, kb, c, p.ldc, acc, edge.f)
 			}
 		}

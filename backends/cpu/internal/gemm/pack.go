@@ -33,6 +33,10 @@ func (im *impl) packA(dst []float32, p *problem, i0, mb, p0, kb int) {
 // consecutive values; columns past nb are zero.
 func (im *impl) packB(dst []float32, p *problem, p0, kb, j0, nb int) {
 	nr := im.nr
+	if p.bPack != nil {
+		p.bPack(dst[:ceilDiv(nb, nr)*nr*kb], p0, kb, p.bCol+j0, nb, nr)
+		return
+	}
 	if !p.transB { // B is k×n: read it row by row, a panel-wide run at a time
 		full := nb / nr
 		if im.packRuns != nil && full > 0 {
