@@ -77,13 +77,14 @@ func (p *convProblem) pointwise() bool {
 	return true
 }
 
-// implicit: a 1-D or 2-D kernel that is not pointwise with an output plane
-// of at least convImplicitMin, which float32 convolutions run as implicit
-// GEMM (conv_pack.go). Below that the GEMM is split over threads by rows
-// and every thread would pack all of B: one explicit im2col then costs less
+// implicit: a 1-D or 2-D kernel that is not pointwise, which float32
+// convolutions run as implicit GEMM (conv_pack.go) when the GEMM runs on
+// one goroutine (single) or the output plane has at least convImplicitMin
+// positions. Below that a GEMM over several threads is split by rows and
+// every thread would pack all of B: one explicit im2col then costs less
 // (BenchmarkConvImplicit: 28x28 gains, 14x14 and 7x7 lose).
-func (p *convProblem) implicit() bool {
-	return convImplicit && len(p.geo.in) <= 2 && !p.pointwise() && p.outSize >= convImplicitMin
+func (p *convProblem) implicit(single bool) bool {
+	return convImplicit && len(p.geo.in) <= 2 && !p.pointwise() && (single || p.outSize >= convImplicitMin)
 }
 
 // convImplicitMin is the smallest output plane run as implicit GEMM.
@@ -124,12 +125,14 @@ func convForward[T convNum](p *convProblem, x, w, b, y []T, gemm convGemmFn[T]) 
 	inner := p.outSize / out0
 	chunk := min(out0, max(1, (1<<22)/max(1, rows*inner)))
 	_, f32 := any(x).([]float32)
+	work := p.m * p.outSize * rows
+	nt := Threads()
+	batch := p.n > 1 && nt > 1 && (p.n >= 2*nt || work < convBatchMin)
 	colsLen := 0
-	if !p.pointwise() && !(f32 && p.implicit()) {
+	if !p.pointwise() && !(f32 && p.implicit(batch || nt == 1)) {
 		colsLen = rows * chunk * inner
 	}
-	work := p.m * p.outSize * rows
-	if nt := Threads(); p.n > 1 && nt > 1 && (p.n >= 2*nt || work < convBatchMin) {
+	if batch {
 		serial := convSerialGemm(gemm)
 		parallelFor(p.n, work, func(lo, hi int) {
 			cols := convScratch[T](colsLen)
@@ -178,7 +181,7 @@ func convImage[T convNum](p *convProblem, n int, x, w, b, y, cols []T, chunk int
 		xg := x[(n*p.c+g*p.cg)*p.inSize:]
 		wg := w[g*p.mg*rows:]
 		yg := y[(n*p.m+g*p.mg)*p.outSize:]
-		if f32 && (direct || p.implicit()) {
+		if f32 && (direct || p.implicit(serial || Threads() == 1)) {
 			convFusedGemm(p, any(xg).([]float32), any(wg).([]float32), any(b).([]float32), any(yg).([]float32), g, serial)
 			continue
 		}

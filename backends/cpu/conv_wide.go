@@ -57,6 +57,10 @@ func convForwardWide(p *convProblem, x, w, b, y []float32) {
 // rows of channels c0, c0+1, ... of group g for images n0 .. n0+nb-1, image
 // i in columns [i·out, (i+1)·out).
 func convWideIm2col(cols, x []float32, p *convProblem, g, n0, nb, c0 int) {
+	if len(p.geo.in) == 2 {
+		convWideIm2col2D(cols, x, p, g, n0, nb, c0)
+		return
+	}
 	geo := p.geo
 	r := len(geo.in)
 	ncols := nb * p.outSize
@@ -98,4 +102,43 @@ func convWideScatter(y, tmp, b []float32, p *convProblem, g, n0, nb int) {
 			}
 		}
 	}
+}
+
+// convWideIm2col2D is convWideIm2col for 2-D windows, element by element:
+// with a few outputs per row (the weight gradient's 3×3), the row-run
+// copies of convIm2colRow would cost more in setup than they move.
+func convWideIm2col2D(cols, x []float32, p *convProblem, g, n0, nb, c0 int) {
+	geo := p.geo
+	h, w, oh, ow := geo.in[0], geo.in[1], geo.out[0], geo.out[1]
+	kw := geo.kernel[1]
+	sh, sw, dh, dw := geo.strides[0], geo.strides[1], geo.dilations[0], geo.dilations[1]
+	pt, pl := geo.padBegin[0], geo.padBegin[1]
+	ncols := nb * p.outSize
+	kr := len(cols) / ncols
+	parallelFor(kr, ncols+16, func(lo, hi int) {
+		for row := lo; row < hi; row++ {
+			c, kk := c0+row/p.kSize, row%p.kSize
+			offH, offW := kk/kw*dh-pt, kk%kw*dw-pl
+			dst := cols[row*ncols : (row+1)*ncols]
+			for i := 0; i < nb; i++ {
+				plane := x[((n0+i)*p.c+g*p.cg+c)*p.inSize:][:p.inSize]
+				for oy := 0; oy < oh; oy++ {
+					seg := dst[i*p.outSize+oy*ow:][:ow]
+					iy := oy*sh + offH
+					if iy < 0 || iy >= h {
+						clear(seg)
+						continue
+					}
+					src := plane[iy*w : (iy+1)*w]
+					for ox := range seg {
+						var v float32
+						if ix := ox*sw + offW; ix >= 0 && ix < w {
+							v = src[ix]
+						}
+						seg[ox] = v
+					}
+				}
+			}
+		}
+	})
 }
