@@ -63,13 +63,16 @@ func convRandT(r *rand.Rand, shape ...int) (*ir.Tensor, []float64) {
 }
 
 func TestConvMatchesNaive(t *testing.T) {
-	for _, budget := range []int{convWideBudget, 100} { // 100: wide convs chunk channels
-		for _, implicit := range []bool{true, false} {
-			savedB, savedI, savedM := convWideBudget, convImplicit, convImplicitMin
-			convWideBudget, convImplicit, convImplicitMin = budget, implicit, 0
-			t.Run(fmt.Sprintf("budget %d implicit %v", budget, implicit), convCheckNaive)
-			convWideBudget, convImplicit, convImplicitMin = savedB, savedI, savedM
-		}
+	// Every path: wide (whole budget, or 100 floats to chunk channels), and
+	// with wide off, implicit and explicit im2col.
+	for _, c := range []struct {
+		budget, wideMax int
+		implicit        bool
+	}{{convWideBudget, 64, true}, {100, 64, true}, {convWideBudget, 0, true}, {convWideBudget, 0, false}} {
+		savedB, savedW, savedI, savedM := convWideBudget, convWideMaxOut, convImplicit, convImplicitMin
+		convWideBudget, convWideMaxOut, convImplicit, convImplicitMin = c.budget, c.wideMax, c.implicit, 0
+		t.Run(fmt.Sprintf("budget %d wide %d implicit %v", c.budget, c.wideMax, c.implicit), convCheckNaive)
+		convWideBudget, convWideMaxOut, convImplicit, convImplicitMin = savedB, savedW, savedI, savedM
 	}
 }
 

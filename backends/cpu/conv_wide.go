@@ -10,8 +10,11 @@ package cpu
 // (M/group) × (images·out) × (channels·kernel), chunked over channels
 // (accumulating) to bound the scratch.
 
-// convWideMaxOut is the output plane size up to which a batch runs wide.
-const convWideMaxOut = 64
+// convWideMaxOut is the output plane size up to which a convolution runs
+// wide (a variable so tests can turn the path off). A single image counts:
+// the weight gradient of a one-channel input is a Conv of one image with a
+// 28x28 kernel and a 3x3 output.
+var convWideMaxOut = 64
 
 // convWideCols and convWideBudget bound one wide GEMM: at most this many
 // columns, and an im2col chunk of at most this many floats (a variable so
@@ -22,7 +25,7 @@ var convWideBudget = 1 << 21
 
 // wide reports whether p runs through convForwardWide.
 func (p *convProblem) wide() bool {
-	return p.n > 1 && p.outSize <= convWideMaxOut && p.cg*p.kSize > 0 && !p.depthwise()
+	return p.outSize <= convWideMaxOut && p.cg*p.kSize > 0 && !p.depthwise()
 }
 
 // convForwardWide computes y (N×M×out) = conv(x, w) + b (b may be nil).
