@@ -57,6 +57,11 @@ func BenchmarkConvDepthwise(b *testing.B) {
 		ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntAttr("group", 128)}, 56*56)
 }
 
+func BenchmarkConvDepthwiseStride2(b *testing.B) {
+	convBenchConv(b, []int{1, 96, 112, 112}, []int{96, 1, 3, 3},
+		ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntsAttr("strides", 2, 2), ir.IntAttr("group", 96)}, 56*56)
+}
+
 func BenchmarkConvStem7x7(b *testing.B) {
 	convBenchConv(b, []int{1, 3, 224, 224}, []int{64, 3, 7, 7},
 		ir.Attrs{ir.IntsAttr("pads", 3, 3, 3, 3), ir.IntsAttr("strides", 2, 2)}, 112*112)

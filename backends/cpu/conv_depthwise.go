@@ -48,21 +48,23 @@ func newConvDWPlan(p *convProblem) *convDWPlan {
 	return d
 }
 
-// fill copies the input plane x (h×wd) into the phase planes of buf.
+// fill copies the input plane x (h×wd) into the phase planes of buf. Only
+// the positions that hold input are written: the padding (and the spare
+// row) is the same zero for every plane, so the caller clears buf once.
 func (d *convDWPlan) fill(buf, x []float32) {
 	for rp := 0; rp < d.sh; rp++ {
 		for cp := 0; cp < d.sw; cp++ {
 			plane := buf[(rp*d.sw+cp)*d.planeLen:][:d.planeLen]
 			lo, hi := convValidRange(cp-d.padLeft, d.sw, d.wd, 0, d.pw)
-			for r := 0; r <= d.ph; r++ {
-				row := plane[r*d.pw : (r+1)*d.pw]
+			if lo >= hi {
+				continue
+			}
+			for r := 0; r < d.ph; r++ {
 				y := r*d.sh + rp - d.padTop
-				if r == d.ph || y < 0 || y >= d.h || lo >= hi {
-					clear(row)
+				if y < 0 || y >= d.h {
 					continue
 				}
-				clear(row[:lo])
-				clear(row[hi:])
+				row := plane[r*d.pw : (r+1)*d.pw]
 				src := x[y*d.wd:][:d.wd]
 				s := lo*d.sw + cp - d.padLeft
 				if d.sw == 1 {
@@ -70,6 +72,13 @@ func (d *convDWPlan) fill(buf, x []float32) {
 					continue
 				}
 				dst := row[lo:hi]
+				if d.sw == 2 { // MobileNet's strided layers: pairs, without a running index
+					pairs := src[s : s+2*len(dst)-1]
+					for c := range dst {
+						dst[c] = pairs[2*c]
+					}
+					continue
+				}
 				for c := range dst {
 					dst[c] = src[s]
 					s += d.sw
@@ -115,6 +124,7 @@ func convDepthwiseF32(p *convProblem, x, w, bias, y []float32) {
 		buf := convScratch[float32](planes*d.planeLen + d.outLen)
 		defer convRelease(buf)
 		phases, out := buf[:planes*d.planeLen], buf[planes*d.planeLen:]
+		clear(phases) // the padding; fill writes only the input's positions
 		filled := -1
 		for nm := lo; nm < hi; nm++ {
 			n, m := nm/p.m, nm%p.m
