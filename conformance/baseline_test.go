@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"os"
@@ -35,7 +34,7 @@ func checkBaseline(t *testing.T, backend, file string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names, err := readNames(file)
+	names, err := ReadBaseline(file)
 	if err != nil && !*update {
 		t.Fatal(err)
 	}
@@ -85,21 +84,4 @@ func checkBaseline(t *testing.T, backend, file string) {
 		}
 		t.Logf("baseline %s: %d cases", file, len(out))
 	}
-}
-
-func readNames(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var names []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line != "" && !strings.HasPrefix(line, "#") {
-			names = append(names, line)
-		}
-	}
-	return names, sc.Err()
 }

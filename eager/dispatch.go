@@ -118,7 +118,8 @@ func (p *Prepared) Run(in []*Tensor) ([]*Tensor, error) {
 		}
 	}
 	if recording() {
-		recordOp(&record{spec: p.Spec, in: append([]*Tensor(nil), in...), out: res})
+		// The record keeps its own copies: callers may reuse the slices.
+		recordOp(&record{spec: p.Spec, in: append([]*Tensor(nil), in...), out: append([]*Tensor(nil), res...)})
 	}
 	return res, nil
 }

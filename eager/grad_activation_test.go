@@ -1,6 +1,7 @@
 package eager_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"strings"
@@ -10,132 +11,43 @@ import (
 	"github.com/keenml/keen/ir"
 )
 
-// ewCase is a gradCase run at a given opset version (0: the newest).
-type ewCase struct {
-	gradCase
-	version int
-}
-
-// checkEwGradient is checkGradient at c.version.
-func checkEwGradient(t *testing.T, c ewCase) {
-	t.Helper()
-	nout := max(c.nout, 1)
-	checkEwGradientFn(t, c.name, c.in, c.diff, func(xs []*eager.Tensor) []*eager.Tensor {
-		outs, err := eager.CallDomain("", c.op, c.version, c.attrs, nout, xs...)
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		return outs
-	})
-}
-
-// checkEwGradientFn compares the tape's gradient of L = Σ_k Σ f(xs)_k * w_k
-// (fixed random w_k per float output) with central differences, for the
-// inputs listed in diff.
-func checkEwGradientFn(t *testing.T, name string, in []*ir.Tensor, diff []int, f func([]*eager.Tensor) []*eager.Tensor) {
-	t.Helper()
-	ws := map[int]*eager.Tensor{}
-	loss := func(xs []*eager.Tensor) *eager.Tensor {
-		var l *eager.Tensor
-		for k, o := range f(xs) {
-			if o == nil || !o.DType().IsFloat() {
-				continue
-			}
-			if ws[k] == nil {
-				r := rand.New(rand.NewSource(int64(99 + k)))
-				ws[k] = eager.New(randT(r, -1, 1, o.Shape()...).Data.([]float64), o.Shape()...)
-			}
-			term := eager.Sum(eager.Mul(o, ws[k]))
-			if l == nil {
-				l = term
-			} else {
-				l = eager.Add(l, term)
-			}
-		}
-		return l
-	}
-	hosts := func(in []*ir.Tensor) []*eager.Tensor {
-		xs := make([]*eager.Tensor, len(in))
-		for i, h := range in {
-			if h != nil {
-				x, err := eager.FromHost(nil, h)
-				if err != nil {
-					t.Fatal(err)
-				}
-				xs[i] = x
-			}
-		}
-		return xs
-	}
-	xs := hosts(in)
-	srcs := make([]*eager.Tensor, len(diff))
-	for i, j := range diff {
-		srcs[i] = xs[j]
-	}
-	tape := eager.NewTape()
-	grads := tape.Gradient(loss(xs), srcs...)
-	const h = 1e-6
-	for gi, j := range diff {
-		base := in[j].Data.([]float64)
-		an := grads[gi].Floats64()
-		if len(an) != len(base) {
-			t.Fatalf("%s: gradient of input %d has %d values, input %d", name, j, len(an), len(base))
-		}
-		for e := range base {
-			eval := func(delta float64) float64 {
-				p := append([]*ir.Tensor(nil), in...)
-				p[j] = in[j].Clone()
-				p[j].Data.([]float64)[e] += delta
-				var v float64
-				eager.NoGrad(func() { v = loss(hosts(p)).Item() })
-				return v
-			}
-			num := (eval(h) - eval(-h)) / (2 * h)
-			if math.Abs(num-an[e]) > 1e-5+1e-4*math.Abs(num) {
-				t.Errorf("%s: d/d input %d [%d]: analytic %.8g, numeric %.8g", name, j, e, an[e], num)
-				return
-			}
-		}
-	}
-}
-
 func TestGradActivation(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
 	any := func(shape ...int) *ir.Tensor { return randT(r, -2, 2, shape...) }
 	wide := func(shape ...int) *ir.Tensor { return randT(r, -5, 5, shape...) }
 	f := ir.FloatAttr
-	cases := []ewCase{
-		{gradCase: gradCase{name: "LeakyRelu default", op: "LeakyRelu", in: []*ir.Tensor{any(8)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "LeakyRelu-1 alpha", op: "LeakyRelu", attrs: ir.Attrs{f("alpha", 0.2)}, in: []*ir.Tensor{any(2, 4)}, diff: []int{0}}, version: 1},
-		{gradCase: gradCase{name: "Elu", op: "Elu", attrs: ir.Attrs{f("alpha", 0.7)}, in: []*ir.Tensor{any(8)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Elu-1", op: "Elu", in: []*ir.Tensor{any(8)}, diff: []int{0}}, version: 1},
-		{gradCase: gradCase{name: "Selu default", op: "Selu", in: []*ir.Tensor{any(8)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Selu-6 attrs", op: "Selu", attrs: ir.Attrs{f("alpha", 1.5), f("gamma", 2)}, in: []*ir.Tensor{any(8)}, diff: []int{0}}, version: 6},
-		{gradCase: gradCase{name: "Celu", op: "Celu", attrs: ir.Attrs{f("alpha", 2)}, in: []*ir.Tensor{any(8)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "HardSigmoid default", op: "HardSigmoid", in: []*ir.Tensor{wide(10)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "HardSigmoid-6 attrs", op: "HardSigmoid", attrs: ir.Attrs{f("alpha", 0.3), f("beta", 0.4)}, in: []*ir.Tensor{wide(10)}, diff: []int{0}}, version: 6},
-		{gradCase: gradCase{name: "HardSwish", op: "HardSwish", in: []*ir.Tensor{wide(12)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Softplus", op: "Softplus", in: []*ir.Tensor{wide(8)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Softsign", op: "Softsign", in: []*ir.Tensor{wide(8)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Mish", op: "Mish", in: []*ir.Tensor{wide(8)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Gelu none", op: "Gelu", in: []*ir.Tensor{any(8)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Gelu tanh", op: "Gelu", attrs: ir.Attrs{ir.StringAttr("approximate", "tanh")}, in: []*ir.Tensor{any(8)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Swish default", op: "Swish", in: []*ir.Tensor{any(8)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Swish alpha", op: "Swish", attrs: ir.Attrs{f("alpha", 0.5)}, in: []*ir.Tensor{wide(8)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "ThresholdedRelu", op: "ThresholdedRelu", attrs: ir.Attrs{f("alpha", 0.5)}, in: []*ir.Tensor{any(8)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Shrink", op: "Shrink", attrs: ir.Attrs{f("bias", 0.3), f("lambd", 0.7)}, in: []*ir.Tensor{any(10)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Shrink default", op: "Shrink", in: []*ir.Tensor{any(10)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Asin", op: "Asin", in: []*ir.Tensor{randT(r, -0.9, 0.9, 6)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Acos", op: "Acos", in: []*ir.Tensor{randT(r, -0.9, 0.9, 6)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Atan", op: "Atan", in: []*ir.Tensor{wide(6)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Sinh", op: "Sinh", in: []*ir.Tensor{any(6)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Cosh", op: "Cosh", in: []*ir.Tensor{any(6)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Asinh", op: "Asinh", in: []*ir.Tensor{wide(6)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Acosh", op: "Acosh", in: []*ir.Tensor{randT(r, 1.2, 4, 6)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Atanh", op: "Atanh", in: []*ir.Tensor{randT(r, -0.9, 0.9, 6)}, diff: []int{0}}},
+	cases := []gradCase{
+		{name: "LeakyRelu default", op: "LeakyRelu", in: []*ir.Tensor{any(8)}, diff: []int{0}},
+		{name: "LeakyRelu-1 alpha", op: "LeakyRelu", attrs: ir.Attrs{f("alpha", 0.2)}, in: []*ir.Tensor{any(2, 4)}, diff: []int{0}, version: 1},
+		{name: "Elu", op: "Elu", attrs: ir.Attrs{f("alpha", 0.7)}, in: []*ir.Tensor{any(8)}, diff: []int{0}},
+		{name: "Elu-1", op: "Elu", in: []*ir.Tensor{any(8)}, diff: []int{0}, version: 1},
+		{name: "Selu default", op: "Selu", in: []*ir.Tensor{any(8)}, diff: []int{0}},
+		{name: "Selu-6 attrs", op: "Selu", attrs: ir.Attrs{f("alpha", 1.5), f("gamma", 2)}, in: []*ir.Tensor{any(8)}, diff: []int{0}, version: 6},
+		{name: "Celu", op: "Celu", attrs: ir.Attrs{f("alpha", 2)}, in: []*ir.Tensor{any(8)}, diff: []int{0}},
+		{name: "HardSigmoid default", op: "HardSigmoid", in: []*ir.Tensor{wide(10)}, diff: []int{0}},
+		{name: "HardSigmoid-6 attrs", op: "HardSigmoid", attrs: ir.Attrs{f("alpha", 0.3), f("beta", 0.4)}, in: []*ir.Tensor{wide(10)}, diff: []int{0}, version: 6},
+		{name: "HardSwish", op: "HardSwish", in: []*ir.Tensor{wide(12)}, diff: []int{0}},
+		{name: "Softplus", op: "Softplus", in: []*ir.Tensor{wide(8)}, diff: []int{0}},
+		{name: "Softsign", op: "Softsign", in: []*ir.Tensor{wide(8)}, diff: []int{0}},
+		{name: "Mish", op: "Mish", in: []*ir.Tensor{wide(8)}, diff: []int{0}},
+		{name: "Gelu none", op: "Gelu", in: []*ir.Tensor{any(8)}, diff: []int{0}},
+		{name: "Gelu tanh", op: "Gelu", attrs: ir.Attrs{ir.StringAttr("approximate", "tanh")}, in: []*ir.Tensor{any(8)}, diff: []int{0}},
+		{name: "Swish default", op: "Swish", in: []*ir.Tensor{any(8)}, diff: []int{0}},
+		{name: "Swish alpha", op: "Swish", attrs: ir.Attrs{f("alpha", 0.5)}, in: []*ir.Tensor{wide(8)}, diff: []int{0}},
+		{name: "ThresholdedRelu", op: "ThresholdedRelu", attrs: ir.Attrs{f("alpha", 0.5)}, in: []*ir.Tensor{any(8)}, diff: []int{0}},
+		{name: "Shrink", op: "Shrink", attrs: ir.Attrs{f("bias", 0.3), f("lambd", 0.7)}, in: []*ir.Tensor{any(10)}, diff: []int{0}},
+		{name: "Shrink default", op: "Shrink", in: []*ir.Tensor{any(10)}, diff: []int{0}},
+		{name: "Asin", op: "Asin", in: []*ir.Tensor{randT(r, -0.9, 0.9, 6)}, diff: []int{0}},
+		{name: "Acos", op: "Acos", in: []*ir.Tensor{randT(r, -0.9, 0.9, 6)}, diff: []int{0}},
+		{name: "Atan", op: "Atan", in: []*ir.Tensor{wide(6)}, diff: []int{0}},
+		{name: "Sinh", op: "Sinh", in: []*ir.Tensor{any(6)}, diff: []int{0}},
+		{name: "Cosh", op: "Cosh", in: []*ir.Tensor{any(6)}, diff: []int{0}},
+		{name: "Asinh", op: "Asinh", in: []*ir.Tensor{wide(6)}, diff: []int{0}},
+		{name: "Acosh", op: "Acosh", in: []*ir.Tensor{randT(r, 1.2, 4, 6)}, diff: []int{0}},
+		{name: "Atanh", op: "Atanh", in: []*ir.Tensor{randT(r, -0.9, 0.9, 6)}, diff: []int{0}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { checkEwGradient(t, c) })
+		t.Run(c.name, func(t *testing.T) { checkGradient(t, c) })
 	}
 }
 
@@ -145,35 +57,35 @@ func TestGradPReluClipModDropout(t *testing.T) {
 	sc := func(v float64) *ir.Tensor { return ir.Scalar(v) }
 	train := ir.Scalar(true)
 	seed := ir.Attrs{ir.IntAttr("seed", 3)}
-	cases := []ewCase{
-		{gradCase: gradCase{name: "PRelu slope last dim", op: "PRelu", in: []*ir.Tensor{any(2, 3), any(3)}, diff: []int{0, 1}}},
-		{gradCase: gradCase{name: "PRelu slope [3,1]", op: "PRelu", in: []*ir.Tensor{any(2, 3, 4), any(3, 1)}, diff: []int{0, 1}}},
-		{gradCase: gradCase{name: "PRelu same shape", op: "PRelu", in: []*ir.Tensor{any(2, 3), any(2, 3)}, diff: []int{0, 1}}},
-		{gradCase: gradCase{name: "PRelu-7 scalar slope", op: "PRelu", in: []*ir.Tensor{any(2, 3), any(1)}, diff: []int{0, 1}}, version: 7},
-		{gradCase: gradCase{name: "PRelu per-channel legacy", op: "PRelu", in: []*ir.Tensor{any(2, 3, 4), any(3)}, diff: []int{0, 1}}, version: 6},
-		{gradCase: gradCase{name: "PRelu per-channel 4-D", op: "PRelu", in: []*ir.Tensor{any(2, 3, 2, 2), any(3)}, diff: []int{0, 1}}},
-		{gradCase: gradCase{name: "Clip-13 bounds", op: "Clip", in: []*ir.Tensor{any(10), sc(-1), sc(0.8)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Clip-13 max only", op: "Clip", in: []*ir.Tensor{any(10), nil, sc(0.5)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Clip-13 no bounds", op: "Clip", in: []*ir.Tensor{any(10)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Clip-11 bounds", op: "Clip", in: []*ir.Tensor{any(10), sc(-1), sc(0.8)}, diff: []int{0, 1, 2}}, version: 11},
-		{gradCase: gradCase{name: "Clip-12 min only", op: "Clip", in: []*ir.Tensor{any(10), sc(-0.5)}, diff: []int{0, 1}}, version: 12},
-		{gradCase: gradCase{name: "Clip-11 max only", op: "Clip", in: []*ir.Tensor{any(10), nil, sc(0.3)}, diff: []int{0, 2}}, version: 11},
-		{gradCase: gradCase{name: "Clip-11 min > max", op: "Clip", in: []*ir.Tensor{any(6), sc(1), sc(-1)}, diff: []int{0, 1, 2}}, version: 11},
-		{gradCase: gradCase{name: "Clip-6 attrs", op: "Clip", attrs: ir.Attrs{ir.FloatAttr("min", -0.7), ir.FloatAttr("max", 1.2)}, in: []*ir.Tensor{any(10)}, diff: []int{0}}, version: 6},
-		{gradCase: gradCase{name: "Clip-6 defaults", op: "Clip", in: []*ir.Tensor{any(10)}, diff: []int{0}}, version: 6},
-		{gradCase: gradCase{name: "Clip-1 max only", op: "Clip", attrs: ir.Attrs{ir.FloatAttr("max", 0.2)}, in: []*ir.Tensor{any(10)}, diff: []int{0}}, version: 1},
-		{gradCase: gradCase{name: "Mod fmod", op: "Mod", attrs: ir.Attrs{ir.IntAttr("fmod", 1)}, in: []*ir.Tensor{randT(r, -5, 5, 8), randT(r, 0.7, 2, 8)}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Mod-10 fmod both", op: "Mod", attrs: ir.Attrs{ir.IntAttr("fmod", 1)}, in: []*ir.Tensor{randT(r, -5, 5, 8), randT(r, -2, -0.7, 8)}, diff: []int{0, 1}}, version: 10},
-		{gradCase: gradCase{name: "Mod-10 floor both", op: "Mod", in: []*ir.Tensor{randT(r, -5, 5, 2, 4), randT(r, 0.7, 2, 4)}, diff: []int{0, 1}}, version: 10},
-		{gradCase: gradCase{name: "Dropout train mask", op: "Dropout", attrs: seed, in: []*ir.Tensor{any(4, 5), sc(0.3), train}, diff: []int{0}, nout: 2}},
-		{gradCase: gradCase{name: "Dropout train no mask", op: "Dropout", attrs: seed, in: []*ir.Tensor{any(4, 5), sc(0.6), train}, diff: []int{0}}},
-		{gradCase: gradCase{name: "Dropout-12 train", op: "Dropout", attrs: seed, in: []*ir.Tensor{any(20), sc(0.5), train}, diff: []int{0}, nout: 2}, version: 12},
-		{gradCase: gradCase{name: "Dropout ratio 1", op: "Dropout", attrs: seed, in: []*ir.Tensor{any(6), sc(1), train}, diff: []int{0}, nout: 2}},
-		{gradCase: gradCase{name: "Dropout inference", op: "Dropout", in: []*ir.Tensor{any(6), sc(0.4), ir.Scalar(false)}, diff: []int{0}, nout: 2}},
-		{gradCase: gradCase{name: "Dropout-7", op: "Dropout", attrs: ir.Attrs{ir.FloatAttr("ratio", 0.4)}, in: []*ir.Tensor{any(6)}, diff: []int{0}, nout: 2}, version: 7},
+	cases := []gradCase{
+		{name: "PRelu slope last dim", op: "PRelu", in: []*ir.Tensor{any(2, 3), any(3)}, diff: []int{0, 1}},
+		{name: "PRelu slope [3,1]", op: "PRelu", in: []*ir.Tensor{any(2, 3, 4), any(3, 1)}, diff: []int{0, 1}},
+		{name: "PRelu same shape", op: "PRelu", in: []*ir.Tensor{any(2, 3), any(2, 3)}, diff: []int{0, 1}},
+		{name: "PRelu-7 scalar slope", op: "PRelu", in: []*ir.Tensor{any(2, 3), any(1)}, diff: []int{0, 1}, version: 7},
+		{name: "PRelu per-channel legacy", op: "PRelu", in: []*ir.Tensor{any(2, 3, 4), any(3)}, diff: []int{0, 1}, version: 6},
+		{name: "PRelu per-channel 4-D", op: "PRelu", in: []*ir.Tensor{any(2, 3, 2, 2), any(3)}, diff: []int{0, 1}},
+		{name: "Clip-13 bounds", op: "Clip", in: []*ir.Tensor{any(10), sc(-1), sc(0.8)}, diff: []int{0}},
+		{name: "Clip-13 max only", op: "Clip", in: []*ir.Tensor{any(10), nil, sc(0.5)}, diff: []int{0}},
+		{name: "Clip-13 no bounds", op: "Clip", in: []*ir.Tensor{any(10)}, diff: []int{0}},
+		{name: "Clip-11 bounds", op: "Clip", in: []*ir.Tensor{any(10), sc(-1), sc(0.8)}, diff: []int{0, 1, 2}, version: 11},
+		{name: "Clip-12 min only", op: "Clip", in: []*ir.Tensor{any(10), sc(-0.5)}, diff: []int{0, 1}, version: 12},
+		{name: "Clip-11 max only", op: "Clip", in: []*ir.Tensor{any(10), nil, sc(0.3)}, diff: []int{0, 2}, version: 11},
+		{name: "Clip-11 min > max", op: "Clip", in: []*ir.Tensor{any(6), sc(1), sc(-1)}, diff: []int{0, 1, 2}, version: 11},
+		{name: "Clip-6 attrs", op: "Clip", attrs: ir.Attrs{ir.FloatAttr("min", -0.7), ir.FloatAttr("max", 1.2)}, in: []*ir.Tensor{any(10)}, diff: []int{0}, version: 6},
+		{name: "Clip-6 defaults", op: "Clip", in: []*ir.Tensor{any(10)}, diff: []int{0}, version: 6},
+		{name: "Clip-1 max only", op: "Clip", attrs: ir.Attrs{ir.FloatAttr("max", 0.2)}, in: []*ir.Tensor{any(10)}, diff: []int{0}, version: 1},
+		{name: "Mod fmod", op: "Mod", attrs: ir.Attrs{ir.IntAttr("fmod", 1)}, in: []*ir.Tensor{randT(r, -5, 5, 8), randT(r, 0.7, 2, 8)}, diff: []int{0}},
+		{name: "Mod-10 fmod both", op: "Mod", attrs: ir.Attrs{ir.IntAttr("fmod", 1)}, in: []*ir.Tensor{randT(r, -5, 5, 8), randT(r, -2, -0.7, 8)}, diff: []int{0, 1}, version: 10},
+		{name: "Mod-10 floor both", op: "Mod", in: []*ir.Tensor{randT(r, -5, 5, 2, 4), randT(r, 0.7, 2, 4)}, diff: []int{0, 1}, version: 10},
+		{name: "Dropout train mask", op: "Dropout", attrs: seed, in: []*ir.Tensor{any(4, 5), sc(0.3), train}, diff: []int{0}, nout: 2},
+		{name: "Dropout train no mask", op: "Dropout", attrs: seed, in: []*ir.Tensor{any(4, 5), sc(0.6), train}, diff: []int{0}},
+		{name: "Dropout-12 train", op: "Dropout", attrs: seed, in: []*ir.Tensor{any(20), sc(0.5), train}, diff: []int{0}, nout: 2, version: 12},
+		{name: "Dropout ratio 1", op: "Dropout", attrs: seed, in: []*ir.Tensor{any(6), sc(1), train}, diff: []int{0}, nout: 2},
+		{name: "Dropout inference", op: "Dropout", in: []*ir.Tensor{any(6), sc(0.4), ir.Scalar(false)}, diff: []int{0}, nout: 2},
+		{name: "Dropout-7", op: "Dropout", attrs: ir.Attrs{ir.FloatAttr("ratio", 0.4)}, in: []*ir.Tensor{any(6)}, diff: []int{0}, nout: 2, version: 7},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { checkEwGradient(t, c) })
+		t.Run(c.name, func(t *testing.T) { checkGradient(t, c) })
 	}
 }
 
@@ -185,30 +97,30 @@ func TestGradLegacyBroadcast(t *testing.T) {
 	any := func(shape ...int) *ir.Tensor { return randT(r, -2, 2, shape...) }
 	pos := func(shape ...int) *ir.Tensor { return randT(r, 0.5, 2, shape...) }
 	bc := func(axis int64) ir.Attrs { return ir.Attrs{ir.IntAttr("broadcast", 1), ir.IntAttr("axis", axis)} }
-	cases := []ewCase{
-		{gradCase: gradCase{name: "Add-6 axis 1", op: "Add", attrs: bc(1), in: []*ir.Tensor{any(2, 3, 4), any(3)}, diff: []int{0, 1}}, version: 6},
-		{gradCase: gradCase{name: "Add-6 axis 0 rank 2", op: "Add", attrs: bc(0), in: []*ir.Tensor{any(2, 3), any(2)}, diff: []int{0, 1}}, version: 6},
-		{gradCase: gradCase{name: "Add-6 trailing", op: "Add", attrs: ir.Attrs{ir.IntAttr("broadcast", 1)}, in: []*ir.Tensor{any(2, 3), any(3)}, diff: []int{0, 1}}, version: 6},
-		{gradCase: gradCase{name: "Add-1 axis 1", op: "Add", attrs: bc(1), in: []*ir.Tensor{any(2, 3, 4), any(3, 1)}, diff: []int{0, 1}}, version: 1},
-		{gradCase: gradCase{name: "Sub-6 axis 0", op: "Sub", attrs: bc(0), in: []*ir.Tensor{any(2, 3, 4), any(2, 3)}, diff: []int{0, 1}}, version: 6},
-		{gradCase: gradCase{name: "Mul-6 axis 1", op: "Mul", attrs: bc(1), in: []*ir.Tensor{any(2, 3, 4, 2), any(3, 4)}, diff: []int{0, 1}}, version: 6},
-		{gradCase: gradCase{name: "Div-6 axis -2", op: "Div", attrs: bc(-2), in: []*ir.Tensor{any(2, 3, 4), pos(3)}, diff: []int{0, 1}}, version: 6},
-		{gradCase: gradCase{name: "Div-6 axis 2 trailing", op: "Div", attrs: bc(2), in: []*ir.Tensor{any(2, 3, 4), pos(4)}, diff: []int{0, 1}}, version: 6},
-		{gradCase: gradCase{name: "Pow-1 axis 0", op: "Pow", attrs: bc(0), in: []*ir.Tensor{pos(2, 3), any(2)}, diff: []int{0, 1}}, version: 1},
-		{gradCase: gradCase{name: "Mul-6 same shape", op: "Mul", in: []*ir.Tensor{any(2, 3), any(2, 3)}, diff: []int{0, 1}}, version: 6},
-		{gradCase: gradCase{name: "Pow-7 numpy", op: "Pow", in: []*ir.Tensor{pos(2, 3), any(3)}, diff: []int{0, 1}}, version: 7},
-		{gradCase: gradCase{name: "Sum-6", op: "Sum", in: []*ir.Tensor{any(2, 3), any(2, 3), any(2, 3)}, diff: []int{0, 1, 2}}, version: 6},
-		{gradCase: gradCase{name: "Mean-6", op: "Mean", in: []*ir.Tensor{any(4), any(4)}, diff: []int{0, 1}}, version: 6},
-		{gradCase: gradCase{name: "Max-6", op: "Max", in: []*ir.Tensor{any(5), any(5)}, diff: []int{0, 1}}, version: 6},
-		{gradCase: gradCase{name: "Min-8", op: "Min", in: []*ir.Tensor{any(2, 3), any(3)}, diff: []int{0, 1}}, version: 8},
-		{gradCase: gradCase{name: "Sigmoid-1", op: "Sigmoid", in: []*ir.Tensor{any(5)}, diff: []int{0}}, version: 1},
-		{gradCase: gradCase{name: "Tanh-6", op: "Tanh", in: []*ir.Tensor{any(5)}, diff: []int{0}}, version: 6},
-		{gradCase: gradCase{name: "Relu-6", op: "Relu", in: []*ir.Tensor{any(5)}, diff: []int{0}}, version: 6},
-		{gradCase: gradCase{name: "Sqrt-6", op: "Sqrt", in: []*ir.Tensor{pos(5)}, diff: []int{0}}, version: 6},
-		{gradCase: gradCase{name: "Where-9", op: "Where", in: []*ir.Tensor{ir.FromSlice([]bool{true, false}, 2), any(3, 2), any(2)}, diff: []int{1, 2}}, version: 9},
+	cases := []gradCase{
+		{name: "Add-6 axis 1", op: "Add", attrs: bc(1), in: []*ir.Tensor{any(2, 3, 4), any(3)}, diff: []int{0, 1}, version: 6},
+		{name: "Add-6 axis 0 rank 2", op: "Add", attrs: bc(0), in: []*ir.Tensor{any(2, 3), any(2)}, diff: []int{0, 1}, version: 6},
+		{name: "Add-6 trailing", op: "Add", attrs: ir.Attrs{ir.IntAttr("broadcast", 1)}, in: []*ir.Tensor{any(2, 3), any(3)}, diff: []int{0, 1}, version: 6},
+		{name: "Add-1 axis 1", op: "Add", attrs: bc(1), in: []*ir.Tensor{any(2, 3, 4), any(3, 1)}, diff: []int{0, 1}, version: 1},
+		{name: "Sub-6 axis 0", op: "Sub", attrs: bc(0), in: []*ir.Tensor{any(2, 3, 4), any(2, 3)}, diff: []int{0, 1}, version: 6},
+		{name: "Mul-6 axis 1", op: "Mul", attrs: bc(1), in: []*ir.Tensor{any(2, 3, 4, 2), any(3, 4)}, diff: []int{0, 1}, version: 6},
+		{name: "Div-6 axis -2", op: "Div", attrs: bc(-2), in: []*ir.Tensor{any(2, 3, 4), pos(3)}, diff: []int{0, 1}, version: 6},
+		{name: "Div-6 axis 2 trailing", op: "Div", attrs: bc(2), in: []*ir.Tensor{any(2, 3, 4), pos(4)}, diff: []int{0, 1}, version: 6},
+		{name: "Pow-1 axis 0", op: "Pow", attrs: bc(0), in: []*ir.Tensor{pos(2, 3), any(2)}, diff: []int{0, 1}, version: 1},
+		{name: "Mul-6 same shape", op: "Mul", in: []*ir.Tensor{any(2, 3), any(2, 3)}, diff: []int{0, 1}, version: 6},
+		{name: "Pow-7 numpy", op: "Pow", in: []*ir.Tensor{pos(2, 3), any(3)}, diff: []int{0, 1}, version: 7},
+		{name: "Sum-6", op: "Sum", in: []*ir.Tensor{any(2, 3), any(2, 3), any(2, 3)}, diff: []int{0, 1, 2}, version: 6},
+		{name: "Mean-6", op: "Mean", in: []*ir.Tensor{any(4), any(4)}, diff: []int{0, 1}, version: 6},
+		{name: "Max-6", op: "Max", in: []*ir.Tensor{any(5), any(5)}, diff: []int{0, 1}, version: 6},
+		{name: "Min-8", op: "Min", in: []*ir.Tensor{any(2, 3), any(3)}, diff: []int{0, 1}, version: 8},
+		{name: "Sigmoid-1", op: "Sigmoid", in: []*ir.Tensor{any(5)}, diff: []int{0}, version: 1},
+		{name: "Tanh-6", op: "Tanh", in: []*ir.Tensor{any(5)}, diff: []int{0}, version: 6},
+		{name: "Relu-6", op: "Relu", in: []*ir.Tensor{any(5)}, diff: []int{0}, version: 6},
+		{name: "Sqrt-6", op: "Sqrt", in: []*ir.Tensor{pos(5)}, diff: []int{0}, version: 6},
+		{name: "Where-9", op: "Where", in: []*ir.Tensor{ir.FromSlice([]bool{true, false}, 2), any(3, 2), any(2)}, diff: []int{1, 2}, version: 9},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { checkEwGradient(t, c) })
+		t.Run(c.name, func(t *testing.T) { checkGradient(t, c) })
 	}
 }
 
@@ -348,16 +260,8 @@ func TestGradElementwiseCoverage(t *testing.T) {
 	}
 }
 
-// ewFirstGrad is d/dx Σ op(x)·w, taken on its own tape (recorded on any
-// active outer tape).
-func ewFirstGrad(op string, attrs ir.Attrs, x, w *eager.Tensor) *eager.Tensor {
-	tape := eager.NewTape()
-	y := eager.Op(op, attrs, 1, x)[0]
-	return tape.Gradient(eager.Sum(eager.Mul(y, w)), x)[0]
-}
-
 // TestGradActivationSecondOrder checks that the rules are differentiable
-// again: the gradient of Σ firstGrad·v against central differences of it.
+// again: the gradient of Σ v·∂/∂x Σ op(x)·w against central differences.
 func TestGradActivationSecondOrder(t *testing.T) {
 	r := rand.New(rand.NewSource(7))
 	any := randT(r, -2, 2, 6)
@@ -375,25 +279,11 @@ func TestGradActivationSecondOrder(t *testing.T) {
 		{"Asinh", nil, any}, {"Acosh", nil, randT(r, 1.2, 3, 6)}, {"Atanh", nil, unit},
 	}
 	w := eager.New(randT(r, -1, 1, 6).Data.([]float64), 6)
-	v := eager.New(randT(r, -1, 1, 6).Data.([]float64), 6)
 	for _, c := range cases {
-		x, _ := eager.FromHost(nil, c.x)
-		outer := eager.NewTape()
-		an := outer.Gradient(eager.Sum(eager.Mul(ewFirstGrad(c.op, c.attrs, x, w), v)), x)[0].Floats64()
-		const h = 1e-6
-		for e := range an {
-			eval := func(delta float64) float64 {
-				p := c.x.Clone()
-				p.Data.([]float64)[e] += delta
-				px, _ := eager.FromHost(nil, p)
-				return eager.Sum(eager.Mul(ewFirstGrad(c.op, c.attrs, px, w), v)).Item()
-			}
-			num := (eval(h) - eval(-h)) / (2 * h)
-			if math.Abs(num-an[e]) > 1e-5+1e-4*math.Abs(num) {
-				t.Errorf("%s %v: second order [%d]: analytic %.8g, numeric %.8g", c.op, c.attrs, e, an[e], num)
-				break
-			}
+		loss := func(xs []*eager.Tensor) *eager.Tensor {
+			return eager.Sum(eager.Mul(eager.Op(c.op, c.attrs, 1, xs[0])[0], w))
 		}
+		checkSecondOrder(t, fmt.Sprintf("%s %v: second order", c.op, c.attrs), []*ir.Tensor{c.x}, []int{0}, 0, loss)
 	}
 }
 

@@ -27,31 +27,31 @@ func TestGradAttention(t *testing.T) {
 	bmask := bools([]int{2, 1, 3, 4},
 		true, false, true, true, false, true, true, true, true, true, false, true,
 		true, true, false, false, false, false, false, false, false, true, true, true)
-	cases := []recCase{
-		{gradCase: gradCase{name: "4D MHA", op: "Attention",
-			in: []*ir.Tensor{any(2, 2, 3, 2), any(2, 2, 4, 2), any(2, 2, 4, 3)}, diff: []int{0, 1, 2}}},
-		{gradCase: gradCase{name: "4D GQA causal past present qk", op: "Attention", nout: 4, attrs: ir.Attrs{causal},
+	cases := []gradCase{
+		{name: "4D MHA", op: "Attention",
+			in: []*ir.Tensor{any(2, 2, 3, 2), any(2, 2, 4, 2), any(2, 2, 4, 3)}, diff: []int{0, 1, 2}},
+		{name: "4D GQA causal past present qk", op: "Attention", nout: 4, attrs: ir.Attrs{causal},
 			in:   []*ir.Tensor{any(1, 4, 2, 2), any(1, 2, 2, 2), any(1, 2, 2, 3), nil, any(1, 2, 3, 2), any(1, 2, 3, 3)},
-			diff: []int{0, 1, 2, 4, 5}}},
-		{gradCase: gradCase{name: "3D float mask softcap scale", op: "Attention", nout: 4,
+			diff: []int{0, 1, 2, 4, 5}},
+		{name: "3D float mask softcap scale", op: "Attention", nout: 4,
 			attrs: append(ir.Attrs{ir.FloatAttr("softcap", 2), ir.FloatAttr("scale", 0.4), mode(1)}, heads(2, 2)...),
-			in:    []*ir.Tensor{any(2, 3, 4), any(2, 4, 4), any(2, 4, 6), fmask}, diff: []int{0, 1, 2, 3}}},
-		{gradCase: gradCase{name: "4D bool mask fully masked row qk mode 2", op: "Attention", nout: 4, attrs: ir.Attrs{mode(2)},
-			in: []*ir.Tensor{any(2, 2, 3, 2), any(2, 2, 4, 2), any(2, 2, 4, 2), bmask}, diff: []int{0, 1, 2}}},
-		{gradCase: gradCase{name: "4D bool mask causal softmax output", op: "Attention", nout: 4, attrs: ir.Attrs{mode(3), causal},
-			in: []*ir.Tensor{any(2, 2, 3, 2), any(2, 2, 4, 2), any(2, 2, 4, 2), bmask}, diff: []int{0, 1, 2}}},
-		{gradCase: gradCase{name: "4D nonpad causal window negative offset", op: "Attention", nout: 4,
+			in:    []*ir.Tensor{any(2, 3, 4), any(2, 4, 4), any(2, 4, 6), fmask}, diff: []int{0, 1, 2, 3}},
+		{name: "4D bool mask fully masked row qk mode 2", op: "Attention", nout: 4, attrs: ir.Attrs{mode(2)},
+			in: []*ir.Tensor{any(2, 2, 3, 2), any(2, 2, 4, 2), any(2, 2, 4, 2), bmask}, diff: []int{0, 1, 2}},
+		{name: "4D bool mask causal softmax output", op: "Attention", nout: 4, attrs: ir.Attrs{mode(3), causal},
+			in: []*ir.Tensor{any(2, 2, 3, 2), any(2, 2, 4, 2), any(2, 2, 4, 2), bmask}, diff: []int{0, 1, 2}},
+		{name: "4D nonpad causal window negative offset", op: "Attention", nout: 4,
 			attrs: ir.Attrs{causal, ir.IntAttr("left_window_size", 1), mode(3)},
-			in:    []*ir.Tensor{any(2, 2, 2, 2), any(2, 2, 4, 2), any(2, 2, 4, 2), nil, nil, nil, i64(4, 1)}, diff: []int{0, 1, 2}}},
-		{gradCase: gradCase{name: "4D nonpad", op: "Attention",
-			in: []*ir.Tensor{any(2, 1, 2, 2), any(2, 1, 4, 2), any(2, 1, 4, 2), nil, nil, nil, i64(3, 2)}, diff: []int{0, 1, 2}}},
-		{gradCase: gradCase{name: "4D right window float mask 2D", op: "Attention",
+			in:    []*ir.Tensor{any(2, 2, 2, 2), any(2, 2, 4, 2), any(2, 2, 4, 2), nil, nil, nil, i64(4, 1)}, diff: []int{0, 1, 2}},
+		{name: "4D nonpad", op: "Attention",
+			in: []*ir.Tensor{any(2, 1, 2, 2), any(2, 1, 4, 2), any(2, 1, 4, 2), nil, nil, nil, i64(3, 2)}, diff: []int{0, 1, 2}},
+		{name: "4D right window float mask 2D", op: "Attention",
 			attrs: ir.Attrs{ir.IntAttr("left_window_size", 0), ir.IntAttr("right_window_size", 1)},
-			in:    []*ir.Tensor{any(1, 2, 4, 2), any(1, 2, 4, 2), any(1, 2, 4, 2), any(4, 4)}, diff: []int{0, 1, 2, 3}}},
-		{gradCase: gradCase{name: "3D GQA past present softcap", op: "Attention", nout: 3,
+			in:    []*ir.Tensor{any(1, 2, 4, 2), any(1, 2, 4, 2), any(1, 2, 4, 2), any(4, 4)}, diff: []int{0, 1, 2, 3}},
+		{name: "3D GQA past present softcap", op: "Attention", nout: 3,
 			attrs: append(ir.Attrs{causal, ir.FloatAttr("softcap", 1.5)}, heads(4, 2)...),
 			in:    []*ir.Tensor{any(1, 2, 8), any(1, 2, 4), any(1, 2, 6), nil, any(1, 2, 2, 2), any(1, 2, 2, 3)},
-			diff:  []int{0, 1, 2, 4, 5}}},
+			diff:  []int{0, 1, 2, 4, 5}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { checkRecomputed(t, c) })
@@ -64,7 +64,7 @@ func TestGradAttentionSelf(t *testing.T) {
 	r := rand.New(rand.NewSource(9))
 	x := randT(r, -1, 1, 2, 3, 4)
 	attrs := ir.Attrs{ir.IntAttr("q_num_heads", 2), ir.IntAttr("kv_num_heads", 2), ir.IntAttr("is_causal", 1)}
-	checkGradientOf(t, "Attention(x, x, x)", []*ir.Tensor{x}, []int{0}, func(xs []*eager.Tensor) []*eager.Tensor {
+	checkFn(t, "Attention(x, x, x)", []*ir.Tensor{x}, []int{0}, func(xs []*eager.Tensor) []*eager.Tensor {
 		return eager.Op("Attention", attrs, 1, xs[0], xs[0], xs[0])
 	})
 }
@@ -94,24 +94,24 @@ func TestGradAttentionFamily(t *testing.T) {
 		{OpType: "Where", Inputs: []string{"c", "s", "ninf"}, Outputs: []string{"y"}},
 	}, named(ir.FromSlice([]float64{1, 1, 1, 1, 1, 1, 1, 1, 1}, 3, 3), "ones"), named(ir.Scalar(math.Inf(-1)), "ninf"))
 	preview := "ai.onnx.preview"
-	cases := []recCase{
-		{domain: preview, gradCase: gradCase{name: "FlexAttention GQA", op: "FlexAttention",
-			in: []*ir.Tensor{any(1, 4, 3, 2), any(1, 2, 3, 2), any(1, 2, 3, 3)}, diff: []int{0, 1, 2}}},
-		{domain: preview, gradCase: gradCase{name: "FlexAttention score_mod prob_mod scale", op: "FlexAttention",
+	cases := []gradCase{
+		{name: "FlexAttention GQA", domain: preview, op: "FlexAttention",
+			in: []*ir.Tensor{any(1, 4, 3, 2), any(1, 2, 3, 2), any(1, 2, 3, 3)}, diff: []int{0, 1, 2}},
+		{name: "FlexAttention score_mod prob_mod scale", domain: preview, op: "FlexAttention",
 			attrs: ir.Attrs{ir.GraphAttr("score_mod", softcap), ir.GraphAttr("prob_mod", probMod), ir.FloatAttr("scale", 0.7)},
-			in:    []*ir.Tensor{any(2, 2, 2, 2), any(2, 2, 3, 2), any(2, 2, 3, 2)}, diff: []int{0, 1, 2}}},
-		{domain: preview, gradCase: gradCase{name: "FlexAttention masking score_mod", op: "FlexAttention",
+			in:    []*ir.Tensor{any(2, 2, 2, 2), any(2, 2, 3, 2), any(2, 2, 3, 2)}, diff: []int{0, 1, 2}},
+		{name: "FlexAttention masking score_mod", domain: preview, op: "FlexAttention",
 			attrs: ir.Attrs{ir.GraphAttr("score_mod", causalMod)},
-			in:    []*ir.Tensor{any(1, 2, 3, 2), any(1, 2, 3, 2), any(1, 2, 3, 2)}, diff: []int{0, 1, 2}}},
-		{gradCase: gradCase{name: "RotaryEmbedding 4D", op: "RotaryEmbedding",
-			in: []*ir.Tensor{any(2, 2, 3, 4), any(2, 3, 2), any(2, 3, 2)}, diff: []int{0, 1, 2}}},
-		{gradCase: gradCase{name: "RotaryEmbedding 3D interleaved position_ids partial", op: "RotaryEmbedding",
+			in:    []*ir.Tensor{any(1, 2, 3, 2), any(1, 2, 3, 2), any(1, 2, 3, 2)}, diff: []int{0, 1, 2}},
+		{name: "RotaryEmbedding 4D", op: "RotaryEmbedding",
+			in: []*ir.Tensor{any(2, 2, 3, 4), any(2, 3, 2), any(2, 3, 2)}, diff: []int{0, 1, 2}},
+		{name: "RotaryEmbedding 3D interleaved position_ids partial", op: "RotaryEmbedding",
 			attrs: ir.Attrs{ir.IntAttr("num_heads", 2), ir.IntAttr("interleaved", 1), ir.IntAttr("rotary_embedding_dim", 4)},
 			in:    []*ir.Tensor{any(2, 3, 12), any(5, 2), any(5, 2), ir.FromSlice([]int64{0, 1, 2, 4, 4, 1}, 2, 3)},
-			diff:  []int{0, 1, 2}}},
-		{gradCase: gradCase{name: "RotaryEmbedding 4D partial", op: "RotaryEmbedding",
+			diff:  []int{0, 1, 2}},
+		{name: "RotaryEmbedding 4D partial", op: "RotaryEmbedding",
 			attrs: ir.Attrs{ir.IntAttr("rotary_embedding_dim", 2)},
-			in:    []*ir.Tensor{any(1, 2, 3, 6), any(1, 3, 1), any(1, 3, 1)}, diff: []int{0, 1, 2}}},
+			in:    []*ir.Tensor{any(1, 2, 3, 6), any(1, 3, 1), any(1, 3, 1)}, diff: []int{0, 1, 2}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { checkRecomputed(t, c) })

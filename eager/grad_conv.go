@@ -36,10 +36,9 @@ type geom struct {
 	k, s, d, pb, pe []int
 }
 
-// resolveGeom reads kernel, strides, dilations and pads (resolving auto_pad)
-// for spatial input dims in and kernel dims k.
-func resolveGeom(a ir.Attrs, in, k []int) (geom, error) {
-	n := len(in)
+// explicitGeom reads kernel dims k, strides, dilations and explicit pads.
+func explicitGeom(a ir.Attrs, k []int) geom {
+	n := len(k)
 	g := geom{k: k, s: make([]int, n), d: make([]int, n), pb: make([]int, n), pe: make([]int, n)}
 	strides, dil, pads := a.Ints("strides", nil), a.Ints("dilations", nil), a.Ints("pads", nil)
 	for i := 0; i < n; i++ {
@@ -54,6 +53,14 @@ func resolveGeom(a ir.Attrs, in, k []int) (geom, error) {
 			g.pb[i], g.pe[i] = int(pads[i]), int(pads[n+i])
 		}
 	}
+	return g
+}
+
+// resolveGeom reads kernel, strides, dilations and pads (resolving auto_pad)
+// for spatial input dims in and kernel dims k.
+func resolveGeom(a ir.Attrs, in, k []int) (geom, error) {
+	n := len(in)
+	g := explicitGeom(a, k)
 	switch mode := a.Str("auto_pad", "NOTSET"); mode {
 	case "NOTSET", "VALID":
 		if mode == "VALID" {

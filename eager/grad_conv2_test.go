@@ -1,33 +1,11 @@
 package eager_test
 
 import (
-	"math"
 	"math/rand"
 	"testing"
 
-	"github.com/keenml/keen/eager"
 	"github.com/keenml/keen/ir"
 )
-
-// atVersion is c run at an older opset version (checked with checkOp).
-func atVersion(c gradCase, version int) opCase {
-	return opCase{name: c.name, op: c.op, version: version, attrs: c.attrs, in: c.in, diff: c.diff, nout: c.nout}
-}
-
-func hostInputs(t *testing.T, in []*ir.Tensor) []*eager.Tensor {
-	t.Helper()
-	xs := make([]*eager.Tensor, len(in))
-	for i, h := range in {
-		if h != nil {
-			x, err := eager.FromHost(nil, h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			xs[i] = x
-		}
-	}
-	return xs
-}
 
 func TestGradConvTranspose(t *testing.T) {
 	r := rand.New(rand.NewSource(5))
@@ -62,7 +40,9 @@ func TestGradConvTranspose(t *testing.T) {
 	}
 	// ConvTranspose-1: the same geometry rules at the oldest opset.
 	t.Run("opset 1", func(t *testing.T) {
-		checkOp(t, atVersion(ct("v1", ir.Attrs{ints("strides", 2, 2), ints("pads", 1, 1, 0, 0)}, any(1, 2, 2, 3), any(2, 2, 3, 2)), 1))
+		c := ct("v1", ir.Attrs{ints("strides", 2, 2), ints("pads", 1, 1, 0, 0)}, any(1, 2, 2, 3), any(2, 2, 3, 2))
+		c.version = 1
+		checkGradient(t, c)
 	})
 }
 
@@ -96,11 +76,11 @@ func TestGradLpPoolMaxUnpool(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) { checkGradient(t, c) })
 	}
 	// LpPool-1 and GlobalLpPool-1 take p as a float.
-	for _, c := range []opCase{
+	for _, c := range []gradCase{
 		{name: "LpPool-1 p=3", op: "LpPool", version: 1, attrs: ir.Attrs{ir.FloatAttr("p", 3), ints("kernel_shape", 2, 2)}, in: []*ir.Tensor{any(1, 2, 3, 3)}, diff: []int{0}},
 		{name: "GlobalLpPool-1 p=1.5", op: "GlobalLpPool", version: 1, attrs: ir.Attrs{ir.FloatAttr("p", 1.5)}, in: []*ir.Tensor{randT(r, 0.2, 1, 1, 2, 2, 2)}, diff: []int{0}},
 	} {
-		t.Run(c.name, func(t *testing.T) { checkOp(t, c) })
+		t.Run(c.name, func(t *testing.T) { checkGradient(t, c) })
 	}
 }
 
@@ -110,7 +90,7 @@ func TestGradConvFamilyFloat32(t *testing.T) {
 	r := rand.New(rand.NewSource(11))
 	any := func(shape ...int) *ir.Tensor { return randT(r, -1, 1, shape...) }
 	ints := func(name string, v ...int64) ir.Attr { return ir.IntsAttr(name, v...) }
-	cases := []opCase{
+	cases := []gradCase{
 		{name: "ConvTranspose", op: "ConvTranspose", attrs: ir.Attrs{ints("strides", 2, 2), ints("output_padding", 1, 0), ir.IntAttr("group", 2)}, in: []*ir.Tensor{any(1, 2, 3, 3), any(2, 2, 2, 2), any(4)}, diff: []int{0, 1, 2}},
 		{name: "LpPool p3", op: "LpPool", attrs: ir.Attrs{ir.IntAttr("p", 3), ints("kernel_shape", 2, 2), ints("pads", 1, 1, 0, 0)}, in: []*ir.Tensor{any(1, 2, 3, 4)}, diff: []int{0}},
 		{name: "GlobalLpPool", op: "GlobalLpPool", in: []*ir.Tensor{any(2, 2, 3)}, diff: []int{0}},
@@ -120,16 +100,7 @@ func TestGradConvFamilyFloat32(t *testing.T) {
 		{name: "DeformConv", op: "DeformConv", in: []*ir.Tensor{any(1, 2, 3, 3), any(2, 2, 2, 2), randT(r, -1.7, 1.7, 1, 8, 2, 2), any(2), any(1, 4, 2, 2)}, diff: []int{0, 1, 2, 3, 4}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			g64, g32 := gradsIn(t, c, ir.Float64), gradsIn(t, c, ir.Float32)
-			for i := range g64 {
-				for e, want := range g64[i] {
-					if got := g32[i][e]; math.Abs(got-want) > 1e-4+1e-4*math.Abs(want) {
-						t.Fatalf("%s: input %d [%d]: float32 %.7g, float64 %.7g", c.name, c.diff[i], e, got, want)
-					}
-				}
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { checkGradientFloat32(t, c) })
 	}
 }
 
@@ -139,16 +110,16 @@ func TestGradConvFamilySecondOrder(t *testing.T) {
 	any := func(shape ...int) *ir.Tensor { return randT(r, -1, 1, shape...) }
 	ints := func(name string, v ...int64) ir.Attr { return ir.IntsAttr(name, v...) }
 	cases := []struct {
-		c opCase
+		c gradCase
 		j int
 	}{
-		{opCase{name: "LpPool p2", op: "LpPool", attrs: ir.Attrs{ints("kernel_shape", 2, 2), ints("strides", 1, 2)}, in: []*ir.Tensor{any(1, 2, 3, 4)}}, 0},
-		{opCase{name: "LpPool p3", op: "LpPool", attrs: ir.Attrs{ir.IntAttr("p", 3), ints("kernel_shape", 2)}, in: []*ir.Tensor{any(1, 2, 4)}}, 0},
-		{opCase{name: "GlobalLpPool p3", op: "GlobalLpPool", attrs: ir.Attrs{ir.IntAttr("p", 3)}, in: []*ir.Tensor{any(2, 2, 3)}}, 0},
-		{opCase{name: "ConvTranspose", op: "ConvTranspose", attrs: ir.Attrs{ints("strides", 2)}, in: []*ir.Tensor{any(1, 2, 3), any(2, 1, 3)}}, 1},
-		{opCase{name: "DeformConv offset", op: "DeformConv", in: []*ir.Tensor{any(1, 2, 3, 3), any(1, 2, 2, 2), randT(r, -1.7, 1.7, 1, 8, 2, 2)}}, 2},
+		{gradCase{name: "LpPool p2", op: "LpPool", attrs: ir.Attrs{ints("kernel_shape", 2, 2), ints("strides", 1, 2)}, in: []*ir.Tensor{any(1, 2, 3, 4)}}, 0},
+		{gradCase{name: "LpPool p3", op: "LpPool", attrs: ir.Attrs{ir.IntAttr("p", 3), ints("kernel_shape", 2)}, in: []*ir.Tensor{any(1, 2, 4)}}, 0},
+		{gradCase{name: "GlobalLpPool p3", op: "GlobalLpPool", attrs: ir.Attrs{ir.IntAttr("p", 3)}, in: []*ir.Tensor{any(2, 2, 3)}}, 0},
+		{gradCase{name: "ConvTranspose", op: "ConvTranspose", attrs: ir.Attrs{ints("strides", 2)}, in: []*ir.Tensor{any(1, 2, 3), any(2, 1, 3)}}, 1},
+		{gradCase{name: "DeformConv offset", op: "DeformConv", in: []*ir.Tensor{any(1, 2, 3, 3), any(1, 2, 2, 2), randT(r, -1.7, 1.7, 1, 8, 2, 2)}}, 2},
 	}
 	for _, tc := range cases {
-		t.Run(tc.c.name, func(t *testing.T) { checkOpSecondOrder(t, tc.c, tc.j) })
+		t.Run(tc.c.name, func(t *testing.T) { checkGradientSecondOrder(t, tc.c, tc.j) })
 	}
 }

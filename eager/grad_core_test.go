@@ -7,8 +7,6 @@ import (
 	"github.com/keenml/keen/ir"
 )
 
-func i64(v ...int64) *ir.Tensor { return ir.FromSlice(v, len(v)) }
-
 func TestGradLinalgReduceMovement(t *testing.T) {
 	r := rand.New(rand.NewSource(2))
 	any := func(shape ...int) *ir.Tensor { return randT(r, -2, 2, shape...) }

@@ -106,24 +106,7 @@ func rowStrides(shape []int) []int {
 }
 
 // deformGeom reads DeformConv's window: explicit pads (no auto_pad).
-func deformGeom(a ir.Attrs, k []int) geom {
-	n := len(k)
-	g := geom{k: k, s: make([]int, n), d: make([]int, n), pb: make([]int, n), pe: make([]int, n)}
-	strides, dil, pads := a.Ints("strides", nil), a.Ints("dilations", nil), a.Ints("pads", nil)
-	for i := 0; i < n; i++ {
-		g.s[i], g.d[i] = 1, 1
-		if i < len(strides) {
-			g.s[i] = int(strides[i])
-		}
-		if i < len(dil) {
-			g.d[i] = int(dil[i])
-		}
-		if len(pads) == 2*n {
-			g.pb[i], g.pe[i] = int(pads[i]), int(pads[n+i])
-		}
-	}
-	return g
-}
+func deformGeom(a ir.Attrs, k []int) geom { return explicitGeom(a, k) }
 
 // DeformConv, with col as above, per group:
 // dcol = Wᵀ dY; dW = Σ_n dY colᵀ; dB = Σ dY;

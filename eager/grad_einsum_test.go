@@ -46,7 +46,7 @@ func TestGradEinsum(t *testing.T) {
 			diff[i] = i
 		}
 		t.Run(c.eq, func(t *testing.T) {
-			checkOp(t, opCase{name: c.eq, op: "Einsum", attrs: eq(c.eq), in: c.in, diff: diff})
+			checkGradient(t, gradCase{name: c.eq, op: "Einsum", attrs: eq(c.eq), in: c.in, diff: diff})
 		})
 	}
 }
@@ -74,7 +74,7 @@ func TestGradEinsumNoFreeLabel(t *testing.T) {
 func TestGradDet(t *testing.T) {
 	r := rand.New(rand.NewSource(8))
 	any := func(shape ...int) *ir.Tensor { return randT(r, -2, 2, shape...) }
-	cases := []opCase{
+	cases := []gradCase{
 		{name: "Det 1x1", op: "Det", in: []*ir.Tensor{any(1, 1)}, diff: []int{0}},
 		{name: "Det 2x2", op: "Det", in: []*ir.Tensor{any(2, 2)}, diff: []int{0}},
 		{name: "Det 3x3", op: "Det", in: []*ir.Tensor{any(3, 3)}, diff: []int{0}},
@@ -85,6 +85,6 @@ func TestGradDet(t *testing.T) {
 		{name: "Det singular 3x3", op: "Det", in: []*ir.Tensor{f64([]float64{1, 2, 3, -1, 0.5, 2, 0, 2.5, 5}, 3, 3)}, diff: []int{0}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { checkOp(t, c) })
+		t.Run(c.name, func(t *testing.T) { checkGradient(t, c) })
 	}
 }

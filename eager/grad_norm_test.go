@@ -9,102 +9,6 @@ import (
 	"github.com/keenml/keen/ir"
 )
 
-// opCase is a numerical gradient check of one op at an opset version (0:
-// newest). Only the outputs listed in outs enter the loss (all float outputs
-// when outs is nil), so outputs that carry no gradient by design (running
-// statistics) can be left out.
-type opCase struct {
-	name    string
-	op      string
-	version int
-	attrs   ir.Attrs
-	in      []*ir.Tensor
-	diff    []int
-	nout    int
-	outs    []int
-}
-
-// opLoss runs c on xs and returns L = Σ_k Σ out_k w_k over the selected
-// outputs, with fixed random weights ws (filled on first use).
-func opLoss(t *testing.T, c opCase, xs []*eager.Tensor, ws map[int]*eager.Tensor) *eager.Tensor {
-	t.Helper()
-	outs, err := eager.CallDomain("", c.op, c.version, c.attrs, max(c.nout, 1), xs...)
-	if err != nil {
-		t.Fatalf("%s: %v", c.name, err)
-	}
-	sel := c.outs
-	if sel == nil {
-		for k := range outs {
-			sel = append(sel, k)
-		}
-	}
-	var loss *eager.Tensor
-	for _, k := range sel {
-		o := outs[k]
-		if o == nil || !o.DType().IsFloat() {
-			continue
-		}
-		if ws[k] == nil {
-			r := rand.New(rand.NewSource(int64(99 + k)))
-			ws[k] = eager.New(randT(r, -1, 1, o.Shape()...).Data.([]float64), o.Shape()...)
-		}
-		term := eager.Sum(eager.Mul(o, ws[k]))
-		if loss == nil {
-			loss = term
-		} else {
-			loss = eager.Add(loss, term)
-		}
-	}
-	return loss
-}
-
-// checkOp compares the tape's gradient of c with central differences.
-func checkOp(t *testing.T, c opCase) {
-	t.Helper()
-	xs := make([]*eager.Tensor, len(c.in))
-	for i, h := range c.in {
-		if h != nil {
-			x, err := eager.FromHost(nil, h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			xs[i] = x
-		}
-	}
-	ws := map[int]*eager.Tensor{}
-	tape := eager.NewTape()
-	loss := opLoss(t, c, xs, ws)
-	srcs := make([]*eager.Tensor, len(c.diff))
-	for i, j := range c.diff {
-		srcs[i] = xs[j]
-	}
-	grads := tape.Gradient(loss, srcs...)
-	const h = 1e-6
-	for gi, j := range c.diff {
-		base := c.in[j].Data.([]float64)
-		an := grads[gi].Floats64()
-		if len(an) != len(base) {
-			t.Fatalf("%s: gradient of input %d has %d values, input %d", c.name, j, len(an), len(base))
-		}
-		for e := range base {
-			eval := func(delta float64) float64 {
-				p := c.in[j].Clone()
-				p.Data.([]float64)[e] += delta
-				pxs := append([]*eager.Tensor(nil), xs...)
-				pxs[j], _ = eager.FromHost(nil, p)
-				var v float64
-				eager.NoGrad(func() { v = opLoss(t, c, pxs, ws).Item() })
-				return v
-			}
-			num := (eval(h) - eval(-h)) / (2 * h)
-			if math.Abs(num-an[e]) > 1e-5+1e-4*math.Abs(num) {
-				t.Errorf("%s: d/d input %d [%d]: analytic %.8g, numeric %.8g", c.name, j, e, an[e], num)
-				return
-			}
-		}
-	}
-}
-
 func TestGradNormalization(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
 	any := func(shape ...int) *ir.Tensor { return randT(r, -2, 2, shape...) }
@@ -112,7 +16,7 @@ func TestGradNormalization(t *testing.T) {
 	eps := ir.FloatAttr("epsilon", 0.01)
 	train := ir.IntAttr("training_mode", 1)
 	bn := func(x *ir.Tensor, c int) []*ir.Tensor { return []*ir.Tensor{x, any(c), any(c), any(c), pos(c)} }
-	cases := []opCase{
+	cases := []gradCase{
 		{name: "BatchNorm inference", op: "BatchNormalization", attrs: ir.Attrs{eps}, in: bn(any(2, 3, 2, 2), 3), diff: []int{0, 1, 2, 3, 4}},
 		{name: "BatchNorm inference 2D", op: "BatchNormalization", in: bn(any(4, 3), 3), diff: []int{0, 1, 2, 3, 4}},
 		{name: "BatchNorm-15 training", op: "BatchNormalization", attrs: ir.Attrs{eps, train}, in: bn(any(3, 2, 3), 2), diff: []int{0, 1, 2}, nout: 3, outs: []int{0}},
@@ -145,7 +49,7 @@ func TestGradNormalization(t *testing.T) {
 		{name: "LRN-1 size 4 2D", op: "LRN", version: 1, attrs: ir.Attrs{ir.IntAttr("size", 4), ir.FloatAttr("alpha", 0.3)}, in: []*ir.Tensor{any(3, 6)}, diff: []int{0}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { checkOp(t, c) })
+		t.Run(c.name, func(t *testing.T) { checkGradient(t, c) })
 	}
 }
 
@@ -171,7 +75,7 @@ func TestGradLpNormZeroVector(t *testing.T) {
 func TestGradReduceExtremaAttrForms(t *testing.T) {
 	r := rand.New(rand.NewSource(4))
 	tied := f64([]float64{1, 3, 3, -1, 0.5, -2, 0.5, 2, 7, 7, -4, 1}, 3, 4)
-	cases := []opCase{
+	cases := []gradCase{
 		{name: "ReduceMax-1 axes=1", op: "ReduceMax", version: 1, attrs: ir.Attrs{ir.IntsAttr("axes", 1)}, in: []*ir.Tensor{tied}, diff: []int{0}},
 		{name: "ReduceMax-13 axes=-1 keepdims=0", op: "ReduceMax", version: 13, attrs: ir.Attrs{ir.IntsAttr("axes", -1), ir.IntAttr("keepdims", 0)}, in: []*ir.Tensor{tied}, diff: []int{0}},
 		{name: "ReduceMax-13 all axes", op: "ReduceMax", version: 13, in: []*ir.Tensor{f64([]float64{1, 5, 5, 2}, 2, 2)}, diff: []int{0}},
@@ -181,45 +85,7 @@ func TestGradReduceExtremaAttrForms(t *testing.T) {
 		{name: "ReduceMin-18 axes input", op: "ReduceMin", version: 18, in: []*ir.Tensor{tied, i64(0)}, diff: []int{0}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { checkOp(t, c) })
-	}
-}
-
-// checkOpSecondOrder checks that c's rule can be differentiated again: with
-// g = ∂L/∂x_j taken under an outer tape, the outer tape's gradient of
-// F = Σ v g (fixed random v) is compared with central differences of F.
-func checkOpSecondOrder(t *testing.T, c opCase, j int) {
-	t.Helper()
-	xs := make([]*eager.Tensor, len(c.in))
-	for i, h := range c.in {
-		if h != nil {
-			xs[i], _ = eager.FromHost(nil, h)
-		}
-	}
-	ws := map[int]*eager.Tensor{}
-	v := eager.New(randT(rand.New(rand.NewSource(5)), -1, 1, c.in[j].Shape...).Data.([]float64), c.in[j].Shape...)
-	f := func(xs []*eager.Tensor) *eager.Tensor {
-		inner := eager.NewTape()
-		g := inner.Gradient(opLoss(t, c, xs, ws), xs[j])[0]
-		return eager.Sum(eager.Mul(g, v))
-	}
-	outer := eager.NewTape()
-	an := outer.Gradient(f(xs), xs[j])[0].Floats64()
-	const h = 1e-5
-	base := c.in[j].Data.([]float64)
-	for e := range base {
-		eval := func(delta float64) float64 {
-			p := c.in[j].Clone()
-			p.Data.([]float64)[e] += delta
-			pxs := append([]*eager.Tensor(nil), xs...)
-			pxs[j], _ = eager.FromHost(nil, p)
-			return f(pxs).Item()
-		}
-		num := (eval(h) - eval(-h)) / (2 * h)
-		if math.Abs(num-an[e]) > 1e-4+1e-3*math.Abs(num) {
-			t.Errorf("%s: second order, input %d [%d]: analytic %.8g, numeric %.8g", c.name, j, e, an[e], num)
-			return
-		}
+		t.Run(c.name, func(t *testing.T) { checkGradient(t, c) })
 	}
 }
 
@@ -230,26 +96,26 @@ func TestGradNormFamilySecondOrder(t *testing.T) {
 	eps := ir.FloatAttr("epsilon", 0.01)
 	eq := func(e string) ir.Attrs { return ir.Attrs{ir.StringAttr("equation", e)} }
 	cases := []struct {
-		c opCase
+		c gradCase
 		j int
 	}{
-		{opCase{name: "BatchNorm training", op: "BatchNormalization", attrs: ir.Attrs{eps, ir.IntAttr("training_mode", 1)}, in: []*ir.Tensor{any(3, 2, 2), any(2), any(2), any(2), pos(2)}}, 0},
-		{opCase{name: "BatchNorm inference var", op: "BatchNormalization", in: []*ir.Tensor{any(3, 2), any(2), any(2), any(2), pos(2)}}, 4},
-		{opCase{name: "LayerNorm", op: "LayerNormalization", attrs: ir.Attrs{eps}, in: []*ir.Tensor{any(2, 4), any(4), any(4)}}, 0},
-		{opCase{name: "GroupNorm-18", op: "GroupNormalization", version: 18, attrs: ir.Attrs{eps, ir.IntAttr("num_groups", 2)}, in: []*ir.Tensor{any(2, 4, 2), any(2), any(2)}}, 0},
-		{opCase{name: "LpNorm p=2", op: "LpNormalization", in: []*ir.Tensor{any(2, 3)}}, 0},
-		{opCase{name: "MVN", op: "MeanVarianceNormalization", attrs: ir.Attrs{ir.IntsAttr("axes", 1)}, in: []*ir.Tensor{any(2, 4)}}, 0},
-		{opCase{name: "LRN", op: "LRN", attrs: ir.Attrs{ir.IntAttr("size", 3), ir.FloatAttr("alpha", 0.5)}, in: []*ir.Tensor{any(1, 4, 2)}}, 0},
-		{opCase{name: "SoftmaxCE weights", op: "SoftmaxCrossEntropyLoss", in: []*ir.Tensor{any(3, 4), i64(1, 3, 0), pos(4)}}, 0},
-		{opCase{name: "CumProd zeros", op: "CumProd", in: []*ir.Tensor{f64([]float64{1.5, 0, -2, 0.5, -1, 2, 0.7, 1.2}, 2, 4), i64(1)}}, 0},
-		{opCase{name: "CumProd zeros excl reverse axis 0", op: "CumProd", attrs: ir.Attrs{ir.IntAttr("exclusive", 1), ir.IntAttr("reverse", 1)}, in: []*ir.Tensor{f64([]float64{1.5, 0, -2, 0.5, 0, 2, 0.7, 1.2, 0.9}, 3, 3), i64(0)}}, 0},
-		{opCase{name: "CumProd excl", op: "CumProd", attrs: ir.Attrs{ir.IntAttr("exclusive", 1)}, in: []*ir.Tensor{any(2, 4), i64(-1)}}, 0},
-		{opCase{name: "TopK", op: "TopK", in: []*ir.Tensor{any(2, 4), i64(2)}, nout: 2}, 0},
-		{opCase{name: "Einsum diagonal", op: "Einsum", attrs: eq("iij,jk->ik"), in: []*ir.Tensor{any(2, 2, 3), any(3, 2)}}, 0},
-		{opCase{name: "Det 3x3", op: "Det", in: []*ir.Tensor{any(3, 3)}}, 0},
+		{gradCase{name: "BatchNorm training", op: "BatchNormalization", attrs: ir.Attrs{eps, ir.IntAttr("training_mode", 1)}, in: []*ir.Tensor{any(3, 2, 2), any(2), any(2), any(2), pos(2)}}, 0},
+		{gradCase{name: "BatchNorm inference var", op: "BatchNormalization", in: []*ir.Tensor{any(3, 2), any(2), any(2), any(2), pos(2)}}, 4},
+		{gradCase{name: "LayerNorm", op: "LayerNormalization", attrs: ir.Attrs{eps}, in: []*ir.Tensor{any(2, 4), any(4), any(4)}}, 0},
+		{gradCase{name: "GroupNorm-18", op: "GroupNormalization", version: 18, attrs: ir.Attrs{eps, ir.IntAttr("num_groups", 2)}, in: []*ir.Tensor{any(2, 4, 2), any(2), any(2)}}, 0},
+		{gradCase{name: "LpNorm p=2", op: "LpNormalization", in: []*ir.Tensor{any(2, 3)}}, 0},
+		{gradCase{name: "MVN", op: "MeanVarianceNormalization", attrs: ir.Attrs{ir.IntsAttr("axes", 1)}, in: []*ir.Tensor{any(2, 4)}}, 0},
+		{gradCase{name: "LRN", op: "LRN", attrs: ir.Attrs{ir.IntAttr("size", 3), ir.FloatAttr("alpha", 0.5)}, in: []*ir.Tensor{any(1, 4, 2)}}, 0},
+		{gradCase{name: "SoftmaxCE weights", op: "SoftmaxCrossEntropyLoss", in: []*ir.Tensor{any(3, 4), i64(1, 3, 0), pos(4)}}, 0},
+		{gradCase{name: "CumProd zeros", op: "CumProd", in: []*ir.Tensor{f64([]float64{1.5, 0, -2, 0.5, -1, 2, 0.7, 1.2}, 2, 4), i64(1)}}, 0},
+		{gradCase{name: "CumProd zeros excl reverse axis 0", op: "CumProd", attrs: ir.Attrs{ir.IntAttr("exclusive", 1), ir.IntAttr("reverse", 1)}, in: []*ir.Tensor{f64([]float64{1.5, 0, -2, 0.5, 0, 2, 0.7, 1.2, 0.9}, 3, 3), i64(0)}}, 0},
+		{gradCase{name: "CumProd excl", op: "CumProd", attrs: ir.Attrs{ir.IntAttr("exclusive", 1)}, in: []*ir.Tensor{any(2, 4), i64(-1)}}, 0},
+		{gradCase{name: "TopK", op: "TopK", in: []*ir.Tensor{any(2, 4), i64(2)}, nout: 2}, 0},
+		{gradCase{name: "Einsum diagonal", op: "Einsum", attrs: eq("iij,jk->ik"), in: []*ir.Tensor{any(2, 2, 3), any(3, 2)}}, 0},
+		{gradCase{name: "Det 3x3", op: "Det", in: []*ir.Tensor{any(3, 3)}}, 0},
 	}
 	for _, tc := range cases {
-		t.Run(tc.c.name, func(t *testing.T) { checkOpSecondOrder(t, tc.c, tc.j) })
+		t.Run(tc.c.name, func(t *testing.T) { checkGradientSecondOrder(t, tc.c, tc.j) })
 	}
 }
 
@@ -260,7 +126,7 @@ func TestGradNormFamilyFloat32(t *testing.T) {
 	any := func(shape ...int) *ir.Tensor { return randT(r, -2, 2, shape...) }
 	pos := func(shape ...int) *ir.Tensor { return randT(r, 0.5, 2, shape...) }
 	eq := func(e string) ir.Attrs { return ir.Attrs{ir.StringAttr("equation", e)} }
-	cases := []opCase{
+	cases := []gradCase{
 		{name: "BatchNorm training", op: "BatchNormalization", attrs: ir.Attrs{ir.IntAttr("training_mode", 1)}, in: []*ir.Tensor{any(3, 2, 2), any(2), any(2), any(2), pos(2)}, diff: []int{0, 1, 2}},
 		{name: "BatchNorm inference", op: "BatchNormalization", in: []*ir.Tensor{any(3, 2, 2), any(2), any(2), any(2), pos(2)}, diff: []int{0, 1, 2, 3, 4}},
 		{name: "LayerNorm", op: "LayerNormalization", in: []*ir.Tensor{any(2, 4), any(4), any(4)}, diff: []int{0, 1, 2}},
@@ -279,50 +145,6 @@ func TestGradNormFamilyFloat32(t *testing.T) {
 		{name: "Det", op: "Det", in: []*ir.Tensor{any(2, 3, 3)}, diff: []int{0}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			g64, g32 := gradsIn(t, c, ir.Float64), gradsIn(t, c, ir.Float32)
-			for i := range g64 {
-				for e, want := range g64[i] {
-					if got := g32[i][e]; math.Abs(got-want) > 1e-4+1e-4*math.Abs(want) {
-						t.Fatalf("%s: input %d [%d]: float32 %.7g, float64 %.7g", c.name, c.diff[i], e, got, want)
-					}
-				}
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { checkGradientFloat32(t, c) })
 	}
-}
-
-// gradsIn returns the gradients of Σ out_0 w of c with its float inputs in
-// dtype dt.
-func gradsIn(t *testing.T, c opCase, dt ir.DType) [][]float64 {
-	xs := make([]*eager.Tensor, len(c.in))
-	for i, h := range c.in {
-		x, err := eager.FromHost(nil, h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if x.DType() == ir.Float64 {
-			x = eager.Cast(x, dt)
-		}
-		xs[i] = x
-	}
-	tape := eager.NewTape()
-	outs, err := eager.CallDomain("", c.op, c.version, c.attrs, max(c.nout, 1), xs...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := eager.Cast(eager.New(randT(rand.New(rand.NewSource(1)), -1, 1, outs[0].Shape()...).Data.([]float64), outs[0].Shape()...), dt)
-	srcs := make([]*eager.Tensor, len(c.diff))
-	for i, j := range c.diff {
-		srcs[i] = xs[j]
-	}
-	grads := tape.Gradient(eager.Sum(eager.Mul(outs[0], w)), srcs...)
-	out := make([][]float64, len(grads))
-	for i, g := range grads {
-		if g.DType() != dt {
-			t.Fatalf("%s: gradient of input %d has dtype %v, want %v", c.name, c.diff[i], g.DType(), dt)
-		}
-		out[i] = g.Floats64()
-	}
-	return out
 }

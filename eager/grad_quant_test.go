@@ -2,6 +2,7 @@ package eager_test
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/keenml/keen/eager"
@@ -38,12 +39,12 @@ func TestGradDequantizeLinear(t *testing.T) {
 			if c.zp != nil {
 				in = append(in, c.zp)
 			}
-			xs := hostInputs(t, in)
+			xs := upload(t, in)
 			tape := eager.NewTape()
 			y := eager.Op("DequantizeLinear", c.attrs, 1, xs...)[0]
 			loss := eager.Sum(eager.Mul(y, eager.New(w, 2, 2, 3)))
 			got := tape.Gradient(loss, xs[1])[0]
-			if !equalInts(got.Shape(), c.scale.Shape) {
+			if !slices.Equal(got.Shape(), c.scale.Shape) {
 				t.Fatalf("gradient shape %v, scale shape %v", got.Shape(), c.scale.Shape)
 			}
 			want := make([]float64, c.scale.Len())
@@ -63,18 +64,6 @@ func TestGradDequantizeLinear(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestGradNonDifferentiable: marked ops pass no gradient and raise no error;

@@ -1,94 +1,12 @@
 package eager_test
 
 import (
-	"math"
 	"math/rand"
 	"testing"
 
 	"github.com/keenml/keen/eager"
 	"github.com/keenml/keen/ir"
 )
-
-// vcase is a gradCase run at an explicit opset version (0: the newest).
-type vcase struct {
-	gradCase
-	version int
-}
-
-// checkAt is checkGradient for an op at opset version v: the loss is
-// Σ op(x) * w with fixed random weights, checked against float64 central
-// differences on every element of the inputs listed in c.diff.
-func checkAt(t *testing.T, c vcase) {
-	t.Helper()
-	run := func(xs []*eager.Tensor) *eager.Tensor {
-		outs, err := eager.CallDomain("", c.op, c.version, c.attrs, 1, xs...)
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		return outs[0]
-	}
-	checkFunc(t, c.name, run, c.in, c.diff)
-}
-
-// checkFunc compares the tape's gradient of Σ f(x) * w with central
-// differences.
-func checkFunc(t *testing.T, name string, f func([]*eager.Tensor) *eager.Tensor, in []*ir.Tensor, diff []int) {
-	t.Helper()
-	upload := func(hs []*ir.Tensor) []*eager.Tensor {
-		xs := make([]*eager.Tensor, len(hs))
-		for i, h := range hs {
-			if h != nil {
-				x, err := eager.FromHost(nil, h)
-				if err != nil {
-					t.Fatal(err)
-				}
-				xs[i] = x
-			}
-		}
-		return xs
-	}
-	xs := upload(in)
-	var w *eager.Tensor
-	loss := func(xs []*eager.Tensor) *eager.Tensor {
-		y := f(xs)
-		if w == nil {
-			r := rand.New(rand.NewSource(99))
-			w = eager.New(randT(r, -1, 1, y.Shape()...).Data.([]float64), y.Shape()...)
-		}
-		return eager.Sum(eager.Mul(y, w))
-	}
-	tape := eager.NewTape()
-	l := loss(xs)
-	srcs := make([]*eager.Tensor, len(diff))
-	for i, j := range diff {
-		srcs[i] = xs[j]
-	}
-	grads := tape.Gradient(l, srcs...)
-	const h = 1e-6
-	for gi, j := range diff {
-		an := grads[gi].Floats64()
-		base := in[j].Data.([]float64)
-		if len(an) != len(base) {
-			t.Fatalf("%s: gradient of input %d has %d values, input %d", name, j, len(an), len(base))
-		}
-		for e := range base {
-			eval := func(delta float64) float64 {
-				p := append([]*ir.Tensor(nil), in...)
-				p[j] = in[j].Clone()
-				p[j].Data.([]float64)[e] += delta
-				// Not under NoGrad: f may take gradients of its own.
-				return loss(upload(p)).Item()
-			}
-			num := (eval(h) - eval(-h)) / (2 * h)
-			if math.Abs(num-an[e]) > 1e-5+1e-4*math.Abs(num) {
-				t.Errorf("%s: d/d input %d [%d]: analytic %.8g, numeric %.8g", name, j, e, an[e], num)
-				return
-			}
-		}
-	}
-}
-
-func f32s(v ...float32) *ir.Tensor { return ir.FromSlice(v, len(v)) }
 
 func TestGradResize(t *testing.T) {
 	r := rand.New(rand.NewSource(5))
@@ -97,11 +15,11 @@ func TestGradResize(t *testing.T) {
 	ctm := func(v string) ir.Attr { return s("coordinate_transformation_mode", v) }
 	linear, cubic, nearest := s("mode", "linear"), s("mode", "cubic"), s("mode", "nearest")
 	roi := ir.FromSlice([]float64{0, 0, 0.2, 0.1, 1, 1, 0.9, 1.3}, 8)
-	resize := func(name string, v int, attrs ir.Attrs, in ...*ir.Tensor) vcase {
-		return vcase{gradCase{name: name, op: "Resize", attrs: attrs, in: in, diff: []int{0}}, v}
+	resize := func(name string, v int, attrs ir.Attrs, in ...*ir.Tensor) gradCase {
+		return gradCase{name: name, op: "Resize", version: v, attrs: attrs, in: in, diff: []int{0}}
 	}
 	x := any(1, 2, 3, 4)
-	cases := []vcase{
+	cases := []gradCase{
 		resize("nearest up half_pixel", 19, ir.Attrs{nearest}, x, nil, f32s(1, 1, 2, 1.5)),
 		resize("nearest down asymmetric floor", 19, ir.Attrs{nearest, ctm("asymmetric"), s("nearest_mode", "floor")}, x, nil, nil, i64(1, 2, 2, 3)),
 		resize("nearest ceil align_corners", 13, ir.Attrs{nearest, ctm("align_corners"), s("nearest_mode", "ceil")}, x, nil, nil, i64(1, 2, 5, 3)),
@@ -129,21 +47,21 @@ func TestGradResize(t *testing.T) {
 		resize("Resize-11 nearest", 11, ir.Attrs{nearest}, x, f32s(), f32s(1, 1, 2, 0.5)),
 		resize("Resize-10 linear", 10, ir.Attrs{linear}, x, f32s(1, 1, 2, 1.5)),
 		resize("Resize-10 nearest", 10, ir.Attrs{nearest}, x, f32s(1, 1, 0.5, 2)),
-		{gradCase{name: "Upsample-9 linear", op: "Upsample", attrs: ir.Attrs{linear}, in: []*ir.Tensor{x, f32s(1, 1, 2, 1.5)}, diff: []int{0}}, 9},
-		{gradCase{name: "Upsample-9 nearest", op: "Upsample", in: []*ir.Tensor{x, f32s(1, 2, 2, 1)}, diff: []int{0}}, 9},
-		{gradCase{name: "Upsample-7 bilinear", op: "Upsample", attrs: ir.Attrs{s("mode", "bilinear"), ir.FloatsAttr("scales", 1, 1, 2, 1.5)}, in: []*ir.Tensor{x}, diff: []int{0}}, 7},
-		{gradCase{name: "Upsample-7 nearest", op: "Upsample", attrs: ir.Attrs{ir.FloatsAttr("scales", 1, 1, 3, 2)}, in: []*ir.Tensor{x}, diff: []int{0}}, 7},
+		{name: "Upsample-9 linear", op: "Upsample", version: 9, attrs: ir.Attrs{linear}, in: []*ir.Tensor{x, f32s(1, 1, 2, 1.5)}, diff: []int{0}},
+		{name: "Upsample-9 nearest", op: "Upsample", version: 9, in: []*ir.Tensor{x, f32s(1, 2, 2, 1)}, diff: []int{0}},
+		{name: "Upsample-7 bilinear", op: "Upsample", version: 7, attrs: ir.Attrs{s("mode", "bilinear"), ir.FloatsAttr("scales", 1, 1, 2, 1.5)}, in: []*ir.Tensor{x}, diff: []int{0}},
+		{name: "Upsample-7 nearest", op: "Upsample", version: 7, attrs: ir.Attrs{ir.FloatsAttr("scales", 1, 1, 3, 2)}, in: []*ir.Tensor{x}, diff: []int{0}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { checkAt(t, c) })
+		t.Run(c.name, func(t *testing.T) { checkGradient(t, c) })
 	}
 }
 
 func TestGradGridSample(t *testing.T) {
 	r := rand.New(rand.NewSource(6))
-	var cases []vcase
+	var cases []gradCase
 	add := func(name string, v int, attrs ir.Attrs, x, grid *ir.Tensor) {
-		cases = append(cases, vcase{gradCase{name: name, op: "GridSample", attrs: attrs, in: []*ir.Tensor{x, grid}, diff: []int{0, 1}}, v})
+		cases = append(cases, gradCase{name: name, op: "GridSample", version: v, attrs: attrs, in: []*ir.Tensor{x, grid}, diff: []int{0, 1}})
 	}
 	for _, mode := range []string{"bilinear", "nearest", "bicubic"} {
 		for _, pad := range []string{"zeros", "border", "reflection"} {
@@ -160,7 +78,7 @@ func TestGradGridSample(t *testing.T) {
 	add("linear 1-D reflection align_corners", 20, ir.Attrs{ir.StringAttr("padding_mode", "reflection"), ir.IntAttr("align_corners", 1)}, randT(r, -1, 1, 2, 2, 4), randT(r, -3, 3, 2, 5, 1))
 	add("linear 2-D batch 2", 20, nil, randT(r, -1, 1, 2, 1, 3, 3), randT(r, -1, 1, 2, 2, 2, 2))
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { checkAt(t, c) })
+		t.Run(c.name, func(t *testing.T) { checkGradient(t, c) })
 	}
 }
 
@@ -229,87 +147,31 @@ func TestGradResampleSecondOrder(t *testing.T) {
 	// The rules are eager ops, so their gradients can be differentiated again:
 	// f(x, grid) = ∂/∂(x, grid) Σ op(x, grid)² · w is itself checked.
 	r := rand.New(rand.NewSource(9))
-	second := func(op string, attrs ir.Attrs, diff int, extra ...*ir.Tensor) func([]*eager.Tensor) *eager.Tensor {
+	sq := func(op string, attrs ir.Attrs) func([]*eager.Tensor) *eager.Tensor {
 		return func(xs []*eager.Tensor) *eager.Tensor {
-			tape := eager.NewTape()
-			in := append([]*eager.Tensor{}, xs...)
-			for _, h := range extra {
-				var e *eager.Tensor
-				if h != nil {
-					var err error
-					if e, err = eager.FromHost(nil, h); err != nil {
-						t.Fatal(err)
-					}
-				}
-				in = append(in, e)
-			}
-			y := eager.Op(op, attrs, 1, in...)[0]
+			y := eager.Op(op, attrs, 1, xs...)[0]
 			w := eager.New(randT(rand.New(rand.NewSource(1)), -1, 1, y.Shape()...).Data.([]float64), y.Shape()...)
-			return tape.Gradient(eager.Sum(eager.Mul(eager.Mul(y, y), w)), xs[diff])[0]
+			return eager.Sum(eager.Mul(eager.Mul(y, y), w))
 		}
 	}
 	x, grid := randT(r, -1, 1, 1, 2, 3, 3), randT(r, -1.2, 1.2, 1, 2, 2, 2)
-	checkFunc(t, "GridSample d/dgrid", second("GridSample", nil, 1), []*ir.Tensor{x, grid}, []int{0, 1})
-	checkFunc(t, "GridSample bicubic d/dx", second("GridSample", ir.Attrs{ir.StringAttr("mode", "bicubic")}, 0), []*ir.Tensor{x, grid}, []int{0, 1})
-	checkFunc(t, "Resize cubic d/dx", second("Resize", ir.Attrs{ir.StringAttr("mode", "cubic")}, 0, nil, f32s(1, 1, 1.5, 0.7)), []*ir.Tensor{x}, []int{0})
-	checkFunc(t, "AffineGrid d/dtheta", second("AffineGrid", nil, 0, i64(1, 1, 3, 2)), []*ir.Tensor{randT(r, -1, 1, 1, 2, 3)}, []int{0})
+	checkSecondOrder(t, "GridSample d/dgrid", []*ir.Tensor{x, grid}, []int{0, 1}, 1, sq("GridSample", nil))
+	checkSecondOrder(t, "GridSample bicubic d/dx", []*ir.Tensor{x, grid}, []int{0, 1}, 0, sq("GridSample", ir.Attrs{ir.StringAttr("mode", "bicubic")}))
+	checkSecondOrder(t, "Resize cubic d/dx", []*ir.Tensor{x, nil, f32s(1, 1, 1.5, 0.7)}, []int{0}, 0, sq("Resize", ir.Attrs{ir.StringAttr("mode", "cubic")}))
+	checkSecondOrder(t, "AffineGrid d/dtheta", []*ir.Tensor{randT(r, -1, 1, 1, 2, 3), i64(1, 1, 3, 2)}, []int{0}, 0, sq("AffineGrid", nil))
 }
 
 func TestGradResampleFloat32(t *testing.T) {
 	// The rules build their helper tensors in the input's dtype: float32
 	// gradients match the float64 ones to float32 precision.
 	r := rand.New(rand.NewSource(10))
-	cases := []struct {
-		op    string
-		attrs ir.Attrs
-		in    []*ir.Tensor
-		diff  []int
-	}{
-		{"Resize", ir.Attrs{ir.StringAttr("mode", "cubic"), ir.IntAttr("antialias", 1)}, []*ir.Tensor{randT(r, -1, 1, 1, 1, 4, 5), nil, f32s(1, 1, 0.6, 1.5)}, []int{0}},
-		{"GridSample", ir.Attrs{ir.StringAttr("padding_mode", "reflection")}, []*ir.Tensor{randT(r, -1, 1, 1, 2, 3, 3), randT(r, -1.5, 1.5, 1, 2, 2, 2)}, []int{0, 1}},
-		{"AffineGrid", nil, []*ir.Tensor{randT(r, -1, 1, 1, 2, 3), i64(1, 1, 2, 3)}, []int{0}},
-		{"Col2Im", nil, []*ir.Tensor{randT(r, -1, 1, 1, 4, 4), i64(3, 3), i64(2, 2)}, []int{0}},
+	cases := []gradCase{
+		{name: "Resize", op: "Resize", attrs: ir.Attrs{ir.StringAttr("mode", "cubic"), ir.IntAttr("antialias", 1)}, in: []*ir.Tensor{randT(r, -1, 1, 1, 1, 4, 5), nil, f32s(1, 1, 0.6, 1.5)}, diff: []int{0}},
+		{name: "GridSample", op: "GridSample", attrs: ir.Attrs{ir.StringAttr("padding_mode", "reflection")}, in: []*ir.Tensor{randT(r, -1, 1, 1, 2, 3, 3), randT(r, -1.5, 1.5, 1, 2, 2, 2)}, diff: []int{0, 1}},
+		{name: "AffineGrid", op: "AffineGrid", in: []*ir.Tensor{randT(r, -1, 1, 1, 2, 3), i64(1, 1, 2, 3)}, diff: []int{0}},
+		{name: "Col2Im", op: "Col2Im", in: []*ir.Tensor{randT(r, -1, 1, 1, 4, 4), i64(3, 3), i64(2, 2)}, diff: []int{0}},
 	}
 	for _, c := range cases {
-		grads := func(dt ir.DType) [][]float64 {
-			xs := make([]*eager.Tensor, len(c.in))
-			for i, h := range c.in {
-				if h == nil {
-					continue
-				}
-				x, err := eager.FromHost(nil, h)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if x.DType() == ir.Float64 {
-					x = eager.Cast(x, dt)
-				}
-				xs[i] = x
-			}
-			tape := eager.NewTape()
-			y := eager.Op(c.op, c.attrs, 1, xs...)[0]
-			w := eager.Cast(eager.New(randT(rand.New(rand.NewSource(3)), -1, 1, y.Shape()...).Data.([]float64), y.Shape()...), dt)
-			var srcs []*eager.Tensor
-			for _, i := range c.diff {
-				srcs = append(srcs, xs[i])
-			}
-			var out [][]float64
-			for _, g := range tape.Gradient(eager.Sum(eager.Mul(y, w)), srcs...) {
-				if g.DType() != dt {
-					t.Errorf("%s: gradient dtype %v, want %v", c.op, g.DType(), dt)
-				}
-				out = append(out, g.Floats64())
-			}
-			return out
-		}
-		want, got := grads(ir.Float64), grads(ir.Float32)
-		for k := range want {
-			for e := range want[k] {
-				if math.Abs(got[k][e]-want[k][e]) > 1e-4*(1+math.Abs(want[k][e])) {
-					t.Errorf("%s: float32 gradient %d [%d] = %g, float64 %g", c.op, k, e, got[k][e], want[k][e])
-					break
-				}
-			}
-		}
+		checkGradientFloat32(t, c)
 	}
 }

@@ -14,50 +14,21 @@ import (
 	"github.com/keenml/keen/onnx"
 )
 
-// recCase checks an op whose rule recomputes its forward with eager ops:
-// the recomputation must equal the kernel's outputs, and the rule's
-// gradient central differences of the kernel (at an opset version and
-// domain of the case's choosing; 0 and "" are the newest default).
-type recCase struct {
-	gradCase
-	domain  string
-	version int
-}
-
-func hostTensors(t *testing.T, in []*ir.Tensor) []*eager.Tensor {
+// checkRecomputed checks an op whose rule recomputes its forward with eager
+// ops: the recomputation must equal the kernel's outputs, and the rule's
+// gradient must agree with central differences of the kernel.
+func checkRecomputed(t *testing.T, c gradCase) {
 	t.Helper()
-	xs := make([]*eager.Tensor, len(in))
-	for i, h := range in {
-		if h != nil {
-			x, err := eager.FromHost(nil, h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			xs[i] = x
-		}
-	}
-	return xs
-}
-
-func checkRecomputed(t *testing.T, c recCase) {
-	t.Helper()
-	xs := hostTensors(t, c.in)
+	xs := upload(t, c.in)
 	nout := max(c.nout, 1)
-	run := func(xs []*eager.Tensor) []*eager.Tensor {
-		outs, err := eager.CallDomain(c.domain, c.op, c.version, c.attrs, nout, xs...)
-		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		return outs
-	}
-	want := run(xs)
+	want := c.run(t)(xs)
 	got, err := eager.Recompute(c.domain, c.op, c.version, c.attrs, nout, xs...)
 	if err != nil {
 		t.Fatalf("%s: recompute: %v", c.name, err)
 	}
 	for k, w := range want {
 		g := got[k]
-		if !sameInts(g.Shape(), w.Shape()) {
+		if !slices.Equal(g.Shape(), w.Shape()) {
 			t.Fatalf("%s: output %d: recomputed shape %v, kernel %v", c.name, k, g.Shape(), w.Shape())
 		}
 		gv, wv := g.Floats64(), w.Floats64()
@@ -67,88 +38,7 @@ func checkRecomputed(t *testing.T, c recCase) {
 			}
 		}
 	}
-	checkGradientOf(t, c.name, c.in, c.diff, run)
-}
-
-// checkGradientOf compares the tape's gradient of L = Σ_k Σ out_k * w_k
-// (fixed random w_k over the float outputs of run) with central differences.
-func checkGradientOf(t *testing.T, name string, in []*ir.Tensor, diff []int, run func([]*eager.Tensor) []*eager.Tensor) {
-	t.Helper()
-	checkGradientSampled(t, name, in, diff, run, 0)
-}
-
-// checkGradientSampled is checkGradientOf on at most most evenly spread
-// elements of each input (all when most is 0).
-func checkGradientSampled(t *testing.T, name string, in []*ir.Tensor, diff []int, run func([]*eager.Tensor) []*eager.Tensor, most int) {
-	t.Helper()
-	ws := map[int]*eager.Tensor{}
-	loss := func(xs []*eager.Tensor) *eager.Tensor {
-		var l *eager.Tensor
-		for k, o := range run(xs) {
-			if o == nil || !o.DType().IsFloat() {
-				continue
-			}
-			if ws[k] == nil {
-				r := rand.New(rand.NewSource(int64(99 + k)))
-				ws[k] = eager.Cast(eager.New(randT(r, -1, 1, o.Shape()...).Data.([]float64), o.Shape()...), o.DType())
-			}
-			term := eager.Sum(eager.Mul(eager.Where(eager.Op("IsInf", nil, 1, o)[0], eager.ZerosLike(o), o), ws[k]))
-			if l == nil {
-				l = term
-			} else {
-				l = eager.Add(l, term)
-			}
-		}
-		return l
-	}
-	xs := hostTensors(t, in)
-	tape := eager.NewTape()
-	l := loss(xs)
-	srcs := make([]*eager.Tensor, len(diff))
-	for i, j := range diff {
-		srcs[i] = xs[j]
-	}
-	grads := tape.Gradient(l, srcs...)
-	const h = 1e-6
-	for gi, j := range diff {
-		base := in[j].Data.([]float64)
-		an := grads[gi].Floats64()
-		if len(an) != len(base) {
-			t.Fatalf("%s: gradient of input %d has %d values, input %d", name, j, len(an), len(base))
-		}
-		step := 1
-		if most > 0 && len(base) > most {
-			step = (len(base) + most - 1) / most
-		}
-		for e := 0; e < len(base); e += step {
-			eval := func(delta float64) float64 {
-				p := in[j].Clone()
-				p.Data.([]float64)[e] += delta
-				pxs := append([]*eager.Tensor(nil), xs...)
-				pxs[j], _ = eager.FromHost(nil, p)
-				var v float64
-				eager.NoGrad(func() { v = loss(pxs).Item() })
-				return v
-			}
-			num := (eval(h) - eval(-h)) / (2 * h)
-			if math.Abs(num-an[e]) > 1e-5+1e-4*math.Abs(num) {
-				t.Errorf("%s: d/d input %d [%d]: analytic %.8g, numeric %.8g", name, j, e, an[e], num)
-				return
-			}
-		}
-	}
-}
-
-func sameInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	checkGradient(t, c)
 }
 
 func i32(v ...int32) *ir.Tensor { return ir.FromSlice(v, len(v)) }
@@ -207,7 +97,7 @@ func TestGradRecurrent(t *testing.T) {
 			in: []*ir.Tensor{any(3, 1, 2), any(1, 8, 2), any(1, 8, 2)}, diff: []int{0, 1, 2}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { checkRecomputed(t, recCase{gradCase: c}) })
+		t.Run(c.name, func(t *testing.T) { checkRecomputed(t, c) })
 	}
 }
 
@@ -218,43 +108,9 @@ func TestGradRecurrentSharedInput(t *testing.T) {
 	any := func(shape ...int) *ir.Tensor { return randT(r, -1, 1, shape...) }
 	in := []*ir.Tensor{any(3, 2, 2), any(1, 8, 2), any(1, 8, 2), any(1, 2, 2)}
 	attrs := ir.Attrs{ir.IntAttr("hidden_size", 2)}
-	checkGradientOf(t, "LSTM initial_h = initial_c", in, []int{0, 1, 2, 3}, func(xs []*eager.Tensor) []*eager.Tensor {
+	checkFn(t, "LSTM initial_h = initial_c", in, []int{0, 1, 2, 3}, func(xs []*eager.Tensor) []*eager.Tensor {
 		return eager.Op("LSTM", attrs, 3, xs[0], xs[1], xs[2], nil, nil, xs[3], xs[3])
 	})
-}
-
-// checkSecondOrder checks the Hessian-vector product of a scalar f at x,
-// taken by nested tapes, against central differences of <∇f, v>.
-func checkSecondOrder(t *testing.T, name string, x *ir.Tensor, f func(*eager.Tensor) *eager.Tensor) {
-	t.Helper()
-	r := rand.New(rand.NewSource(13))
-	v := eager.New(randT(r, -1, 1, x.Shape...).Data.([]float64), x.Shape...)
-	dir := func(xt *eager.Tensor) *eager.Tensor { // <∇f(x), v>
-		tape := eager.NewTape()
-		g := tape.Gradient(f(xt), xt)[0]
-		return eager.Sum(eager.Mul(g, v))
-	}
-	xt := hostTensors(t, []*ir.Tensor{x})[0]
-	outer := eager.NewTape()
-	hv := outer.Gradient(dir(xt), xt)[0].Floats64()
-	const h = 1e-6
-	nonzero := false
-	for e := range x.Data.([]float64) {
-		at := func(delta float64) float64 {
-			p := x.Clone()
-			p.Data.([]float64)[e] += delta
-			return dir(hostTensors(t, []*ir.Tensor{p})[0]).Item()
-		}
-		num := (at(h) - at(-h)) / (2 * h)
-		nonzero = nonzero || num != 0
-		if math.Abs(num-hv[e]) > 1e-5+1e-4*math.Abs(num) {
-			t.Errorf("%s: Hv [%d]: analytic %.8g, numeric %.8g", name, e, hv[e], num)
-			return
-		}
-	}
-	if !nonzero {
-		t.Errorf("%s: the Hessian-vector product is zero", name)
-	}
 }
 
 // The rule is differentiable again (second order by nested tapes), and a
@@ -264,18 +120,18 @@ func TestGradRecurrentSecondOrderAndNoGrad(t *testing.T) {
 	x, w, rr := randT(r, -1, 1, 3, 2, 2), randT(r, -1, 1, 1, 2, 2), randT(r, -1, 1, 1, 2, 2)
 	wy := eager.New(randT(r, -1, 1, 3, 1, 2, 2).Data.([]float64), 3, 1, 2, 2)
 	attrs := ir.Attrs{ir.IntAttr("hidden_size", 2)}
-	xt, rt := hostTensors(t, []*ir.Tensor{x})[0], hostTensors(t, []*ir.Tensor{rr})[0]
+	xt, rt := upload(t, []*ir.Tensor{x})[0], upload(t, []*ir.Tensor{rr})[0]
 	loss := func(wt *eager.Tensor) *eager.Tensor {
 		return eager.Sum(eager.Mul(eager.Op("RNN", attrs, 1, xt, wt, rt)[0], wy))
 	}
-	checkSecondOrder(t, "RNN", w, loss)
+	checkSecondOrder(t, "RNN", []*ir.Tensor{w}, []int{0}, 0, func(xs []*eager.Tensor) *eager.Tensor { return loss(xs[0]) }, nonzero())
 	lstm := func(xt *eager.Tensor) *eager.Tensor {
-		wl := hostTensors(t, []*ir.Tensor{randT(rand.New(rand.NewSource(1)), -1, 1, 1, 8, 2)})[0]
+		wl := upload(t, []*ir.Tensor{randT(rand.New(rand.NewSource(1)), -1, 1, 1, 8, 2)})[0]
 		y := eager.Op("LSTM", attrs, 1, xt, wl, wl)[0]
 		return eager.Sum(eager.Mul(y, y))
 	}
-	checkSecondOrder(t, "LSTM", randT(r, -1, 1, 3, 1, 2), lstm)
-	wt := hostTensors(t, []*ir.Tensor{w})[0]
+	checkSecondOrder(t, "LSTM", []*ir.Tensor{randT(r, -1, 1, 3, 1, 2)}, []int{0}, 0, func(xs []*eager.Tensor) *eager.Tensor { return lstm(xs[0]) }, nonzero())
+	wt := upload(t, []*ir.Tensor{w})[0]
 	tape := eager.NewTape()
 	l := loss(wt)
 	var inside []float64
@@ -346,7 +202,7 @@ func TestRecomputeBackendCases(t *testing.T) {
 				diff = append(diff, i)
 			}
 		}
-		in := hostTensors(t, hosts)
+		in := upload(t, hosts)
 		version := int(ir.OpsetVersion(m.Opsets, node.Domain))
 		got, err := eager.Recompute(node.Domain, node.OpType, version, node.Attrs, len(node.Outputs), in...)
 		if rec && err != nil {
@@ -375,13 +231,9 @@ func TestRecomputeBackendCases(t *testing.T) {
 				hosts[i] = toF64(h)
 			}
 		}
-		checkGradientSampled(t, name, hosts, diff, func(xs []*eager.Tensor) []*eager.Tensor {
-			out, err := eager.CallDomain(node.Domain, node.OpType, version, node.Attrs, len(node.Outputs), xs...)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			return out
-		}, 4)
+		c := gradCase{name: name, domain: node.Domain, op: node.OpType, version: version, attrs: node.Attrs,
+			in: hosts, diff: diff, nout: len(node.Outputs)}
+		checkGradient(t, c, sampled(4))
 	}
 	t.Logf("%d backend node tests checked", n)
 }
@@ -389,7 +241,7 @@ func TestRecomputeBackendCases(t *testing.T) {
 // closeTo compares a recomputed output with an expected one ("" when close:
 // 1e-4 relative, 1e-2 for 16-bit floats; -∞ matches -∞).
 func closeTo(got *eager.Tensor, want *ir.Tensor) string {
-	if !sameInts(got.Shape(), want.Shape) {
+	if !slices.Equal(got.Shape(), want.Shape) {
 		return fmt.Sprintf("shape %v, want %v", got.Shape(), want.Shape)
 	}
 	tol := 1e-4

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strings"
 
@@ -73,7 +71,7 @@ func runConformance(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *baseline != "" {
-		names, err := readBaseline(*baseline)
+		names, err := conformance.ReadBaseline(*baseline)
 		if err != nil {
 			return err
 		}
@@ -97,25 +95,4 @@ func runConformance(args []string, stdout, stderr io.Writer) error {
 		return errFailed
 	}
 	return nil
-}
-
-// readBaseline reads case names, one per line; '#' starts a comment.
-func readBaseline(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var names []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if i := strings.IndexByte(line, '#'); i >= 0 {
-			line = strings.TrimSpace(line[:i])
-		}
-		if line != "" {
-			names = append(names, line)
-		}
-	}
-	return names, sc.Err()
 }

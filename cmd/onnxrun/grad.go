@@ -25,9 +25,8 @@ func runGrad(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("grad", flag.ContinueOnError)
 	var bf backendFlag
 	bf.register(fs)
-	inDir := fs.String("inputs", "", "folder with input_K.pb")
-	var named listFlag
-	fs.Var(&named, "input", "NAME=FILE (.pb or .npy); repeatable")
+	var inf inputFlags
+	inf.register(fs)
 	outDir := fs.String("outdir", "", "folder for the gradient files")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -44,7 +43,7 @@ func runGrad(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hostIn, err := readInputs(m, *inDir, named)
+	hostIn, err := inf.read(m)
 	if err != nil {
 		return err
 	}

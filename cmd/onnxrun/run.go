@@ -22,9 +22,8 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var bf backendFlag
 	bf.register(fs)
-	inDir := fs.String("inputs", "", "folder with input_K.pb (K = position among non-initializer graph inputs)")
-	var named listFlag
-	fs.Var(&named, "input", "NAME=FILE (.pb TensorProto or .npy); repeatable")
+	var inf inputFlags
+	inf.register(fs)
 	outDir := fs.String("outdir", "", "write output_K.pb files here")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -41,7 +40,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	inputs, err := readInputs(m, *inDir, named)
+	inputs, err := inf.read(m)
 	if err != nil {
 		return err
 	}
@@ -72,6 +71,19 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// inputFlags are --inputs DIR and repeated --input NAME=FILE.
+type inputFlags struct {
+	dir   string
+	named listFlag
+}
+
+func (f *inputFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.dir, "inputs", "", "folder with input_K.pb (K = position among non-initializer graph inputs)")
+	fs.Var(&f.named, "input", "NAME=FILE (.pb TensorProto or .npy); repeatable")
+}
+
+func (f *inputFlags) read(m *onnx.Model) ([]ir.Value, error) { return readInputs(m, f.dir, f.named) }
 
 // readInputs gathers the model's inputs from DIR/input_K.pb and NAME=FILE flags.
 func readInputs(m *onnx.Model, dir string, named []string) ([]ir.Value, error) {

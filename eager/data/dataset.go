@@ -26,6 +26,25 @@ func New(x, y *ir.Tensor) (*Dataset, error) {
 	return &Dataset{X: x, Y: y}, nil
 }
 
+// check validates the tensors and the batch size before an epoch.
+func (d *Dataset) check(size int) error {
+	if size <= 0 {
+		return fmt.Errorf("data: batch size %d", size)
+	}
+	for _, t := range []*ir.Tensor{d.X, d.Y} {
+		if err := t.Validate(); err != nil {
+			return fmt.Errorf("data: %w", err)
+		}
+		if t.Rank() == 0 {
+			return fmt.Errorf("data: a scalar %v tensor has no examples", t.DType)
+		}
+	}
+	if d.X.Shape[0] != d.Y.Shape[0] {
+		return fmt.Errorf("data: %d examples but %d labels", d.X.Shape[0], d.Y.Shape[0])
+	}
+	return nil
+}
+
 // Len is the number of examples.
 func (d *Dataset) Len() int { return d.X.Shape[0] }
 
@@ -71,19 +90,25 @@ func (d *Dataset) NumBatches(size int, opts ...Option) int {
 	for _, o := range opts {
 		o(&c)
 	}
+	if size <= 0 {
+		return 0
+	}
 	if c.dropLast {
 		return d.Len() / size
 	}
 	return (d.Len() + size - 1) / size
 }
 
-// Batches yields the dataset in batches of size (one epoch). An error while
-// preparing a batch ends the sequence with a Batch whose X is nil and Err set
-// through the returned error function.
+// Batches yields the dataset in batches of size (one epoch). An error
+// (invalid tensors or batch size, a failing Map) ends the sequence early;
+// the returned function reports it once the loop is over.
 func (d *Dataset) Batches(size int, opts ...Option) (iter.Seq[Batch], func() error) {
 	c := batchConfig{}
 	for _, o := range opts {
 		o(&c)
+	}
+	if err := d.check(size); err != nil {
+		return func(func(Batch) bool) {}, func() error { return err }
 	}
 	order := make([]int, d.Len())
 	for i := range order {
@@ -96,8 +121,14 @@ func (d *Dataset) Batches(size int, opts ...Option) (iter.Seq[Batch], func() err
 	var failure error
 	make1 := func(b int) (Batch, error) {
 		lo, hi := b*size, min((b+1)*size, len(order))
-		x, y := takeRows(d.X, order[lo:hi]), takeRows(d.Y, order[lo:hi])
-		var err error
+		x, err := takeRows(d.X, order[lo:hi])
+		if err != nil {
+			return Batch{}, err
+		}
+		y, err := takeRows(d.Y, order[lo:hi])
+		if err != nil {
+			return Batch{}, err
+		}
 		if c.fn != nil {
 			if x, y, err = c.fn(x, y); err != nil {
 				return Batch{}, fmt.Errorf("data: batch %d: %w", b, err)
@@ -161,31 +192,68 @@ func (d *Dataset) Batches(size int, opts ...Option) (iter.Seq[Batch], func() err
 	return seq, func() error { return failure }
 }
 
-// takeRows copies the rows idx of t (rows along axis 0).
-func takeRows(t *ir.Tensor, idx []int) *ir.Tensor {
+// takeRows copies the rows idx of t (rows along axis 0). Every dtype's Go
+// slice is supported; a tensor whose Data does not match its dtype is an
+// error.
+func takeRows(t *ir.Tensor, idx []int) (*ir.Tensor, error) {
+	if t.Rank() == 0 {
+		return nil, fmt.Errorf("data: rows of a scalar %v tensor", t.DType)
+	}
 	row := 1
 	for _, d := range t.Shape[1:] {
 		row *= d
 	}
 	shape := append([]int{len(idx)}, t.Shape[1:]...)
-	out := ir.Zeros(t.DType, shape...)
-	switch src := t.Data.(type) {
-	case []uint8:
-		copyRows(out.Data.([]uint8), src, idx, row)
-	case []float32:
-		copyRows(out.Data.([]float32), src, idx, row)
-	case []int64:
-		copyRows(out.Data.([]int64), src, idx, row)
-	case []int32:
-		copyRows(out.Data.([]int32), src, idx, row)
-	case []float64:
-		copyRows(out.Data.([]float64), src, idx, row)
-	case []int8:
-		copyRows(out.Data.([]int8), src, idx, row)
-	default:
-		panic(fmt.Sprintf("data: rows of %v tensors are not supported", t.DType))
+	out, err := ir.NewTensor(t.DType, shape...)
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
 	}
-	return out
+	switch src := t.Data.(type) {
+	case []float32:
+		err = rows(out, src, idx, row)
+	case []float64:
+		err = rows(out, src, idx, row)
+	case []int8:
+		err = rows(out, src, idx, row)
+	case []int16:
+		err = rows(out, src, idx, row)
+	case []int32:
+		err = rows(out, src, idx, row)
+	case []int64:
+		err = rows(out, src, idx, row)
+	case []uint8:
+		err = rows(out, src, idx, row)
+	case []uint16:
+		err = rows(out, src, idx, row)
+	case []uint32:
+		err = rows(out, src, idx, row)
+	case []uint64:
+		err = rows(out, src, idx, row)
+	case []bool:
+		err = rows(out, src, idx, row)
+	case []string:
+		err = rows(out, src, idx, row)
+	case []complex64:
+		err = rows(out, src, idx, row)
+	case []complex128:
+		err = rows(out, src, idx, row)
+	default:
+		err = fmt.Errorf("data: rows of %v tensors held as %T are not supported", t.DType, t.Data)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// rows copies rows idx of src into out, whose Data must be a []T.
+func rows[T any](out *ir.Tensor, src []T, idx []int, row int) error {
+	dst, ok := out.Data.([]T)
+	if !ok {
+		return fmt.Errorf("data: a %v tensor holds %T", out.DType, src)
+	}
+	copyRows(dst, src, idx, row)
+	return nil
 }
 
 func copyRows[T any](dst, src []T, idx []int, row int) {

@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"os"
 
 	"github.com/keenml/keen/ir"
@@ -64,20 +65,28 @@ func ReadIDX(r io.Reader) (*ir.Tensor, error) {
 		}
 		shape[i] = int(d)
 	}
-	t, err := ir.NewTensor(dt, shape...)
+	n, err := ir.NumElements(shape)
 	if err != nil {
 		return nil, fmt.Errorf("idx: %w", err)
 	}
-	switch d := t.Data.(type) {
-	case []uint8:
-		_, err = io.ReadFull(br, d)
-	default:
-		err = binary.Read(br, binary.BigEndian, t.Data)
+	// Read before allocating: the buffer grows only as data arrives, so a
+	// header claiming gigabytes costs nothing unless the bytes are there.
+	nbytes := int64(n) * int64(dt.GoSize())
+	var raw bytes.Buffer
+	if _, err := io.CopyN(&raw, br, nbytes); err != nil {
+		return nil, fmt.Errorf("idx: data of shape %v truncated after %d of %d bytes: %w", shape, raw.Len(), nbytes, err)
 	}
+	if dt == ir.Uint8 {
+		return ir.FromSlice(raw.Bytes(), shape...), nil
+	}
+	data, err := ir.MakeSlice(dt, n)
 	if err != nil {
-		return nil, fmt.Errorf("idx: data of shape %v truncated: %w", shape, err)
+		return nil, fmt.Errorf("idx: %w", err)
 	}
-	return t, nil
+	if _, err := binary.Decode(raw.Bytes(), binary.BigEndian, data); err != nil {
+		return nil, fmt.Errorf("idx: %w", err)
+	}
+	return &ir.Tensor{DType: dt, Shape: shape, Data: data}, nil
 }
 
 // WriteIDX writes t as an uncompressed IDX stream.
@@ -90,6 +99,17 @@ func WriteIDX(w io.Writer, t *ir.Tensor) error {
 	}
 	if code == 0 {
 		return fmt.Errorf("idx: dtype %v has no IDX code", t.DType)
+	}
+	if err := t.Validate(); err != nil {
+		return fmt.Errorf("idx: %w", err)
+	}
+	if len(t.Shape) == 0 || len(t.Shape) > 8 {
+		return fmt.Errorf("idx: rank %d cannot be written (1 to 8)", len(t.Shape))
+	}
+	for _, d := range t.Shape {
+		if uint64(d) > math.MaxUint32 {
+			return fmt.Errorf("idx: dimension %d does not fit IDX's 32 bits", d)
+		}
 	}
 	var buf bytes.Buffer
 	buf.Write([]byte{0, 0, code, byte(len(t.Shape))})

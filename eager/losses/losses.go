@@ -30,33 +30,45 @@ func Huber(pred, target *eager.Tensor, delta float64) *eager.Tensor {
 
 // CEOptions tune SoftmaxCrossEntropy.
 type CEOptions struct {
-	// LabelSmoothing mixes the one-hot target with the uniform distribution.
+	// LabelSmoothing ε mixes the one-hot target with the uniform
+	// distribution: q_c = (1-ε)[c = y] + ε/C.
 	LabelSmoothing float64
-	// Weights, when set, is a [C] tensor of class weights; the loss is then
-	// Σ w[y] l / Σ w[y], as in PyTorch.
+	// Weights, when set, is a [C] tensor of class weights w; as in PyTorch,
+	// each row then costs -Σ_c w_c q_c log p_c and the mean divides by
+	// Σ_n w[y_n] instead of N.
 	Weights *eager.Tensor
 }
 
 // SoftmaxCrossEntropy is the cross-entropy of logits [N, C] against integer
-// labels [N] (int64 or int32), from logits without a softmax.
+// labels [N] (int64 or int32), from logits without a softmax; it matches
+// torch.nn.functional.cross_entropy with weight= and label_smoothing=.
 func SoftmaxCrossEntropy(logits, labels *eager.Tensor, opt ...CEOptions) *eager.Tensor {
 	var o CEOptions
 	if len(opt) > 0 {
 		o = opt[0]
 	}
 	logp := eager.LogSoftmax(logits, 1)
-	idx := eager.Unsqueeze(eager.Cast(labels, ir.Int64), 1)
+	y := eager.Cast(labels, ir.Int64)
+	idx := eager.Unsqueeze(y, 1)
 	nll := eager.Neg(eager.Reshape(eager.Op("GatherElements", ir.Attrs{ir.IntAttr("axis", 1)}, 1, logp, idx)[0], -1))
-	if o.LabelSmoothing > 0 {
-		eps := o.LabelSmoothing
-		smooth := eager.Neg(eager.ReduceMean(logp, []int64{1}, false))
+	var wy *eager.Tensor // w[y_n]
+	if o.Weights != nil {
+		wy = eager.Gather(o.Weights, y, 0)
+		nll = eager.Mul(nll, wy)
+	}
+	if eps := o.LabelSmoothing; eps > 0 {
+		// The uniform part: -Σ_c w_c log p_c / C (w_c = 1 without weights).
+		lp := logp
+		if o.Weights != nil {
+			lp = eager.Mul(logp, o.Weights)
+		}
+		smooth := eager.Neg(eager.ReduceMean(lp, []int64{1}, false))
 		nll = eager.Add(eager.Mul(nll, eager.ScalarLike(nll, 1-eps)), eager.Mul(smooth, eager.ScalarLike(nll, eps)))
 	}
-	if o.Weights == nil {
+	if wy == nil {
 		return eager.Mean(nll)
 	}
-	w := eager.Gather(o.Weights, eager.Cast(labels, ir.Int64), 0)
-	return eager.Div(eager.Sum(eager.Mul(nll, w)), eager.Sum(w))
+	return eager.Div(eager.Sum(nll), eager.Sum(wy))
 }
 
 // NLL is the negative log-likelihood of log-probabilities [N, C] at labels [N].

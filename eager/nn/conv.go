@@ -74,39 +74,6 @@ func (c *Conv) Forward(x *eager.Tensor) *eager.Tensor {
 	return eager.Op("Conv", c.attrs(), 1, x, c.Weight, c.Bias)[0]
 }
 
-// ConvTranspose is a transposed convolution with weight [in, out/groups, k...].
-type ConvTranspose struct {
-	Weight        *eager.Tensor
-	Bias          *eager.Tensor
-	Strides       []int64 `nn:"-"`
-	Pads          []int64 `nn:"-"`
-	OutputPadding []int64 `nn:"-"`
-	Groups        int64   `nn:"-"`
-}
-
-// NewConvTranspose2D makes a 2-D transposed convolution.
-func NewConvTranspose2D(in, out, k int, co ConvOptions, outputPadding int, opts ...Option) *ConvTranspose {
-	c := newConfig(opts)
-	g := max(co.Groups, 1)
-	r := c.rng()
-	b := kaimingBound(out / g * k * k)
-	t := &ConvTranspose{Weight: uniform(c, r, b, in, out/g, k, k), Groups: int64(g),
-		Strides: repeat(max(co.Stride, 1), 2), Pads: repeat(co.Padding, 4), OutputPadding: repeat(outputPadding, 2)}
-	if !c.noBias {
-		t.Bias = uniform(c, r, b, out)
-	}
-	return t
-}
-
-func (c *ConvTranspose) Forward(x *eager.Tensor) *eager.Tensor {
-	attrs := ir.Attrs{ir.IntsAttr("strides", c.Strides...), ir.IntsAttr("pads", c.Pads...),
-		ir.IntsAttr("output_padding", c.OutputPadding...), ir.IntAttr("group", max(c.Groups, 1))}
-	if c.Bias == nil {
-		return eager.Op("ConvTranspose", attrs, 1, x, c.Weight)[0]
-	}
-	return eager.Op("ConvTranspose", attrs, 1, x, c.Weight, c.Bias)[0]
-}
-
 // Pool is max or average pooling over k×k windows.
 type Pool struct {
 	Op      string // "MaxPool" or "AveragePool"
@@ -121,11 +88,13 @@ func NewMaxPool2D(k, stride int) *Pool { return newPool("MaxPool", k, stride) }
 // NewAvgPool2D averages k×k windows with the given stride (0: k).
 func NewAvgPool2D(k, stride int) *Pool { return newPool("AveragePool", k, stride) }
 
-func newPool(op string, k, stride int) *Pool {
+func newPool(op string, k, stride int) *Pool { return newPoolN(op, k, stride, 2) }
+
+func newPoolN(op string, k, stride, n int) *Pool {
 	if stride == 0 {
 		stride = k
 	}
-	return &Pool{Op: op, Kernel: repeat(k, 2), Strides: repeat(stride, 2), Pads: repeat(0, 4)}
+	return &Pool{Op: op, Kernel: repeat(k, n), Strides: repeat(stride, n), Pads: repeat(0, 2*n)}
 }
 
 func (p *Pool) Forward(x *eager.Tensor) *eager.Tensor {

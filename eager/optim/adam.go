@@ -1,18 +1,26 @@
 package optim
 
 import (
+	"math"
+
 	"github.com/keenml/keen/eager"
 	"github.com/keenml/keen/ir"
 )
 
 // Adam is Adam (Kingma & Ba) with bias correction; with decoupled weight
-// decay it is AdamW (Loshchilov & Hutter).
+// decay it is AdamW (Loshchilov & Hutter). Both follow torch.optim.Adam and
+// torch.optim.AdamW exactly:
+//
+//	g += λθ (Adam) or θ -= γλθ (AdamW)
+//	m = β1 m + (1-β1) g;  v = β2 v + (1-β2) g²
+//	θ -= γ m̂ / (√v̂ + ε),  m̂ = m / (1-β1^t),  v̂ = v / (1-β2^t)
 type Adam struct {
 	base
 	Beta1, Beta2, Eps float64
 	WeightDecay       float64
 	Decoupled         bool
 	m, v              []*eager.Tensor
+	kern              kernelSet
 }
 
 // NewAdam makes Adam with PyTorch's defaults (betas 0.9, 0.999; eps 1e-8).
@@ -28,27 +36,49 @@ func NewAdamW(params []*eager.Tensor, lr, weightDecay float64) *Adam {
 	return a
 }
 
+// onnxEpsilon is the epsilon that makes ONNX's Adam step PyTorch's at step t.
+//
+// ONNX (ai.onnx.preview.training.Adam) adds ε to √v and folds both bias
+// corrections into the learning rate; PyTorch adds ε to √v̂. With
+// c1 = 1-β1^t and c2 = 1-β2^t:
+//
+//	PyTorch: γ (m/c1) / (√v/√c2 + ε)       = γ √c2/c1 · m / (√v + ε√c2)
+//	ONNX:    γ √c2/c1 · m / (√v + ε_onnx)
+//
+// so ε_onnx = ε √c2 makes them the same update. (The difference is not
+// small: at t = 1, √c2 ≈ 0.03 with β2 = 0.999.)
+func onnxEpsilon(eps, beta2 float64, t int64) float64 {
+	return eps * math.Sqrt(1-math.Pow(beta2, float64(t)))
+}
+
 // Step applies one Adam update per parameter with the fused Adam kernel.
 func (a *Adam) Step(grads []*eager.Tensor) error {
 	if err := a.check(grads); err != nil {
 		return err
 	}
 	a.step++
-	attrs := ir.Attrs{ir.FloatAttr("alpha", float32(a.Beta1)), ir.FloatAttr("beta", float32(a.Beta2)),
-		ir.FloatAttr("epsilon", float32(a.Eps))}
-	if a.Decoupled {
-		attrs = append(attrs, ir.FloatAttr("norm_coefficient_post", float32(a.lr*a.WeightDecay)))
-	} else if a.WeightDecay != 0 {
+	// The kernel's bias correction uses β2 rounded to float32 (an ONNX
+	// attribute), so ε_onnx must too.
+	b2 := float32(a.Beta2)
+	attrs := ir.Attrs{ir.FloatAttr("alpha", float32(a.Beta1)), ir.FloatAttr("beta", b2),
+		ir.FloatAttr("epsilon", float32(onnxEpsilon(a.Eps, float64(b2), a.step)))}
+	if !a.Decoupled && a.WeightDecay != 0 {
 		attrs = append(attrs, ir.FloatAttr("norm_coefficient", float32(a.WeightDecay)))
 	}
+	a.kern.use("Adam", 3, attrs)
 	for i, p := range a.params {
 		g := grads[i]
 		if g == nil {
 			continue
 		}
-		r := eager.ScalarLike(p, a.lr)
-		t := eager.Scalar(a.step)
-		out, err := fused("Adam", attrs, 3, r, t, p, g, a.m[i], a.v[i])
+		x := p
+		if a.Decoupled && a.WeightDecay != 0 {
+			// AdamW decays before the update: θ(1-γλ) - γ m̂/(√v̂+ε).
+			// ONNX's norm_coefficient_post would scale the update as well,
+			// (1-γλ)(θ - γ m̂/(√v̂+ε)), so the decay is applied here.
+			eager.NoGrad(func() { x = eager.Mul(p, eager.ScalarLike(p, 1-a.lr*a.WeightDecay)) })
+		}
+		out, err := a.kern.run(eager.ScalarLike(p, a.lr), eager.Scalar(a.step), x, g, a.m[i], a.v[i])
 		if err != nil {
 			return err
 		}

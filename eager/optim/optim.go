@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/eager"
 	"github.com/keenml/keen/ir"
 )
@@ -119,6 +120,75 @@ func fused(op string, attrs ir.Attrs, nout int, in ...*eager.Tensor) ([]*eager.T
 	var err error
 	eager.NoGrad(func() { out, err = eager.CallDomain(trainingDomain, op, 1, attrs, nout, in...) })
 	return out, err
+}
+
+// kernelSet runs one fused op with the attributes of the current step,
+// prepared here rather than in eager's kernel cache: that cache keeps every
+// attribute set it meets, and Adam's epsilon changes every step until its
+// bias correction settles (some ten thousand steps with β2 = 0.999).
+type kernelSet struct {
+	op    string
+	nout  int
+	attrs ir.Attrs
+	prep  map[kernelKey]*eager.Prepared
+}
+
+type kernelKey struct {
+	dev backends.Backend
+	dt  ir.DType
+}
+
+// use selects the op and scalar attributes of the next runs, dropping the
+// kernels prepared for others.
+func (k *kernelSet) use(op string, nout int, attrs ir.Attrs) {
+	if op == k.op && nout == k.nout && sameScalarAttrs(attrs, k.attrs) {
+		return
+	}
+	k.op, k.nout, k.attrs, k.prep = op, nout, attrs, nil
+}
+
+// run applies the op to in = (R, T, X, G, states...) without recording; the
+// kernel is prepared once per backend and dtype of X.
+func (k *kernelSet) run(in ...*eager.Tensor) ([]*eager.Tensor, error) {
+	x := in[2]
+	key := kernelKey{x.Backend(), x.DType()}
+	p, ok := k.prep[key]
+	if !ok {
+		spec := &backends.OpSpec{Domain: trainingDomain, Op: k.op, Version: 1, Attrs: k.attrs, NumOutputs: k.nout}
+		for _, t := range in {
+			spec.InputTypes = append(spec.InputTypes, t.DType())
+		}
+		var err error
+		if p, err = eager.Prepare(key.dev, spec); err != nil {
+			return nil, fmt.Errorf("optim: %s: %w", k.op, err)
+		}
+		if k.prep == nil {
+			k.prep = map[kernelKey]*eager.Prepared{}
+		}
+		k.prep[key] = p
+	}
+	var out []*eager.Tensor
+	var err error
+	eager.NoGrad(func() { out, err = p.Run(in) })
+	if err != nil {
+		return nil, fmt.Errorf("optim: %s: %w", k.op, err)
+	}
+	return out, nil
+}
+
+// sameScalarAttrs compares attribute lists of scalar (float, int, string)
+// attributes.
+func sameScalarAttrs(a, b ir.Attrs) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.Name != y.Name || x.Type != y.Type || x.Float != y.Float || x.Int != y.Int || x.String != y.String {
+			return false
+		}
+	}
+	return true
 }
 
 // ClipGradNorm scales grads in place so that their global L2 norm is at

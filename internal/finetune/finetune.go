@@ -64,6 +64,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Log != nil {
+		fmt.Fprintf(cfg.Log, "test accuracy before fine-tuning: %.4f\n", res.AccBefore)
+	}
 	if cfg.ReplaceHead {
 		if m, err = newHead(cfg.Model, cfg.Classes, cfg.Seed); err != nil {
 			return nil, err
