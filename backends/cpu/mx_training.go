@@ -10,6 +10,7 @@ import (
 	"math"
 
 	"github.com/keenml/keen/backends"
+	"github.com/keenml/keen/backends/cpu/internal/adam"
 	"github.com/keenml/keen/ir"
 )
 
@@ -106,9 +107,10 @@ func mxOptimizer(s *backends.OpSpec, states int, step func(r float64, t int64) m
 type mxOptimVec func(in, out [][]float32)
 
 // mxOptimF32 runs tensor k's update when its value, gradient and states
-// are all float32: the same float64 step per element, read from and
-// written to float32 slices directly, spread over the workers. It reports
-// false (doing nothing) for any other element type.
+// are all float32, read from and written to float32 slices directly and
+// spread over the workers: the optimizer's vector form fv where it has one
+// (Adam), else the same float64 step per element. It reports false (doing
+// nothing) for any other element type.
 func mxOptimF32(in []*ir.Tensor, n, k, states int, f mxOptimStep, fv mxOptimVec, out []*ir.Tensor) bool {
 	srcs := make([][]float32, 2+states) // x, g, states
 	for j := range srcs {
@@ -183,19 +185,12 @@ func prepAdam(s *backends.OpSpec) (kernelFunc, error) {
 			return (1 - post) * (x - lr*st[0]/(math.Sqrt(st[1])+eps))
 		}
 	}, func(r float64, t int64) mxOptimVec {
-		lr := mxAdamRate(r, t, alpha, beta)
+		// float32 tensors update in float32 arithmetic (as PyTorch's Adam
+		// does), in SIMD: internal/adam.
+		p := adam.Params{LR: float32(mxAdamRate(r, t, alpha, beta)), Alpha: float32(alpha), Beta: float32(beta),
+			Eps: float32(eps), Norm: float32(norm), Post: float32(post)}
 		return func(in, out [][]float32) {
-			x, g, v0, h0 := in[0], in[1], in[2][:len(in[0])], in[3][:len(in[0])]
-			nx, nv, nh := out[0][:len(x)], out[1][:len(x)], out[2][:len(x)]
-			g = g[:len(x)]
-			for i, xf := range x { // the step above, without a call per element
-				xv := float64(xf)
-				gv := float64(g[i]) + norm*xv
-				v := alpha*float64(v0[i]) + (1-alpha)*gv
-				h := beta*float64(h0[i]) + (1-beta)*gv*gv
-				nv[i], nh[i] = float32(v), float32(h)
-				nx[i] = float32((1 - post) * (xv - lr*v/(math.Sqrt(h)+eps)))
-			}
+			adam.Step(in[0], in[1], in[2], in[3], out[0], out[1], out[2], p)
 		}
 	})
 }
