@@ -85,16 +85,17 @@ func BenchmarkMatMulBatched(b *testing.B) {
 	convBench(b, "MatMul", nil, int64(2*8*12*64*64*64), x, y)
 }
 
-// BenchmarkConvImplicit compares implicit GEMM with explicit im2col on the
-// 3x3 convolutions of ResNet-18 (batch 1).
+// BenchmarkConvImplicit compares explicit im2col, implicit GEMM with
+// per-row bounds and implicit GEMM over padded planes on the 3x3
+// convolutions of ResNet-18 (batch 1).
 func BenchmarkConvImplicit(b *testing.B) {
 	for _, s := range []struct{ c, hw, stride int }{{64, 56, 1}, {128, 28, 1}, {256, 14, 1}, {512, 7, 1}, {64, 56, 2}} {
 		out := s.hw / s.stride
-		for _, implicit := range []bool{false, true} {
-			b.Run(fmt.Sprintf("c%d_hw%d_s%d/implicit=%v", s.c, s.hw, s.stride, implicit), func(b *testing.B) {
-				saved, savedMin := convImplicit, convImplicitMin
-				convImplicit, convImplicitMin = implicit, 0
-				defer func() { convImplicit, convImplicitMin = saved, savedMin }()
+		for _, mode := range []string{"explicit", "implicit", "padded"} {
+			b.Run(fmt.Sprintf("c%d_hw%d_s%d/%s", s.c, s.hw, s.stride, mode), func(b *testing.B) {
+				saved, savedMin, savedPad := convImplicit, convImplicitMin, convPadded
+				convImplicit, convImplicitMin, convPadded = mode != "explicit", 0, mode == "padded"
+				defer func() { convImplicit, convImplicitMin, convPadded = saved, savedMin, savedPad }()
 				convBenchConv(b, []int{1, s.c, s.hw, s.hw}, []int{s.c, s.c, 3, 3},
 					ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntsAttr("strides", int64(s.stride), int64(s.stride))}, out*out)
 			})

@@ -31,6 +31,8 @@ type convProblem struct {
 	n, c, m, group, cg, mg int
 	geo                    *convGeom
 	inSize, outSize, kSize int
+	pad                    *convPadGeom // padGeom's cache
+	padDone                bool
 }
 
 // convPlan checks X, W and the optional bias shapes of Conv-like ops.
@@ -78,13 +80,15 @@ func (p *convProblem) pointwise() bool {
 }
 
 // implicit: a 1-D or 2-D kernel that is not pointwise, which float32
-// convolutions run as implicit GEMM (conv_pack.go) when the GEMM runs on
-// one goroutine (single) or the output plane has at least convImplicitMin
-// positions. Below that a GEMM over several threads is split by rows and
-// every thread would pack all of B: one explicit im2col then costs less
-// (BenchmarkConvImplicit: 28x28 gains, 14x14 and 7x7 lose).
+// convolutions run as implicit GEMM (conv_pack.go) when packing is cheap:
+// over padded planes (stride 1), or when the GEMM runs on one goroutine
+// (single), or when the output plane has at least convImplicitMin
+// positions. Otherwise a GEMM over several threads is split by rows and
+// every thread would pack all of B with per-row bounds: one explicit
+// im2col then costs less (BenchmarkConvImplicit).
 func (p *convProblem) implicit(single bool) bool {
-	return convImplicit && len(p.geo.in) <= 2 && !p.pointwise() && (single || p.outSize >= convImplicitMin)
+	return convImplicit && len(p.geo.in) <= 2 && !p.pointwise() &&
+		(single || p.outSize >= convImplicitMin || p.padGeom() != nil)
 }
 
 // convImplicitMin is the smallest output plane run as implicit GEMM.

@@ -64,15 +64,20 @@ func convRandT(r *rand.Rand, shape ...int) (*ir.Tensor, []float64) {
 
 func TestConvMatchesNaive(t *testing.T) {
 	// Every path: wide (whole budget, or 100 floats to chunk channels), and
-	// with wide off, implicit and explicit im2col.
+	// with wide off, implicit over padded planes, implicit with per-row
+	// bounds, and explicit im2col.
 	for _, c := range []struct {
-		budget, wideMax int
-		implicit        bool
-	}{{convWideBudget, 64, true}, {100, 64, true}, {convWideBudget, 0, true}, {convWideBudget, 0, false}} {
+		budget, wideMax  int
+		implicit, padded bool
+	}{{convWideBudget, 64, true, true}, {100, 64, true, true}, {convWideBudget, 0, true, true},
+		{convWideBudget, 0, true, false}, {convWideBudget, 0, false, false}} {
 		savedB, savedW, savedI, savedM := convWideBudget, convWideMaxOut, convImplicit, convImplicitMin
+		savedP, savedPW := convPadded, convPadWaste
 		convWideBudget, convWideMaxOut, convImplicit, convImplicitMin = c.budget, c.wideMax, c.implicit, 0
-		t.Run(fmt.Sprintf("budget %d wide %d implicit %v", c.budget, c.wideMax, c.implicit), convCheckNaive)
+		convPadded, convPadWaste = c.padded, 0
+		t.Run(fmt.Sprintf("budget %d wide %d implicit %v padded %v", c.budget, c.wideMax, c.implicit, c.padded), convCheckNaive)
 		convWideBudget, convWideMaxOut, convImplicit, convImplicitMin = savedB, savedW, savedI, savedM
+		convPadded, convPadWaste = savedP, savedPW
 	}
 }
 

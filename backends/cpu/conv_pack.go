@@ -97,6 +97,10 @@ func (c *convPacker) fill(out []float32, rw convPackRow, oy, ox int) {
 // goroutines: y (mg × out, row stride out) = w (mg × rows) · im2col(x) + b
 // (b nil or mg values).
 func convImplicitGemm(p *convProblem, x, w, b, y []float32, nt int) {
+	if d := p.padGeom(); d != nil {
+		convPadGemm(p, d, x, w, b, y, nt)
+		return
+	}
 	rows := p.cg * p.kSize
 	c := newConvPacker(p, x[:p.cg*p.inSize])
 	gemm.SgemmPackB(nt, p.mg, p.outSize, rows, 1, w, rows, c.pack, b, 0, y, p.outSize)
