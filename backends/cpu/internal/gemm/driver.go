@@ -15,6 +15,9 @@ type impl struct {
 	mr, nr     int // register tile
 	mc, kc, nc int // cache blocks; mc is a multiple of mr, nc of nr
 	kernel     kernelFunc
+	// kernelU, when set, is kernel reading A unpacked: mr rows of k floats
+	// at a with row stride lda.
+	kernelU func(k int, a []float32, lda int, b, c []float32, ldc int, accumulate bool)
 	// packRuns, when set, is packB's row copy: for q < kb and r < runs it
 	// copies src[q*ldb+r*nr:][:nr] to dst[r*kb*nr+q*nr:].
 	packRuns func(dst, src []float32, kb, runs, ldb int)
@@ -145,6 +148,11 @@ func (im *impl) run(p *problem) {
 	kc := ceilDiv(p.k, ceilDiv(p.k, im.kc))
 	mc := roundUp(ceilDiv(p.m, ceilDiv(p.m, im.mc)), im.mr)
 	nc := roundUp(ceilDiv(p.n, ceilDiv(p.n, im.nc)), im.nr)
+	// Unpacked A skips the transposing copy of a row-major A (alpha folds
+	// into packing, so only alpha = 1). It pays where few column panels
+	// share each packed block (BenchmarkUnpackedA: 512x49x4608 +25%, equal
+	// from n = 784 up), so wide products keep packing.
+	unpacked := useUnpackedA && im.kernelU != nil && !p.transA && p.alpha == 1 && p.n < unpackedMaxN
 	bufA := getBuffer(mc*kc + packSlack)
 	bufB := getBuffer(nc*kc + packSlack)
 	edge := getBuffer(im.mr * im.nr)
@@ -156,13 +164,22 @@ func (im *impl) run(p *problem) {
 			acc := accFirst || pc > 0
 			for ic := 0; ic < p.m; ic += mc {
 				mb := min(mc, p.m-ic)
-				im.packA(bufA.f, p, ic, mb, pc, kb)
 				c := p.c[ic*p.ldc+jc:]
 				if pc == 0 && p.rowBias != nil {
 					p.addBias(c, ic, mb, nb, !accFirst)
-					im.macro(bufA.f, bufB.f, mb, nb, kb, c, p.ldc, true, edge.f)
+					acc = true
+				}
+				if unpacked {
+					// Whole tiles read A in place; a last partial one is packed.
+					full := mb / im.mr * im.mr
+					if full < mb {
+						im.packA(bufA.f, p, ic+full, mb-full, pc, kb)
+					}
+					a := unpackedRows{a: p.a[ic*p.lda+pc:], lda: p.lda, full: full}
+					im.macroU(a, bufA.f, bufB.f, mb, nb, kb, c, p.ldc, acc, edge.f)
 					continue
 				}
+				im.packA(bufA.f, p, ic, mb, pc, kb)
 				im.macro(bufA.f, bufB.f, mb, nb, kb, c, p.ldc, acc, edge.f)
 			}
 		}

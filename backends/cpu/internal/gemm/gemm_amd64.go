@@ -25,13 +25,13 @@ func amd64Impls() []*impl {
 // (1.5 MiB) stays in L2 rather than L3 (nc = 4080 measured ~10% slower on
 // 64x3136x576, kc = 256 ~3% slower on 1024³; Xeon, 48 KiB L1, 2 MiB L2).
 var avx2Impl = &impl{name: "avx2", mr: 6, nr: 16, mc: 144, kc: 384, nc: 1024,
-	kernel: kernelAVX2, packRuns: packRuns16, transpose8: transpose8, dot: dotAVX, axpy: axpyAVX}
+	kernel: kernelAVX2, kernelU: kernelAVX2U, packRuns: packRuns16, transpose8: transpose8, dot: dotAVX, axpy: axpyAVX}
 
 // avx512Impl: the 14x32 tile. A kc×32 B panel (24 KiB) stays in L1 while
 // the mc×kc A block (126 KiB) streams from L2 and the kc×nc B slice
 // (768 KiB) stays in L2.
 var avx512Impl = &impl{name: "avx512", mr: 14, nr: 32, mc: 168, kc: 192, nc: 1024,
-	kernel: kernelAVX512, packRuns: packRuns32, transpose8: transpose8, dot: dotAVX, axpy: axpyAVX}
+	kernel: kernelAVX512, kernelU: kernelAVX512U, packRuns: packRuns32, transpose8: transpose8, dot: dotAVX, axpy: axpyAVX}
 
 // The wrappers check the panels the assembly reads and writes.
 
@@ -43,6 +43,16 @@ func kernelAVX2(k int, a, b, c []float32, ldc int, accumulate bool) {
 func kernelAVX512(k int, a, b, c []float32, ldc int, accumulate bool) {
 	_, _, _ = a[14*k-1], b[32*k-1], c[13*ldc+31]
 	kernel14x32AVX512(k, &a[0], &b[0], &c[0], ldc, accumulate)
+}
+
+func kernelAVX2U(k int, a []float32, lda int, b, c []float32, ldc int, accumulate bool) {
+	_, _, _ = a[5*lda+k-1], b[16*k-1], c[5*ldc+15]
+	kernel6x16AVX2U(k, &a[0], lda, &b[0], &c[0], ldc, accumulate)
+}
+
+func kernelAVX512U(k int, a []float32, lda int, b, c []float32, ldc int, accumulate bool) {
+	_, _, _ = a[13*lda+k-1], b[32*k-1], c[13*ldc+31]
+	kernel14x32AVX512U(k, &a[0], lda, &b[0], &c[0], ldc, accumulate)
 }
 
 func packRuns16(dst, src []float32, kb, runs, ldb int) {

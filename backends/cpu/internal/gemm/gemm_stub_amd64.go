@@ -9,10 +9,16 @@ package gemm
 // panel (k rows of 16 floats).
 func kernel6x16AVX2(k int, a *float32, b *float32, c *float32, ldc int, accumulate bool)
 
+// kernel6x16AVX2U is kernel6x16AVX2 with A unpacked: a points at 6 rows of k floats, row stride lda.
+func kernel6x16AVX2U(k int, a *float32, lda int, b *float32, c *float32, ldc int, accumulate bool)
+
 // kernel14x32AVX512 sets the 14x32 tile c (row stride ldc) to a·b, or adds a·b to it when
 // accumulate is set. a is a packed 14×k panel (k columns of 14 floats), b a packed k×32
 // panel (k rows of 32 floats).
 func kernel14x32AVX512(k int, a *float32, b *float32, c *float32, ldc int, accumulate bool)
+
+// kernel14x32AVX512U is kernel14x32AVX512 with A unpacked: a points at 14 rows of k floats, row stride lda.
+func kernel14x32AVX512U(k int, a *float32, lda int, b *float32, c *float32, ldc int, accumulate bool)
 
 // packRuns16AVX copies 16-float runs of kb rows of src (row stride ldb) into
 // consecutive micro-panels of dst; kb, runs ≥ 1.

@@ -121,6 +121,15 @@ func runImpl(t *testing.T, im *impl, nt int, s shape, transA, transB bool, alpha
 }
 
 func TestSgemmImpls(t *testing.T) {
+	for _, unpacked := range []bool{true, false} { // A read in place (alpha 1, no transA) or packed
+		saved := useUnpackedA
+		useUnpackedA = unpacked
+		t.Run(fmt.Sprint("unpackedA=", unpacked), checkImpls)
+		useUnpackedA = saved
+	}
+}
+
+func checkImpls(t *testing.T) {
 	scalars := []struct{ alpha, beta float32 }{{1, 0}, {1, 1}, {-0.5, 0.75}, {2, -1}, {0, 0.5}}
 	for _, im := range impls {
 		t.Run(im.name, func(t *testing.T) {
@@ -153,8 +162,12 @@ func TestSgemmThreads(t *testing.T) {
 				for tr := range 4 {
 					transA, transB := tr&1 != 0, tr&2 != 0
 					name := fmt.Sprintf("%s/nt=%d/%dx%dx%d/tA=%v/tB=%v", im.name, nt, s.m, s.n, s.k, transA, transB)
+					alpha := float32(1) // A unpacked where not transposed
+					if nt == 3 {
+						alpha = 1.5 // A packed
+					}
 					t.Run(name, func(t *testing.T) {
-						runImpl(t, im, nt, s, transA, transB, 1.5, 0.5, tr, r)
+						runImpl(t, im, nt, s, transA, transB, alpha, 0.5, tr, r)
 					})
 				}
 			}

@@ -48,6 +48,7 @@ func kernelAVX2() {
 		t.acc = append(t.acc, []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11}[i])
 	}
 	t.generate(VXORPS, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
+	t.generateU(VXORPS, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
 }
 
 // kernelAVX512 is the 14x32 tile: 28 accumulators, 2 B vectors and 2
@@ -58,6 +59,7 @@ func kernelAVX512() {
 	t := &tile{name: "kernel14x32AVX512", mr: 14, vecs: 2, lanes: 16,
 		acc: zs[:28], bv: zs[28:30], bc: zs[30:32]}
 	t.generate(VPXORD, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
+	t.generateU(VPXORD, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
 }
 
 type insn func(...Op)
