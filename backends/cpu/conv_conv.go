@@ -31,7 +31,7 @@ type convProblem struct {
 	n, c, m, group, cg, mg int
 	geo                    *convGeom
 	inSize, outSize, kSize int
-	pad                    *convPadGeom // padGeom's cache
+	pad                    *convDWPlan // padGeom's cache
 	padDone                bool
 }
 
@@ -81,7 +81,7 @@ func (p *convProblem) pointwise() bool {
 
 // implicit: a 1-D or 2-D kernel that is not pointwise, which float32
 // convolutions run as implicit GEMM (conv_pack.go) when packing is cheap:
-// over padded planes (stride 1), or when the GEMM runs on one goroutine
+// over padded planes (conv_padpack.go), or when the GEMM runs on one goroutine
 // (single), or when the output plane has at least convImplicitMin
 // positions. Otherwise a GEMM over several threads is split by rows and
 // every thread would pack all of B with per-row bounds: one explicit

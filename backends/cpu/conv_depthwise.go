@@ -13,7 +13,8 @@ import "github.com/keenml/keen/backends/cpu/internal/dwconv"
 // columns past each output row are garbage and dropped when the plane is
 // copied out. convDepthwise (conv_conv.go) is the reference twin.
 
-// convDWPlan is the phase layout of one depthwise problem.
+// convDWPlan is the phase layout of one depthwise problem, and of the
+// padded planes of implicit GEMM (conv_padpack.go).
 type convDWPlan struct {
 	h, wd, oh, ow     int // input and output plane
 	kh, kw            int
