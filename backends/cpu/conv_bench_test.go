@@ -102,3 +102,11 @@ func BenchmarkConvImplicit(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMaxPoolStem is ResNet's 3x3 stride-2 pool over the stem's output.
+func BenchmarkMaxPoolStem(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x, _ := convRandT(r, 1, 64, 112, 112)
+	convBench(b, "MaxPool", ir.Attrs{ir.IntsAttr("kernel_shape", 3, 3), ir.IntsAttr("strides", 2, 2),
+		ir.IntsAttr("pads", 1, 1, 1, 1)}, 64*56*56*9, x)
+}

@@ -322,6 +322,7 @@ func (t *convG3) separable() bool {
 func convMaxSeparable[T convPoolT](t *convG3, x, y, rows []T) {
 	in1, in2, out1, out2 := t.in[1], t.in[2], t.out[1], t.out[2]
 	d1, d2 := t.dil[1], t.dil[2]
+	three := t.k[2] == 3 && d2 == 1 // ResNet's 3x3 pool: whole windows unrolled
 	for d := 0; d < t.out[0]; d++ {
 		xd, rd := x[d*in1*in2:][:in1*in2], rows[d*in1*out2:][:in1*out2]
 		for r := 0; r < in1; r++ {
@@ -332,6 +333,11 @@ func convMaxSeparable[T convPoolT](t *convG3, x, y, rows []T) {
 					continue
 				}
 				sw := ow*t.s[2] - t.pb[2]
+				if three && wlo == 0 && whi == 3 {
+					w := xr[sw : sw+3 : sw+3]
+					hr[ow] = max(w[0], w[1], w[2])
+					continue
+				}
 				best := xr[sw+wlo*d2]
 				for kw := wlo + 1; kw < whi; kw++ {
 					best = max(best, xr[sw+kw*d2])
