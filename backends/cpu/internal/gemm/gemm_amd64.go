@@ -9,10 +9,15 @@ import "github.com/klauspost/cpuid/v2"
 // impls lists the implementations this CPU can run, best first.
 var impls = amd64Impls()
 
+// narrowImpl is the 8-row AVX-512 tile where the CPU has AVX-512 (see
+// pick), else nil.
+var narrowImpl *impl
+
 func amd64Impls() []*impl {
 	var list []*impl
 	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3) {
-		list = append(list, avx512Impl)
+		list = append(list, avx512Impl, avx512x48Impl)
+		narrowImpl = avx512x48Impl
 	}
 	if cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2, cpuid.FMA3) {
 		list = append(list, avx2Impl)
@@ -32,6 +37,12 @@ var avx2Impl = &impl{name: "avx2", mr: 6, nr: 16, mc: 144, kc: 384, nc: 1024,
 // (768 KiB) stays in L2.
 var avx512Impl = &impl{name: "avx512", mr: 14, nr: 32, mc: 168, kc: 192, nc: 1024,
 	kernel: kernelAVX512, kernelU: kernelAVX512U, packRuns: packRuns32, transpose8: transpose8, dot: dotAVX, axpy: axpyAVX}
+
+// avx512x48Impl: the 8x48 tile, for row counts that are multiples of 8
+// but not of 14. A kc×48 B panel (36 KiB) stays in L1, the mc×kc A block
+// (108 KiB) and the kc×nc B slice (756 KiB) in L2.
+var avx512x48Impl = &impl{name: "avx512-8x48", mr: 8, nr: 48, mc: 144, kc: 192, nc: 1008,
+	kernel: kernelAVX512x48, kernelU: kernelAVX512x48U, packRuns: packRuns48, transpose8: transpose8, dot: dotAVX, axpy: axpyAVX}
 
 // The wrappers check the panels the assembly reads and writes.
 
@@ -53,6 +64,21 @@ func kernelAVX2U(k int, a []float32, lda int, b, c []float32, ldc int, accumulat
 func kernelAVX512U(k int, a []float32, lda int, b, c []float32, ldc int, accumulate bool) {
 	_, _, _ = a[13*lda+k-1], b[32*k-1], c[13*ldc+31]
 	kernel14x32AVX512U(k, &a[0], lda, &b[0], &c[0], ldc, accumulate)
+}
+
+func kernelAVX512x48(k int, a, b, c []float32, ldc int, accumulate bool) {
+	_, _, _ = a[8*k-1], b[48*k-1], c[7*ldc+47]
+	kernel8x48AVX512(k, &a[0], &b[0], &c[0], ldc, accumulate)
+}
+
+func kernelAVX512x48U(k int, a []float32, lda int, b, c []float32, ldc int, accumulate bool) {
+	_, _, _ = a[7*lda+k-1], b[48*k-1], c[7*ldc+47]
+	kernel8x48AVX512U(k, &a[0], lda, &b[0], &c[0], ldc, accumulate)
+}
+
+func packRuns48(dst, src []float32, kb, runs, ldb int) {
+	_, _ = dst[(runs*kb)*48-1], src[(kb-1)*ldb+runs*48-1]
+	packRuns48AVX(&dst[0], &src[0], kb, runs, ldb)
 }
 
 func packRuns16(dst, src []float32, kb, runs, ldb int) {

@@ -375,3 +375,18 @@ func TestSgemmPackB(t *testing.T) {
 		}
 	}
 }
+
+// TestPick checks which tile covers a product with less waste.
+func TestPick(t *testing.T) {
+	if narrowImpl == nil {
+		t.Skip("no narrow tile on this CPU")
+	}
+	for _, c := range []struct {
+		m, n   int
+		narrow bool
+	}{{64, 3136, true}, {16, 12544, true}, {128, 784, true}, {512, 49, false}, {14, 32, false}, {28, 96, false}, {0, 5, false}} {
+		if got := pick(c.m, c.n) == narrowImpl; got != c.narrow {
+			t.Errorf("pick(%d, %d) narrow = %v, want %v", c.m, c.n, got, c.narrow)
+		}
+	}
+}

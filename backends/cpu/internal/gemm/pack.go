@@ -103,7 +103,7 @@ func (im *impl) transposePanel(dst, src []float32, ld, w, kb int, scale float32)
 }
 
 // maxTile bounds mr and nr.
-const maxTile = 32
+const maxTile = 48
 
 // interleave sets out[q*w+i] = scale·rows[i][q] for q < kb, i < len(rows),
 // and zero for i in [len(rows), w): the transposing half of packing. Rows

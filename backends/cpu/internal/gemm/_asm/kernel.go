@@ -17,8 +17,10 @@ func main() {
 	ConstraintExpr("!purego")
 	kernelAVX2()
 	kernelAVX512()
+	kernelAVX512x48()
 	packRuns(16)
 	packRuns(32)
+	packRuns(48)
 	transpose8()
 	dot()
 	axpy()
@@ -199,8 +201,12 @@ func packRuns(nr int) {
 	SHLQ(U8(2), ldb)
 	stride := GP64() // bytes between micro-panels
 	MOVQ(kb, stride)
-	SHLQ(U8(bits.TrailingZeros(uint(4*nr))), stride) // nr is a power of 2
-	regs := []VecPhysical{Y0, Y1, Y2, Y3}[:nr/8]
+	if nr&(nr-1) == 0 {
+		SHLQ(U8(bits.TrailingZeros(uint(4*nr))), stride)
+	} else {
+		IMUL3Q(U32(4*nr), stride, stride)
+	}
+	regs := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5}[:nr/8]
 	Label(name + "_row")
 	s, d, r := GP64(), GP64(), GP64()
 	MOVQ(src, s)

@@ -5,6 +5,7 @@ import (
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
 )
 
 // generateU emits the tile's kernel for an A that is not packed: A's mr
@@ -78,4 +79,17 @@ func (t *tile) generateU(zero, mov, bcast, fma, add insn) {
 	t.store(t.rows(), add, mov, label)
 	VZEROUPPER()
 	RET()
+}
+
+// kernelAVX512x48 is the 8x48 tile: 24 accumulators, 3 B vectors and 2
+// broadcast registers. Eight rows fit the channel counts of convolutional
+// networks (16, 24, 32, 64, 96, ...) exactly, where the 14-row tile leaves
+// part of its last row panel empty.
+func kernelAVX512x48() {
+	zs := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28}
+	t := &tile{name: "kernel8x48AVX512", mr: 8, vecs: 3, lanes: 16,
+		acc: zs[:24], bv: zs[24:27], bc: zs[27:29]}
+	t.generate(VPXORD, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
+	t.generateU(VPXORD, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
 }
