@@ -51,6 +51,8 @@ func kernelAVX2() {
 	}
 	t.generate(VXORPS, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
 	t.generateU(VXORPS, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
+	t.generateB(false, VMOVUPS, VBROADCASTSS, VFMADD231PS)
+	t.generateB(true, VMOVUPS, VBROADCASTSS, VFMADD231PS)
 }
 
 // kernelAVX512 is the 14x32 tile: 28 accumulators, 2 B vectors and 2
@@ -62,6 +64,8 @@ func kernelAVX512() {
 		acc: zs[:28], bv: zs[28:30], bc: zs[30:32]}
 	t.generate(VPXORD, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
 	t.generateU(VPXORD, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
+	t.generateB(false, VMOVUPS, VBROADCASTSS, VFMADD231PS)
+	t.generateB(true, VMOVUPS, VBROADCASTSS, VFMADD231PS)
 }
 
 type insn func(...Op)
