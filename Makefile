@@ -4,7 +4,7 @@ SHARED  ?= ../shared
 TESTS   ?= $(SHARED)/onnx-backend-tests
 ONNXRUN  = bin/onnxrun
 
-.PHONY: help build test generate conformance conformance-baseline bench plugins demo vet fuzz
+.PHONY: help build test generate conformance conformance-baseline bench bench-kernels bench-models bench-train plugins demo vet fuzz
 
 help:
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -25,8 +25,45 @@ conformance: build ## run the ONNX backend tests on the CPU backend
 conformance-baseline: build ## add newly passing cases to conformance/baseline/cpu.txt
 	$(GO) test ./conformance -run TestBaselineCPU -count=1 -v -args -update
 
-bench: build ## kernel benchmarks
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./backends/cpu/...
+# Benchmarks (docs/PERFORMANCE.md): Keen against ONNX Runtime (inference)
+# and PyTorch (training steps), interleaved A B A B ... over BENCH_PAIRS
+# pairs at 1 and 2 threads. Needs /usr/bin/python3 with torch, torchvision
+# and onnx (Debian packages) and interop/node_modules (npm ci in interop).
+PY          ?= /usr/bin/python3
+BENCH_DIR   ?= /tmp/keen-bench
+BENCH_PAIRS ?= 5
+BENCH_ITERS ?= 10
+BENCH_OUT   ?= $(BENCH_DIR)/results.jsonl
+COMPARE      = $(PY) tools/bench_compare.py --pairs $(BENCH_PAIRS) --out $(BENCH_OUT)
+
+bench: bench-kernels bench-models bench-train ## all benchmarks: kernels, models vs ONNX Runtime, training vs PyTorch
+
+bench-kernels: ## go test kernel benchmarks (GFLOP/s): GEMM, depthwise taps, Adam, conv, dispatch
+	$(GO) test -run '^$$' -bench 'Sgemm/avx512/t[12]/|Sgemm/avx2/t[12]/|Kernel' -benchtime 20x ./backends/cpu/internal/gemm
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./backends/cpu/internal/dwconv
+	$(GO) test -run '^$$' -bench . -benchtime 100x ./backends/cpu/internal/adam
+	$(GO) test -run '^$$' -bench 'Conv' -benchtime 20x ./backends/cpu
+	$(GO) test -run '^$$' -bench 'DispatchAdd8' -benchmem ./eager
+
+$(BENCH_DIR)/resnet18/model.onnx $(BENCH_DIR)/mobilenet_v2/model.onnx &:
+	$(PY) tools/export_models.py $(BENCH_DIR) resnet18 mobilenet_v2
+
+$(BENCH_DIR)/mlp/model.onnx $(BENCH_DIR)/cnn/model.onnx &:
+	$(PY) tools/torch_train_bench.py export $(BENCH_DIR)
+
+bench-models: build $(BENCH_DIR)/resnet18/model.onnx $(BENCH_DIR)/mobilenet_v2/model.onnx ## ResNet-18, MobileNetV2 batch 1: Keen vs ONNX Runtime
+	@for m in resnet18 mobilenet_v2; do for t in 1 2; do \
+		$(COMPARE) --label "$$m inference, $$t thread(s), Keen/ORT" \
+			--a "$(ONNXRUN) bench $(BENCH_DIR)/$$m/model.onnx --threads $$t --iters $(BENCH_ITERS) --json" \
+			--b "node interop/ort_bench.js $(BENCH_DIR)/$$m/model.onnx --threads $$t --iters $(BENCH_ITERS) --json" || exit 1; \
+	done; done
+
+bench-train: build $(BENCH_DIR)/mlp/model.onnx $(BENCH_DIR)/cnn/model.onnx ## MLP, CNN training step batch 64 (sum loss, Adam): Keen vs PyTorch
+	@for m in mlp cnn; do for t in 1 2; do \
+		$(COMPARE) --label "$$m train step, $$t thread(s), Keen/PyTorch" \
+			--a "$(ONNXRUN) bench $(BENCH_DIR)/$$m/model.onnx --train --optimizer adam --dim N=64 --threads $$t --iters $(BENCH_ITERS) --json" \
+			--b "$(PY) tools/torch_train_bench.py time $$m --batch 64 --threads $$t --iters $(BENCH_ITERS) --json" || exit 1; \
+	done; done
 
 plugins: ## build plugin backends into bin/
 	@mkdir -p bin

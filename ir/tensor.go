@@ -76,7 +76,20 @@ func NewTensor(dt DType, shape ...int) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(shape) <= len(tensorBox{}.dims) {
+		// One allocation for the tensor and its shape.
+		b := &tensorBox{t: Tensor{DType: dt, Data: data}}
+		b.t.Shape = b.dims[:len(shape):len(shape)]
+		copy(b.t.Shape, shape)
+		return &b.t, nil
+	}
 	return &Tensor{DType: dt, Shape: append([]int{}, shape...), Data: data}, nil
+}
+
+// tensorBox is a Tensor with room for a short shape beside it.
+type tensorBox struct {
+	t    Tensor
+	dims [4]int
 }
 
 // Zeros is NewTensor for shapes already known to be valid; it panics otherwise.

@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -8,8 +9,8 @@ import (
 	"github.com/keenml/keen/ir"
 )
 
-// convBench prepares op once and runs it b.N times; SetBytes carries flops,
-// so the MB/s column reads as MFLOP/s.
+// convBench prepares op once and runs it b.N times, reporting GFLOP/s and
+// GFLOP/s per busy core (CPU time, steadier on a shared machine).
 func convBench(b *testing.B, op string, attrs ir.Attrs, flops int64, in ...*ir.Tensor) {
 	be := New()
 	spec := &backends.OpSpec{Op: op, Version: 22, Attrs: attrs, NumOutputs: 1}
@@ -22,11 +23,16 @@ func convBench(b *testing.B, op string, attrs ir.Attrs, flops int64, in ...*ir.T
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetBytes(flops)
+	c0 := cpuSeconds()
 	for b.Loop() {
 		if _, err := k.Run(bufs); err != nil {
 			b.Fatal(err)
 		}
+	}
+	total := float64(flops) * float64(b.N)
+	b.ReportMetric(total/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu := cpuSeconds() - c0; c0 > 0 && cpu > 0 {
+		b.ReportMetric(total/cpu/1e9, "GFLOP/s/core")
 	}
 }
 
@@ -51,6 +57,11 @@ func BenchmarkConvDepthwise(b *testing.B) {
 		ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntAttr("group", 128)}, 56*56)
 }
 
+func BenchmarkConvDepthwiseStride2(b *testing.B) {
+	convBenchConv(b, []int{1, 96, 112, 112}, []int{96, 1, 3, 3},
+		ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntsAttr("strides", 2, 2), ir.IntAttr("group", 96)}, 56*56)
+}
+
 func BenchmarkConvStem7x7(b *testing.B) {
 	convBenchConv(b, []int{1, 3, 224, 224}, []int{64, 3, 7, 7},
 		ir.Attrs{ir.IntsAttr("pads", 3, 3, 3, 3), ir.IntsAttr("strides", 2, 2)}, 112*112)
@@ -72,4 +83,30 @@ func BenchmarkMatMulBatched(b *testing.B) {
 	x, _ := convRandT(r, 8, 12, 64, 64)
 	y, _ := convRandT(r, 8, 12, 64, 64)
 	convBench(b, "MatMul", nil, int64(2*8*12*64*64*64), x, y)
+}
+
+// BenchmarkConvImplicit compares explicit im2col, implicit GEMM with
+// per-row bounds and implicit GEMM over padded planes on the 3x3
+// convolutions of ResNet-18 (batch 1).
+func BenchmarkConvImplicit(b *testing.B) {
+	for _, s := range []struct{ c, hw, stride int }{{64, 56, 1}, {128, 28, 1}, {256, 14, 1}, {512, 7, 1}, {64, 56, 2}} {
+		out := s.hw / s.stride
+		for _, mode := range []string{"explicit", "implicit", "padded"} {
+			b.Run(fmt.Sprintf("c%d_hw%d_s%d/%s", s.c, s.hw, s.stride, mode), func(b *testing.B) {
+				saved, savedMin, savedPad := convImplicit, convImplicitMin, convPadded
+				convImplicit, convImplicitMin, convPadded = mode != "explicit", 0, mode == "padded"
+				defer func() { convImplicit, convImplicitMin, convPadded = saved, savedMin, savedPad }()
+				convBenchConv(b, []int{1, s.c, s.hw, s.hw}, []int{s.c, s.c, 3, 3},
+					ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntsAttr("strides", int64(s.stride), int64(s.stride))}, out*out)
+			})
+		}
+	}
+}
+
+// BenchmarkMaxPoolStem is ResNet's 3x3 stride-2 pool over the stem's output.
+func BenchmarkMaxPoolStem(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x, _ := convRandT(r, 1, 64, 112, 112)
+	convBench(b, "MaxPool", ir.Attrs{ir.IntsAttr("kernel_shape", 3, 3), ir.IntsAttr("strides", 2, 2),
+		ir.IntsAttr("pads", 1, 1, 1, 1)}, 64*56*56*9, x)
 }

@@ -3,6 +3,8 @@ package cpu
 import (
 	"fmt"
 
+	"github.com/keenml/keen/backends/cpu/internal/gemm"
+
 	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/ir"
 )
@@ -29,6 +31,8 @@ type convProblem struct {
 	n, c, m, group, cg, mg int
 	geo                    *convGeom
 	inSize, outSize, kSize int
+	pad                    *convDWPlan // padGeom's cache
+	padDone                bool
 }
 
 // convPlan checks X, W and the optional bias shapes of Conv-like ops.
@@ -75,62 +79,184 @@ func (p *convProblem) pointwise() bool {
 	return true
 }
 
+// implicit: a 1-D or 2-D kernel that is not pointwise, which float32
+// convolutions run as implicit GEMM (conv_pack.go) when packing is cheap:
+// over padded planes (conv_padpack.go), or when the GEMM runs on one goroutine
+// (single), or when the output plane has at least convImplicitMin
+// positions. Otherwise a GEMM over several threads is split by rows and
+// every thread would pack all of B with per-row bounds: one explicit
+// im2col then costs less (BenchmarkConvImplicit).
+func (p *convProblem) implicit(single bool) bool {
+	return convImplicit && len(p.geo.in) <= 2 && !p.pointwise() &&
+		(single || p.outSize >= convImplicitMin || p.padGeom() != nil)
+}
+
+// convImplicitMin is the smallest output plane run as implicit GEMM.
+var convImplicitMin = 256
+
 // depthwise: one input channel per group, 1-D or 2-D: a direct kernel wins.
 func (p *convProblem) depthwise() bool {
 	return p.cg == 1 && p.group > 1 && len(p.geo.in) <= 2
 }
 
-// convForward computes y (zeroed, N×M×out) = conv(x, w) without bias.
-func convForward[T convNum](p *convProblem, x, w, y []T, gemm convGemmFn[T]) {
+// convForward computes y (zeroed, N×M×out) = conv(x, w) + b (b may be nil).
+// Depthwise problems run a direct kernel; the rest im2col and GEMM per image
+// and group, images spread over the workers when there are enough of them
+// or each product is too small to split well.
+func convForward[T convNum](p *convProblem, x, w, b, y []T, gemm convGemmFn[T]) {
 	if p.outSize == 0 || p.n == 0 || p.m == 0 {
 		return
 	}
 	if p.depthwise() {
+		if xf, ok := any(x).([]float32); ok {
+			convDepthwiseF32(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32))
+			return
+		}
 		convDepthwise(p, x, w, y)
+		convAddBias(y, b, p.n, p.m, p.outSize)
+		return
+	}
+	if xf, ok := any(x).([]float32); ok && p.wide() {
+		convForwardWide(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32))
 		return
 	}
 	rows := p.cg * p.kSize
-	if rows == 0 {
-		return // no input channels: the (zeroed) output stays zero
+	if rows == 0 { // no input channels: the output is the bias
+		convAddBias(y, b, p.n, p.m, p.outSize)
+		return
 	}
 	out0 := p.geo.out[0]
 	inner := p.outSize / out0
 	chunk := min(out0, max(1, (1<<22)/max(1, rows*inner)))
-	direct := p.pointwise()
-	var cols []T
-	if !direct {
-		cols = convScratch[T](rows * chunk * inner)
-		defer convRelease(cols)
+	_, f32 := any(x).([]float32)
+	work := p.m * p.outSize * rows
+	nt := Threads()
+	batch := p.n > 1 && nt > 1 && (p.n >= 2*nt || work < convBatchMin)
+	colsLen := 0
+	if !p.pointwise() && !(f32 && p.implicit(batch || nt == 1)) {
+		colsLen = rows * chunk * inner
 	}
+	if batch {
+		serial := convSerialGemm(gemm)
+		parallelFor(p.n, work, func(lo, hi int) {
+			cols := convScratch[T](colsLen)
+			defer convRelease(cols)
+			for n := lo; n < hi; n++ {
+				convImage(p, n, x, w, b, y, cols, chunk, serial, true)
+			}
+		})
+		return
+	}
+	cols := convScratch[T](colsLen)
+	defer convRelease(cols)
 	for n := 0; n < p.n; n++ {
-		for g := 0; g < p.group; g++ {
-			xg := x[(n*p.c+g*p.cg)*p.inSize:]
-			wg := w[g*p.mg*rows:]
-			yg := y[(n*p.m+g*p.mg)*p.outSize:]
-			if direct {
-				gemm(false, false, p.mg, p.outSize, p.cg, wg, p.cg, xg, p.inSize, yg, p.outSize)
+		convImage(p, n, x, w, b, y, cols, chunk, gemm, false)
+	}
+}
+
+// convBatchMin is the multiply-adds per image below which a batch is
+// spread over the workers image by image rather than splitting each GEMM.
+const convBatchMin = 1 << 22
+
+// convSerialGemm returns gemm on one goroutine, for per-image workers.
+func convSerialGemm[T convNum](fn convGemmFn[T]) convGemmFn[T] {
+	if f, ok := any(fn).(convGemmFn[float32]); ok {
+		var serial convGemmFn[float32] = func(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+			if m > 0 && n > 0 && k > 0 {
+				gemm.SgemmThreads(1, transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
+				return
+			}
+			f(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+		}
+		return any(serial).(convGemmFn[T])
+	}
+	return fn
+}
+
+// convImage computes image n of convForward: per group, im2col in chunks of
+// output rows (none for a pointwise kernel) and a GEMM, then the bias.
+func convImage[T convNum](p *convProblem, n int, x, w, b, y, cols []T, chunk int, mm convGemmFn[T], serial bool) {
+	rows := p.cg * p.kSize
+	out0 := p.geo.out[0]
+	inner := p.outSize / out0
+	direct := p.pointwise()
+	_, f32 := any(x).([]float32)
+	for g := 0; g < p.group; g++ {
+		xg := x[(n*p.c+g*p.cg)*p.inSize:]
+		wg := w[g*p.mg*rows:]
+		yg := y[(n*p.m+g*p.mg)*p.outSize:]
+		if f32 && (direct || p.implicit(serial || Threads() == 1)) {
+			convFusedGemm(p, any(xg).([]float32), any(wg).([]float32), any(b).([]float32), any(yg).([]float32), g, serial)
+			continue
+		}
+		if direct {
+			mm(false, false, p.mg, p.outSize, p.cg, wg, p.cg, xg, p.inSize, yg, p.outSize)
+			continue
+		}
+		for o0 := 0; o0 < out0; o0 += chunk {
+			o1 := min(out0, o0+chunk)
+			nc := (o1 - o0) * inner
+			convIm2col(cols[:rows*nc], xg, p, o0, o1, serial)
+			if f32 {
+				convBiasGemm(p, any(cols).([]float32), nc, any(wg).([]float32), any(b).([]float32),
+					any(yg[o0*inner:]).([]float32), g, serial)
 				continue
 			}
-			for o0 := 0; o0 < out0; o0 += chunk {
-				o1 := min(out0, o0+chunk)
-				nc := (o1 - o0) * inner
-				convIm2col(cols[:rows*nc], xg, p, o0, o1)
-				gemm(false, false, p.mg, nc, rows, wg, rows, cols, nc, yg[o0*inner:], p.outSize)
-			}
+			mm(false, false, p.mg, nc, rows, wg, rows, cols, nc, yg[o0*inner:], p.outSize)
 		}
 	}
+	if !f32 {
+		convAddBias(y[n*p.m*p.outSize:], b, 1, p.m, p.outSize)
+	}
+}
+
+// convThreads is the GEMM's goroutine count: one for per-image workers.
+func convThreads(serial bool) int {
+	if serial {
+		return 1
+	}
+	return Threads()
+}
+
+// convGroupBias is group g's slice of the bias (nil stays nil).
+func convGroupBias(p *convProblem, b []float32, g int) []float32 {
+	if b == nil {
+		return nil
+	}
+	return b[g*p.mg:][:p.mg]
+}
+
+// convFusedGemm computes group g of one image in float32 with the bias
+// added inside the GEMM: a pointwise kernel multiplies the input planes as
+// they lie, other 1-D/2-D kernels with large outputs go through implicit
+// GEMM.
+func convFusedGemm(p *convProblem, xg, wg, b, yg []float32, g int, serial bool) {
+	nt, bg := convThreads(serial), convGroupBias(p, b, g)
+	if p.pointwise() {
+		gemm.SgemmBias(nt, p.mg, p.outSize, p.cg, 1, wg, p.cg, xg, p.inSize, bg, 0, yg, p.outSize)
+		return
+	}
+	convImplicitGemm(p, xg, wg, bg, yg, nt)
+}
+
+// convBiasGemm multiplies group g's weights by an explicit im2col chunk of
+// nc columns into yg (row stride out), adding the bias.
+func convBiasGemm(p *convProblem, cols []float32, nc int, wg, b, yg []float32, g int, serial bool) {
+	rows := p.cg * p.kSize
+	gemm.SgemmBias(convThreads(serial), p.mg, nc, rows, 1, wg, rows, cols, nc, convGroupBias(p, b, g), 0, yg, p.outSize)
 }
 
 // convIm2col fills cols (cg*kSize rows; one column per output position whose
 // first spatial coordinate is in [o0,o1)) from the input planes of one group.
-func convIm2col[T any](cols, xg []T, p *convProblem, o0, o1 int) {
+// serial keeps it on the calling goroutine.
+func convIm2col[T any](cols, xg []T, p *convProblem, o0, o1 int, serial bool) {
 	g := p.geo
 	r := len(g.in)
 	rows := p.cg * p.kSize
 	nc := len(cols) / rows
 	inSt := stridesOf(g.in)
 	kSt := stridesOf(g.kernel)
-	parallelFor(rows, nc, func(lo, hi int) {
+	work := func(lo, hi int) {
 		kidx := make([]int, r)
 		oidx := make([]int, r-1)
 		for row := lo; row < hi; row++ {
@@ -141,7 +267,12 @@ func convIm2col[T any](cols, xg []T, p *convProblem, o0, o1 int) {
 			plane := xg[c*p.inSize : (c+1)*p.inSize]
 			convIm2colRow(cols[row*nc:(row+1)*nc], plane, g, kidx, oidx, inSt, o0, o1)
 		}
-	})
+	}
+	if serial {
+		work(0, rows)
+		return
+	}
+	parallelFor(rows, nc, work)
 }
 
 // convIm2colRow writes one im2col row: the input value under kernel tap kidx
@@ -254,8 +385,12 @@ func convDepthwise[T convNum](p *convProblem, x, w, y []T) {
 	})
 }
 
-// convAddBias adds b[m] to every output position of channel m.
+// convAddBias adds b[m] to every output position of channel m (nothing
+// when b is nil).
 func convAddBias[T convNum](y, b []T, n, m, size int) {
+	if b == nil {
+		return
+	}
 	for i := 0; i < n*m; i++ {
 		bv := b[i%m]
 		row := y[i*size : (i+1)*size]
@@ -312,11 +447,11 @@ func convConvKernel[T convNum](c convConv, gemm convGemmFn[T]) kernelFunc {
 		if err != nil {
 			return nil, fmt.Errorf("Conv: %w", err)
 		}
-		y := out.Data.([]T)
-		convForward(p, in[0].Data.([]T), in[1].Data.([]T), y, gemm)
+		var b []T
 		if bias != nil {
-			convAddBias(y, bias.Data.([]T), p.n, p.m, p.outSize)
+			b = bias.Data.([]T)
 		}
+		convForward(p, in[0].Data.([]T), in[1].Data.([]T), b, out.Data.([]T), gemm)
 		return one(out)
 	}
 }

@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -62,6 +63,25 @@ func convRandT(r *rand.Rand, shape ...int) (*ir.Tensor, []float64) {
 }
 
 func TestConvMatchesNaive(t *testing.T) {
+	// Every path: wide (whole budget, or 100 floats to chunk channels), and
+	// with wide off, implicit over padded planes, implicit with per-row
+	// bounds, and explicit im2col.
+	for _, c := range []struct {
+		budget, wideMax  int
+		implicit, padded bool
+	}{{convWideBudget, 64, true, true}, {100, 64, true, true}, {convWideBudget, 0, true, true},
+		{convWideBudget, 0, true, false}, {convWideBudget, 0, false, false}} {
+		savedB, savedW, savedI, savedM := convWideBudget, convWideMaxOut, convImplicit, convImplicitMin
+		savedP, savedPW := convPadded, convPadWaste
+		convWideBudget, convWideMaxOut, convImplicit, convImplicitMin = c.budget, c.wideMax, c.implicit, 0
+		convPadded, convPadWaste = c.padded, 0
+		t.Run(fmt.Sprintf("budget %d wide %d implicit %v padded %v", c.budget, c.wideMax, c.implicit, c.padded), convCheckNaive)
+		convWideBudget, convWideMaxOut, convImplicit, convImplicitMin = savedB, savedW, savedI, savedM
+		convPadded, convPadWaste = savedP, savedPW
+	}
+}
+
+func convCheckNaive(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	cases := []struct {
 		name  string
@@ -90,6 +110,14 @@ func TestConvMatchesNaive(t *testing.T) {
 		{"3d", []int{1, 2, 5, 6, 4}, []int{3, 2, 3, 2, 2}, 1, ir.Attrs{
 			ir.IntsAttr("pads", 1, 0, 1, 1, 1, 0), ir.IntsAttr("strides", 2, 1, 1)}},
 		{"3d groups", []int{1, 4, 4, 4, 4}, []int{4, 2, 2, 2, 2}, 2, nil},
+		{"batch of 5 over workers", []int{5, 4, 6, 6}, []int{6, 2, 3, 3}, 2, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
+		{"batch pointwise", []int{5, 3, 4, 4}, []int{2, 3, 1, 1}, 1, nil},
+		{"wide: weight-gradient shape", []int{3, 6, 9, 9}, []int{4, 6, 8, 8}, 1, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
+		{"wide groups strided", []int{4, 4, 9, 8}, []int{6, 2, 3, 3}, 2, ir.Attrs{ir.IntsAttr("strides", 2, 2)}},
+		{"wide 1d", []int{3, 2, 10}, []int{3, 2, 3}, 1, nil},
+		{"big: depth blocks and panels", []int{1, 40, 30, 33}, []int{20, 40, 3, 3}, 1, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
+		{"big strided dilated", []int{1, 24, 37, 41}, []int{17, 24, 3, 3}, 1, ir.Attrs{
+			ir.IntsAttr("pads", 2, 1, 0, 2), ir.IntsAttr("strides", 2, 3), ir.IntsAttr("dilations", 2, 1)}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -162,7 +162,7 @@ func convSplitNC(op string, idx int, shape []int) (n, c int, spatial []int, err 
 func convValidRange(off, s, n, a, b int) (lo, hi int) {
 	lo = a
 	if off < 0 {
-		lo = max(a, (-off+s-1)/s)
+		lo = min(max(a, (-off+s-1)/s), max(a, b)) // never past b: all padding is an empty range at b
 	}
 	hi = 0
 	if n-off > 0 {

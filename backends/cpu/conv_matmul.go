@@ -85,6 +85,21 @@ func (p *convMMPlan) foldable() bool {
 	return true
 }
 
+// strided reports whether batch i reads A at i*sa and B at i*sb (a stride
+// of 0 broadcasts), the layout one strided batched GEMM call takes.
+func (p *convMMPlan) strided() (sa, sb int, ok bool) {
+	if len(p.aOff) < 2 {
+		return 0, 0, false
+	}
+	sa, sb = p.aOff[1], p.bOff[1]
+	for i := range p.aOff {
+		if p.aOff[i] != i*sa || p.bOff[i] != i*sb {
+			return 0, 0, false
+		}
+	}
+	return sa, sb, true
+}
+
 // run calls gemm(a, b, c) for each batch, folding or spreading batches over
 // the workers when each product is small.
 func (p *convMMPlan) run(gemm func(m int, aOff, bOff, cOff int)) {
@@ -145,6 +160,10 @@ func convMatMulF32(in []*ir.Tensor) ([]*ir.Tensor, error) {
 		return nil, fmt.Errorf("MatMul: %w", err)
 	}
 	a, b, c := in[0].Data.([]float32), in[1].Data.([]float32), out.Data.([]float32)
+	if sa, sb, ok := p.strided(); ok && !p.foldable() {
+		convSgemmBatch(p.m, p.n, p.k, a, sa, b, sb, c, len(p.aOff))
+		return one(out)
+	}
 	p.run(func(m, ao, bo, co int) {
 		convSgemm(false, false, m, p.n, p.k, 1, a[ao:], p.k, b[bo:], p.n, 0, c[co:], p.n)
 	})

@@ -26,6 +26,10 @@ func TestMatMulShapes(t *testing.T) {
 		{"4d 1d", []int{2, 1, 2, 3}, []int{3}, []int{2, 1, 2}},
 		{"bcast", []int{5, 1, 2, 3}, []int{4, 3, 2}, []int{5, 4, 2, 2}},
 		{"fold", []int{2, 4, 3}, []int{3, 5}, []int{2, 4, 5}},
+		{"strided", []int{3, 2, 3}, []int{3, 3, 4}, []int{3, 2, 4}},
+		{"shared A", []int{1, 4, 3}, []int{3, 3, 5}, []int{3, 4, 5}},
+		{"big strided", []int{2, 70, 90}, []int{2, 90, 80}, []int{2, 70, 80}},
+		{"k0", []int{2, 3, 0}, []int{2, 0, 4}, []int{2, 3, 4}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

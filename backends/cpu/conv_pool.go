@@ -180,6 +180,7 @@ func convPoolKernel[T convPoolT](c convPool) kernelFunc {
 		x, y := in[0].Data.([]T), out.Data.([]T)
 		inSize, outSize := ir.Size(sp), ir.Size(g.out)
 		parallelFor(n*ch, outSize*ir.Size(g.kernel), func(lo, hi int) {
+			var rows []T // separable max: the row maxima of one plane
 			for pl := lo; pl < hi; pl++ {
 				xp, yp := x[pl*inSize:(pl+1)*inSize], y[pl*outSize:(pl+1)*outSize]
 				switch c.kind {
@@ -188,7 +189,17 @@ func convPoolKernel[T convPoolT](c convPool) kernelFunc {
 					if idx != nil {
 						ip = idx[pl*outSize : (pl+1)*outSize]
 					}
-					convMaxPlane(t, xp, yp, ip, int64(pl*inSize), c.colMajor)
+					switch {
+					case t.is2x2():
+						convMax2x2Plane(t, xp, yp, ip, int64(pl*inSize), c.colMajor)
+					case ip == nil && t.separable():
+						if rows == nil {
+							rows = make([]T, t.in[0]*t.in[1]*t.out[2])
+						}
+						convMaxSeparable(t, xp, yp, rows)
+					default:
+						convMaxPlane(t, xp, yp, ip, int64(pl*inSize), c.colMajor)
+					}
 				default:
 					convAvgLpPlane(t, c, xp, yp)
 				}
@@ -247,6 +258,114 @@ func convMaxPlane[T convPoolT](t *convG3, x, y []T, ip []int64, base int64, colM
 					ip[o] = base + convPoolIndex(t, bi, colMajor)
 				}
 				o++
+			}
+		}
+	}
+}
+
+// is2x2 reports a 2-D 2×2 window of stride 2 without padding or dilation
+// whose windows all lie inside the input: the common pooling layer, which
+// convMax2x2Plane runs without per-window bounds.
+func (t *convG3) is2x2() bool {
+	return t.k == [3]int{1, 2, 2} && t.s == [3]int{1, 2, 2} && t.dil == [3]int{1, 1, 1} &&
+		t.pb == [3]int{} && t.out[0] == t.in[0] && 2*t.out[1] <= t.in[1] && 2*t.out[2] <= t.in[2]
+}
+
+// convMax2x2Plane is convMaxPlane for is2x2 geometries, with the same
+// results: max propagates NaN without indices, and with indices the first
+// strictly greatest value of a window (row-major) wins.
+func convMax2x2Plane[T convPoolT](t *convG3, x, y []T, ip []int64, base int64, colMajor bool) {
+	w, ow := t.in[2], t.out[2]
+	for d := 0; d < t.out[0]; d++ {
+		xd := x[d*t.in[1]*w:]
+		for oh := 0; oh < t.out[1]; oh++ {
+			i0 := 2 * oh * w
+			r0, r1 := xd[i0:i0+2*ow], xd[i0+w:i0+w+2*ow]
+			yr := y[(d*t.out[1]+oh)*ow:][:ow]
+			if ip == nil {
+				for o := range yr {
+					yr[o] = max(r0[2*o], r0[2*o+1], r1[2*o], r1[2*o+1])
+				}
+				continue
+			}
+			ir := ip[(d*t.out[1]+oh)*ow:][:ow]
+			off := d*t.in[1]*w + i0
+			for o := range yr {
+				best, bi := r0[2*o], off+2*o
+				if v := r0[2*o+1]; v > best {
+					best, bi = v, off+2*o+1
+				}
+				if v := r1[2*o]; v > best {
+					best, bi = v, off+w+2*o
+				}
+				if v := r1[2*o+1]; v > best {
+					best, bi = v, off+w+2*o+1
+				}
+				yr[o] = best
+				ir[o] = base + convPoolIndex(t, bi, colMajor)
+			}
+		}
+	}
+}
+
+// separable reports a window over the last two dims only (k = 1, stride 1,
+// no padding on the first of three), where a max is a max of row maxima.
+func (t *convG3) separable() bool {
+	return t.k[0] == 1 && t.s[0] == 1 && t.pb[0] == 0 && t.pe[0] == 0 && t.out[0] == t.in[0]
+}
+
+// convMaxSeparable is convMaxPlane without indices for separable windows:
+// rows (in0·in1·out2 scratch) first takes each input row's maximum under
+// every column window, then each output is the maximum of kh of those.
+// Empty windows give zero, as in convMaxPlane; max propagates NaN either
+// way.
+func convMaxSeparable[T convPoolT](t *convG3, x, y, rows []T) {
+	in1, in2, out1, out2 := t.in[1], t.in[2], t.out[1], t.out[2]
+	d1, d2 := t.dil[1], t.dil[2]
+	three := t.k[2] == 3 && d2 == 1 // ResNet's 3x3 pool: whole windows unrolled
+	for d := 0; d < t.out[0]; d++ {
+		xd, rd := x[d*in1*in2:][:in1*in2], rows[d*in1*out2:][:in1*out2]
+		for r := 0; r < in1; r++ {
+			xr, hr := xd[r*in2:][:in2], rd[r*out2:][:out2]
+			for ow := range hr {
+				wlo, whi := t.lo[2][ow], t.hi[2][ow]
+				if wlo >= whi {
+					continue
+				}
+				sw := ow*t.s[2] - t.pb[2]
+				if three && wlo == 0 && whi == 3 {
+					w := xr[sw : sw+3 : sw+3]
+					hr[ow] = max(w[0], w[1], w[2])
+					continue
+				}
+				best := xr[sw+wlo*d2]
+				for kw := wlo + 1; kw < whi; kw++ {
+					best = max(best, xr[sw+kw*d2])
+				}
+				hr[ow] = best
+			}
+		}
+		yd := y[d*out1*out2:][:out1*out2]
+		for oh := 0; oh < out1; oh++ {
+			hlo, hhi := t.lo[1][oh], t.hi[1][oh]
+			yr := yd[oh*out2:][:out2]
+			if hlo >= hhi {
+				clear(yr)
+				continue
+			}
+			sh := oh*t.s[1] - t.pb[1]
+			copy(yr, rd[(sh+hlo*d1)*out2:][:out2])
+			for kh := hlo + 1; kh < hhi; kh++ {
+				hr := rd[(sh+kh*d1)*out2:][:out2]
+				for ow, v := range hr {
+					yr[ow] = max(yr[ow], v)
+				}
+			}
+			for ow := range yr {
+				if t.lo[2][ow] >= t.hi[2][ow] {
+					var zero T
+					yr[ow] = zero
+				}
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/keenml/keen/ir"
@@ -126,5 +127,104 @@ func TestPoolErrors(t *testing.T) {
 	}
 	if _, err := tryOp("AveragePool", 19, ir.Attrs{ir.IntsAttr("kernel_shape", 2)}, 1, ir.Zeros(ir.Float32, 4, 4)); err == nil {
 		t.Error("rank 2 input: no error")
+	}
+}
+
+// TestMaxPool2x2MatchesGeneric runs the 2×2 stride-2 fast path against
+// convMaxPlane, with ties, NaNs, odd sizes (a dropped last row and column)
+// and both index orders.
+func TestMaxPool2x2MatchesGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	for _, sp := range [][]int{{4, 4}, {7, 9}, {2, 2}, {3, 6, 8}} {
+		win, err := convReadWin("MaxPool", ir.Attrs{ir.IntsAttr("kernel_shape", append(make([]int64, len(sp)-2), 2, 2)...),
+			ir.IntsAttr("strides", append(make([]int64, len(sp)-2), 2, 2)...)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sp) == 3 { // a 1×2×2 window over 3-D
+			win.kernel[0], win.strides[0] = 1, 1
+		}
+		g, err := win.resolve(sp, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g3, err := convTo3("MaxPool", g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !g3.is2x2() {
+			t.Fatalf("%v: not the 2x2 fast path", sp)
+		}
+		x := make([]float32, ir.Size(sp))
+		for i := range x {
+			x[i] = float32(r.IntN(5)) // ties
+		}
+		x[1] = float32(math.NaN())
+		n := ir.Size(g.out)
+		for _, colMajor := range []bool{false, true} {
+			for _, withIdx := range []bool{false, true} {
+				want, got := make([]float32, n), make([]float32, n)
+				var wi, gi []int64
+				if withIdx {
+					wi, gi = make([]int64, n), make([]int64, n)
+				}
+				convMaxPlane(g3, x, want, wi, 100, colMajor)
+				convMax2x2Plane(g3, x, got, gi, 100, colMajor)
+				for i := range want {
+					same := got[i] == want[i] || (math.IsNaN(float64(got[i])) && math.IsNaN(float64(want[i])))
+					if !same || (withIdx && gi[i] != wi[i]) {
+						t.Fatalf("%v colMajor %v indices %v: [%d] = %v (%v), want %v (%v)", sp, colMajor, withIdx, i, got[i], gi, want[i], wi)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestMaxPoolSeparableMatchesGeneric runs the row-maxima path against
+// convMaxPlane over strides, pads, dilations, ceil mode, 1-D and 3-D.
+func TestMaxPoolSeparableMatchesGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 6))
+	cases := []struct {
+		sp    []int
+		attrs ir.Attrs
+	}{
+		{[]int{12, 12}, ir.Attrs{ir.IntsAttr("kernel_shape", 3, 3), ir.IntsAttr("strides", 2, 2), ir.IntsAttr("pads", 1, 1, 1, 1)}},
+		{[]int{9, 7}, ir.Attrs{ir.IntsAttr("kernel_shape", 3, 2), ir.IntsAttr("pads", 1, 0, 1, 1)}},
+		{[]int{10, 11}, ir.Attrs{ir.IntsAttr("kernel_shape", 2, 3), ir.IntsAttr("dilations", 2, 2), ir.IntsAttr("strides", 1, 2)}},
+		{[]int{8, 8}, ir.Attrs{ir.IntsAttr("kernel_shape", 3, 3), ir.IntsAttr("strides", 2, 2), ir.IntAttr("ceil_mode", 1)}},
+		{[]int{13}, ir.Attrs{ir.IntsAttr("kernel_shape", 4), ir.IntsAttr("strides", 3), ir.IntsAttr("pads", 2, 2)}},
+		{[]int{3, 6, 7}, ir.Attrs{ir.IntsAttr("kernel_shape", 1, 3, 3), ir.IntsAttr("pads", 0, 1, 1, 0, 1, 1)}},
+	}
+	for i, tc := range cases {
+		win, err := convReadWin("MaxPool", tc.attrs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := win.resolve(tc.sp, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g3, err := convTo3("MaxPool", g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !g3.separable() {
+			t.Fatalf("case %d: not separable", i)
+		}
+		x := make([]float32, ir.Size(tc.sp))
+		for j := range x {
+			x[j] = float32(r.NormFloat64())
+		}
+		x[3] = float32(math.NaN())
+		n := ir.Size(g.out)
+		want, got := make([]float32, n), make([]float32, n)
+		convMaxPlane(g3, x, want, nil, 0, false)
+		convMaxSeparable(g3, x, got, make([]float32, g3.in[0]*g3.in[1]*g3.out[2]))
+		for j := range want {
+			if got[j] != want[j] && !(math.IsNaN(float64(got[j])) && math.IsNaN(float64(want[j]))) {
+				t.Fatalf("case %d: out %v: [%d] = %v, want %v", i, g.out, j, got[j], want[j])
+			}
+		}
 	}
 }

@@ -71,7 +71,7 @@ func convIntConv(win convWin, group int, x, xzp, w, wzp *ir.Tensor) ([]int32, *c
 		return nil, nil, err
 	}
 	y := make([]int32, ir.Size(p.outShape()))
-	convForward(p, xi, wi, y, convGemmFnT[int32])
+	convForward(p, xi, wi, nil, y, convGemmFnT[int32])
 	return y, p, nil
 }
 

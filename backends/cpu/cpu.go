@@ -114,6 +114,11 @@ func (k kernel) Run(in []backends.Buffer) ([]backends.Buffer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cpu: %v: %w", k.spec, err)
 	}
+	if len(out) == 1 && out[0] != nil {
+		r := &oneBuf{b: Buf{T: out[0]}}
+		r.s[0] = &r.b
+		return r.s[:], nil
+	}
 	bufs := make([]backends.Buffer, len(out))
 	for i, t := range out {
 		if t != nil {
@@ -121,4 +126,11 @@ func (k kernel) Run(in []backends.Buffer) ([]backends.Buffer, error) {
 		}
 	}
 	return bufs, nil
+}
+
+// oneBuf holds a single-output kernel's result slice and its buffer in one
+// allocation.
+type oneBuf struct {
+	s [1]backends.Buffer
+	b Buf
 }

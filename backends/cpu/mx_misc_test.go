@@ -208,3 +208,37 @@ func TestMxTreeEnsemble(t *testing.T) {
 	out = runOp2(t, "ai.onnx.ml", "TreeEnsemble", 5, soft, 1, ir.FromSlice(mxF32(1), 1, 1))
 	assertClose(t, out[0], []int{1, 2}, []float64{1 / (1 + math.Exp(-1)), 0.5}, 1e-6)
 }
+
+// TestMxTrainingF32MatchesF64 runs the float32 fast path of the optimizers
+// against the float64 path on the same values, for two tensors at once.
+func TestMxTrainingF32MatchesF64(t *testing.T) {
+	const dom = "ai.onnx.preview.training"
+	r := rand.New(rand.NewPCG(7, 7))
+	vals := func(n int, pos bool) ([]float32, []float64) {
+		f, d := make([]float32, n), make([]float64, n)
+		for i := range f {
+			f[i] = float32(r.NormFloat64())
+			if pos {
+				f[i] = float32(math.Abs(float64(f[i])))
+			}
+			d[i] = float64(f[i])
+		}
+		return f, d
+	}
+	sizes := []int{3, 100}
+	var in32, in64 []*ir.Tensor
+	for part := 0; part < 4; part++ { // x, g, V, H for each tensor
+		for _, n := range sizes {
+			f, d := vals(n, part == 3)
+			in32 = append(in32, ir.FromSlice(f, n))
+			in64 = append(in64, ir.FromSlice(d, n))
+		}
+	}
+	head := []*ir.Tensor{ir.Scalar(float32(0.01)), ir.Scalar(int64(3))}
+	attrs := ir.Attrs{ir.FloatAttr("epsilon", 1e-8), ir.FloatAttr("norm_coefficient", 0.01)}
+	got := runOp2(t, dom, "Adam", 1, attrs, 6, append(append([]*ir.Tensor{}, head...), in32...)...)
+	want := runOp2(t, dom, "Adam", 1, attrs, 6, append(append([]*ir.Tensor{}, head...), in64...)...)
+	for i := range want {
+		assertClose(t, got[i], want[i].Shape, want[i].Data.([]float64), 1e-5)
+	}
+}

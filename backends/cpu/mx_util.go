@@ -15,7 +15,16 @@ type mxFloat interface{ ~float32 | ~float64 }
 // mxMatMulNT sets c = a·bᵀ (or adds it when acc): a (m,k), b (n,k), c (m,n).
 // It is the small reference product of the mx kernels (recurrent weights are
 // stored (gates*hidden, input), so the transposed form is the natural one).
+// float32 goes to the SIMD GEMM; float64 runs the loops below.
 func mxMatMulNT[T mxFloat](c, a, b []T, m, n, k int, acc bool) {
+	if cf, ok := any(c).([]float32); ok {
+		beta := float32(0)
+		if acc {
+			beta = 1
+		}
+		convSgemm(false, true, m, n, k, 1, any(a).([]float32), max(k, 1), any(b).([]float32), max(k, 1), beta, cf, n)
+		return
+	}
 	parallelFor(m, 2*n*k, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			ar := a[i*k : i*k+k]
@@ -37,7 +46,12 @@ func mxMatMulNT[T mxFloat](c, a, b []T, m, n, k int, acc bool) {
 }
 
 // mxMatMul sets c = a·b: a (m,k), b (k,n), c (m,n).
+// float32 goes to the SIMD GEMM; float64 runs the loops below.
 func mxMatMul[T mxFloat](c, a, b []T, m, n, k int) {
+	if cf, ok := any(c).([]float32); ok {
+		convSgemm(false, false, m, n, k, 1, any(a).([]float32), max(k, 1), any(b).([]float32), n, 0, cf, n)
+		return
+	}
 	parallelFor(m, 2*n*k, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			cr := c[i*n : i*n+n]

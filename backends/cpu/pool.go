@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/keenml/keen/backends/cpu/internal/gemm"
 )
 
 // poolThreads is how many goroutines parallelFor splits work over.
@@ -11,7 +13,11 @@ var poolThreads atomic.Int32
 
 func init() { poolThreads.Store(int32(runtime.GOMAXPROCS(0))) }
 
-func setPoolThreads(n int) { poolThreads.Store(int32(n)) }
+// setPoolThreads sets the worker count of parallelFor and of the GEMM.
+func setPoolThreads(n int) {
+	poolThreads.Store(int32(n))
+	gemm.SetThreads(n)
+}
 
 // Threads returns the current worker count of the CPU kernels.
 func Threads() int { return int(poolThreads.Load()) }

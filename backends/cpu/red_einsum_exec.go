@@ -156,8 +156,13 @@ func redContract[T redNum](a, b redLT[T], keep map[rune]bool) redLT[T] {
 }
 
 // redMatMul is a batched matrix product. a (nb, m, k), b (nb, k, n) -> (nb, m, n)
+// float32 goes to the SIMD GEMM; other types run the loops below.
 func redMatMul[T redNum](a, b []T, nb, m, k, n int) []T {
 	c := make([]T, nb*m*n)
+	if cf, ok := any(c).([]float32); ok {
+		convSgemmBatch(m, n, k, any(a).([]float32), m*k, any(b).([]float32), k*n, cf, nb)
+		return c
+	}
 	parallelFor(nb*m, 2*k*n, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			bi := r / m

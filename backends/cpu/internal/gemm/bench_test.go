@@ -80,3 +80,18 @@ func BenchmarkKernel(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUnpackedA compares reading a row-major A in place with packing
+// it, on one thread, for the best implementation.
+func BenchmarkUnpackedA(b *testing.B) {
+	saved := useUnpackedA
+	defer func() { useUnpackedA = saved }()
+	for _, s := range benchShapes[1:6] {
+		for _, unpacked := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%dx%dx%d/unpacked=%v", s.m, s.n, s.k, unpacked), func(b *testing.B) {
+				useUnpackedA = unpacked
+				benchOne(b, impls[0], 1, s)
+			})
+		}
+	}
+}

@@ -15,6 +15,14 @@ type impl struct {
 	mr, nr     int // register tile
 	mc, kc, nc int // cache blocks; mc is a multiple of mr, nc of nr
 	kernel     kernelFunc
+	// kernelU, when set, is kernel reading A unpacked: mr rows of k floats
+	// at a with row stride lda.
+	kernelU func(k int, a []float32, lda int, b, c []float32, ldc int, accumulate bool)
+	// kernelB and kernelUB, when set, are kernel and kernelU starting from
+	// bias[i] on row i and overwriting c (the first depth block of a
+	// product with a row bias).
+	kernelB  func(k int, a, b, bias, c []float32, ldc int)
+	kernelUB func(k int, a []float32, lda int, b, bias, c []float32, ldc int)
 	// packRuns, when set, is packB's row copy: for q < kb and r < runs it
 	// copies src[q*ldb+r*nr:][:nr] to dst[r*kb*nr+q*nr:].
 	packRuns func(dst, src []float32, kb, runs, ldb int)
@@ -40,6 +48,9 @@ func (im *impl) sgemm(p *problem, nt int) {
 	}
 	if p.k == 0 || p.alpha == 0 {
 		p.scaleC()
+		if p.rowBias != nil {
+			p.addBias(p.c, 0, p.m, p.n, false)
+		}
 		return
 	}
 	nt = min(nt, max(p.m*p.n*p.k/parallelMin, 1))
@@ -125,9 +136,12 @@ func (im *impl) run(p *problem) {
 	if p.m == 0 || p.n == 0 {
 		return
 	}
-	if p.m == 1 || p.n == 1 {
+	if (p.m == 1 || p.n == 1) && p.bPack == nil {
 		p.scaleC()
 		im.gemv(p)
+		if p.rowBias != nil {
+			p.addBias(p.c, 0, p.m, p.n, false)
+		}
 		return
 	}
 	accFirst := p.beta != 0
@@ -139,6 +153,11 @@ func (im *impl) run(p *problem) {
 	kc := ceilDiv(p.k, ceilDiv(p.k, im.kc))
 	mc := roundUp(ceilDiv(p.m, ceilDiv(p.m, im.mc)), im.mr)
 	nc := roundUp(ceilDiv(p.n, ceilDiv(p.n, im.nc)), im.nr)
+	// Unpacked A skips the transposing copy of a row-major A (alpha folds
+	// into packing, so only alpha = 1). It pays where few column panels
+	// share each packed block (BenchmarkUnpackedA: 512x49x4608 +25%, equal
+	// from n = 784 up), so wide products keep packing.
+	unpacked := useUnpackedA && im.kernelU != nil && !p.transA && p.alpha == 1 && p.n < unpackedMaxN
 	bufA := getBuffer(mc*kc + packSlack)
 	bufB := getBuffer(nc*kc + packSlack)
 	edge := getBuffer(im.mr * im.nr)
@@ -147,48 +166,33 @@ func (im *impl) run(p *problem) {
 		for pc := 0; pc < p.k; pc += kc {
 			kb := min(kc, p.k-pc)
 			im.packB(bufB.f, p, pc, kb, jc, nb)
-			acc := accFirst || pc > 0
 			for ic := 0; ic < p.m; ic += mc {
 				mb := min(mc, p.m-ic)
-				im.packA(bufA.f, p, ic, mb, pc, kb)
 				c := p.c[ic*p.ldc+jc:]
-				im.macro(bufA.f, bufB.f, mb, nb, kb, c, p.ldc, acc, edge.f)
+				acc := accFirst || pc > 0
+				var bias []float32 // set: the kernels start from it
+				if pc == 0 && p.rowBias != nil {
+					if !accFirst && im.kernelB != nil && im.kernelUB != nil {
+						bias = p.rowBias[ic : ic+mb]
+					} else {
+						p.addBias(c, ic, mb, nb, !accFirst)
+						acc = true
+					}
+				}
+				var a unpackedRows // whole tiles read A in place; the rest packed
+				if unpacked {
+					a = unpackedRows{a: p.a[ic*p.lda+pc:], lda: p.lda, full: mb / im.mr * im.mr}
+				}
+				if a.full < mb {
+					im.packA(bufA.f, p, ic+a.full, mb-a.full, pc, kb)
+				}
+				im.macro(a, bufA.f, bufB.f, mb, nb, kb, c, p.ldc, acc, edge.f, bias)
 			}
 		}
 	}
 	putBuffer(bufA)
 	putBuffer(bufB)
 	putBuffer(edge)
-}
-
-// macro multiplies the packed mb×kb block of A by the packed kb×nb slice of
-// B into c; partial tiles go through the edge buffer.
-func (im *impl) macro(ap, bp []float32, mb, nb, kb int, c []float32, ldc int, acc bool, edge []float32) {
-	mr, nr := im.mr, im.nr
-	for jr := 0; jr < nb; jr += nr {
-		cols := min(nr, nb-jr)
-		b := bp[jr*kb:]
-		for ir := 0; ir < mb; ir += mr {
-			rows := min(mr, mb-ir)
-			a := ap[ir*kb:]
-			if rows == mr && cols == nr {
-				im.kernel(kb, a, b, c[ir*ldc+jr:], ldc, acc)
-				continue
-			}
-			im.kernel(kb, a, b, edge, nr, false)
-			for i := range rows {
-				dst := c[(ir+i)*ldc+jr : (ir+i)*ldc+jr+cols]
-				src := edge[i*nr : i*nr+cols]
-				if acc {
-					for j, v := range src {
-						dst[j] += v
-					}
-				} else {
-					copy(dst, src)
-				}
-			}
-		}
-	}
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }

@@ -31,8 +31,28 @@ func SetThreads(n int) { threads.Store(int32(max(n, 1))) }
 // Threads returns the number of goroutines Sgemm uses.
 func Threads() int { return int(threads.Load()) }
 
-// Impl names the micro-kernel Sgemm uses on this machine.
+// Impl names the micro-kernel Sgemm uses on this machine (for most row
+// counts; see pick).
 func Impl() string { return impls[0].name }
+
+// pick returns the implementation for an m×n product: the best one, or the
+// narrow-tile one (narrowImpl, where the CPU has it) when its tiles cover
+// the product with less waste: 16, 24, 32, 64 or 128 rows fill 8-row tiles
+// exactly but not 14-row ones (BenchmarkSgemm: 64x3136x576 +12%,
+// 128x784x1152 +10%), while 49 columns fit 32-wide tiles better than
+// 48-wide ones.
+func pick(m, n int) *impl {
+	im := impls[0]
+	if nw := narrowImpl; nw != nil && m > 0 && n > 0 && fill(nw, m, n) > fill(im, m, n) {
+		return nw
+	}
+	return im
+}
+
+// fill is the fraction of im's tiles over an m×n product that is product.
+func fill(im *impl, m, n int) float64 {
+	return float64(m) / float64(roundUp(m, im.mr)) * float64(n) / float64(roundUp(n, im.nr))
+}
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C, row-major, op = transpose
 // when transA/transB. A is m×k (k×m if transA) with leading dimension lda, B
@@ -47,7 +67,18 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if err := p.check(); err != nil {
 		panic(err)
 	}
-	impls[0].sgemm(&p, Threads())
+	pick(m, n).sgemm(&p, Threads())
+}
+
+// SgemmThreads is Sgemm on at most nt goroutines (nt < 1 means 1), for
+// callers that already run several products side by side.
+func SgemmThreads(nt int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	p := problem{transA: transA, transB: transB, m: m, n: n, k: k,
+		alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
+	if err := p.check(); err != nil {
+		panic(err)
+	}
+	pick(m, n).sgemm(&p, max(nt, 1))
 }
 
 // SgemmStrided computes batch independent products: for i in [0, batch),
@@ -68,7 +99,46 @@ func SgemmStrided(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 		}
 		ps[i] = p
 	}
-	impls[0].batch(ps, Threads())
+	pick(m, n).batch(ps, Threads())
+}
+
+// PackFunc packs part of a B that is never stored whole (a convolution's
+// im2col matrix, say): depth [p0, p0+kb) × columns [j0, j0+nb) of B into
+// dst as micro-panels of nr columns, dst[jr·kb + q·nr + j] = B[p0+q][j0+jr+j]
+// for each panel start jr (a multiple of nr), q < kb and j < nr, with zero
+// for columns at or past nb. Sgemm calls it from several goroutines at once
+// (with disjoint column ranges), so it must not write shared state.
+type PackFunc func(dst []float32, p0, kb, j0, nb, nr int)
+
+// SgemmPackB is SgemmThreads with B supplied by pack rather than stored,
+// and an optional bias per row of C added as each block of C is first
+// written (while it is in cache): C = alpha·A·B + beta·C + bias[i], A m×k
+// (lda), B k×n, C m×n (ldc); bias is nil or holds m values.
+func SgemmPackB(nt int, m, n, k int, alpha float32, a []float32, lda int, pack PackFunc, bias []float32, beta float32, c []float32, ldc int) {
+	p := problem{m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, bPack: pack, ldb: max(n, 1),
+		rowBias: bias, beta: beta, c: c, ldc: ldc}
+	if err := p.check(); err != nil {
+		panic(err)
+	}
+	if bias != nil && len(bias) < m {
+		panic(fmt.Errorf("gemm: SgemmPackB: %d biases for %d rows", len(bias), m))
+	}
+	pick(m, n).sgemm(&p, max(nt, 1))
+}
+
+// SgemmBias is SgemmThreads without transposes plus a bias per row of C,
+// added as each block of C is first written: C = alpha·A·B + beta·C +
+// bias[i]; bias is nil or holds m values.
+func SgemmBias(nt int, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, bias []float32, beta float32, c []float32, ldc int) {
+	p := problem{m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+		rowBias: bias, beta: beta, c: c, ldc: ldc}
+	if err := p.check(); err != nil {
+		panic(err)
+	}
+	if bias != nil && len(bias) < m {
+		panic(fmt.Errorf("gemm: SgemmBias: %d biases for %d rows", len(bias), m))
+	}
+	pick(m, n).sgemm(&p, max(nt, 1))
 }
 
 // tail returns s[off:], or nil when off is past the end (check then
@@ -87,6 +157,12 @@ type problem struct {
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
+	// bPack, when set, packs B in place of b; bCol is the first column of
+	// this (sub)problem's B within the PackFunc's columns.
+	bPack PackFunc
+	bCol  int
+	// rowBias, when set, is added to row i of C (SgemmPackB).
+	rowBias []float32
 }
 
 func (p *problem) check() error {
@@ -104,8 +180,10 @@ func (p *problem) check() error {
 	if err := checkMatrix("A", p.a, ar, ac, p.lda); err != nil {
 		return err
 	}
-	if err := checkMatrix("B", p.b, br, bc, p.ldb); err != nil {
-		return err
+	if p.bPack == nil {
+		if err := checkMatrix("B", p.b, br, bc, p.ldb); err != nil {
+			return err
+		}
 	}
 	return checkMatrix("C", p.c, p.m, p.n, p.ldc)
 }
@@ -139,13 +217,19 @@ func (p *problem) sub(i0, i1, j0, j1 int) problem {
 		} else {
 			q.a = p.a[i0*p.lda:]
 		}
-		if p.transB {
+		switch {
+		case p.bPack != nil:
+			q.bCol = p.bCol + j0
+		case p.transB:
 			q.b = p.b[j0*p.ldb:]
-		} else {
+		default:
 			q.b = p.b[j0:]
 		}
 	}
 	q.c = p.c[i0*p.ldc+j0:]
+	if p.rowBias != nil {
+		q.rowBias = p.rowBias[i0:]
+	}
 	return q
 }
 
@@ -162,6 +246,24 @@ func (p *problem) scaleC() {
 		}
 		for j := range row {
 			row[j] *= p.beta
+		}
+	}
+}
+
+// addBias adds rowBias[i0+i] to rows i < mb of c (row stride ldc, nb
+// columns), or sets them to it when set is true.
+func (p *problem) addBias(c []float32, i0, mb, nb int, set bool) {
+	for i := range mb {
+		row := c[i*p.ldc:][:nb]
+		b := p.rowBias[i0+i]
+		if set {
+			for j := range row {
+				row[j] = b
+			}
+			continue
+		}
+		for j := range row {
+			row[j] += b
 		}
 	}
 }

@@ -9,10 +9,42 @@ package gemm
 // panel (k rows of 16 floats).
 func kernel6x16AVX2(k int, a *float32, b *float32, c *float32, ldc int, accumulate bool)
 
+// kernel6x16AVX2U is kernel6x16AVX2 with A unpacked: a points at 6 rows of k floats, row stride lda.
+func kernel6x16AVX2U(k int, a *float32, lda int, b *float32, c *float32, ldc int, accumulate bool)
+
+// kernel6x16AVX2B sets the 6x16 tile c to bias[i] + a·b (see kernel6x16AVX2).
+func kernel6x16AVX2B(k int, a *float32, b *float32, bias *float32, c *float32, ldc int)
+
+// kernel6x16AVX2UB sets the 6x16 tile c to bias[i] + a·b (see kernel6x16AVX2).
+func kernel6x16AVX2UB(k int, a *float32, lda int, b *float32, bias *float32, c *float32, ldc int)
+
 // kernel14x32AVX512 sets the 14x32 tile c (row stride ldc) to a·b, or adds a·b to it when
 // accumulate is set. a is a packed 14×k panel (k columns of 14 floats), b a packed k×32
 // panel (k rows of 32 floats).
 func kernel14x32AVX512(k int, a *float32, b *float32, c *float32, ldc int, accumulate bool)
+
+// kernel14x32AVX512U is kernel14x32AVX512 with A unpacked: a points at 14 rows of k floats, row stride lda.
+func kernel14x32AVX512U(k int, a *float32, lda int, b *float32, c *float32, ldc int, accumulate bool)
+
+// kernel14x32AVX512B sets the 14x32 tile c to bias[i] + a·b (see kernel14x32AVX512).
+func kernel14x32AVX512B(k int, a *float32, b *float32, bias *float32, c *float32, ldc int)
+
+// kernel14x32AVX512UB sets the 14x32 tile c to bias[i] + a·b (see kernel14x32AVX512).
+func kernel14x32AVX512UB(k int, a *float32, lda int, b *float32, bias *float32, c *float32, ldc int)
+
+// kernel8x48AVX512 sets the 8x48 tile c (row stride ldc) to a·b, or adds a·b to it when
+// accumulate is set. a is a packed 8×k panel (k columns of 8 floats), b a packed k×48
+// panel (k rows of 48 floats).
+func kernel8x48AVX512(k int, a *float32, b *float32, c *float32, ldc int, accumulate bool)
+
+// kernel8x48AVX512U is kernel8x48AVX512 with A unpacked: a points at 8 rows of k floats, row stride lda.
+func kernel8x48AVX512U(k int, a *float32, lda int, b *float32, c *float32, ldc int, accumulate bool)
+
+// kernel8x48AVX512B sets the 8x48 tile c to bias[i] + a·b (see kernel8x48AVX512).
+func kernel8x48AVX512B(k int, a *float32, b *float32, bias *float32, c *float32, ldc int)
+
+// kernel8x48AVX512UB sets the 8x48 tile c to bias[i] + a·b (see kernel8x48AVX512).
+func kernel8x48AVX512UB(k int, a *float32, lda int, b *float32, bias *float32, c *float32, ldc int)
 
 // packRuns16AVX copies 16-float runs of kb rows of src (row stride ldb) into
 // consecutive micro-panels of dst; kb, runs ≥ 1.
@@ -21,6 +53,10 @@ func packRuns16AVX(dst *float32, src *float32, kb int, runs int, ldb int)
 // packRuns32AVX copies 32-float runs of kb rows of src (row stride ldb) into
 // consecutive micro-panels of dst; kb, runs ≥ 1.
 func packRuns32AVX(dst *float32, src *float32, kb int, runs int, ldb int)
+
+// packRuns48AVX copies 48-float runs of kb rows of src (row stride ldb) into
+// consecutive micro-panels of dst; kb, runs ≥ 1.
+func packRuns48AVX(dst *float32, src *float32, kb int, runs int, ldb int)
 
 // transpose8AVX sets dst[q*w+i] = scale·src[i*ld+q] for i < 8, q < 8·blocks; blocks ≥ 1.
 // Each store writes 8 floats, so with w < 8 it runs past row q into row q+1.

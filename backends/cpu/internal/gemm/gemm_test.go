@@ -121,6 +121,15 @@ func runImpl(t *testing.T, im *impl, nt int, s shape, transA, transB bool, alpha
 }
 
 func TestSgemmImpls(t *testing.T) {
+	for _, unpacked := range []bool{true, false} { // A read in place (alpha 1, no transA) or packed
+		saved := useUnpackedA
+		useUnpackedA = unpacked
+		t.Run(fmt.Sprint("unpackedA=", unpacked), checkImpls)
+		useUnpackedA = saved
+	}
+}
+
+func checkImpls(t *testing.T) {
 	scalars := []struct{ alpha, beta float32 }{{1, 0}, {1, 1}, {-0.5, 0.75}, {2, -1}, {0, 0.5}}
 	for _, im := range impls {
 		t.Run(im.name, func(t *testing.T) {
@@ -153,8 +162,12 @@ func TestSgemmThreads(t *testing.T) {
 				for tr := range 4 {
 					transA, transB := tr&1 != 0, tr&2 != 0
 					name := fmt.Sprintf("%s/nt=%d/%dx%dx%d/tA=%v/tB=%v", im.name, nt, s.m, s.n, s.k, transA, transB)
+					alpha := float32(1) // A unpacked where not transposed
+					if nt == 3 {
+						alpha = 1.5 // A packed
+					}
 					t.Run(name, func(t *testing.T) {
-						runImpl(t, im, nt, s, transA, transB, 1.5, 0.5, tr, r)
+						runImpl(t, im, nt, s, transA, transB, alpha, 0.5, tr, r)
 					})
 				}
 			}
@@ -182,6 +195,16 @@ func TestSgemmPublic(t *testing.T) {
 	for i := range want {
 		if c[i] != want[i] {
 			t.Fatalf("transposed: C = %v, want %v", c, want)
+		}
+	}
+	for _, nt := range []int{0, 1, 2} {
+		c = []float32{10, 20, 30, 40}
+		SgemmThreads(nt, false, false, 2, 2, 3, 1, a, 3, b, 2, 1, c, 2)
+		want = []float32{14, 25, 40, 51}
+		for i := range want {
+			if c[i] != want[i] {
+				t.Fatalf("SgemmThreads(%d): C = %v, want %v", nt, c, want)
+			}
 		}
 	}
 }
@@ -289,6 +312,119 @@ func TestSgemmConcurrent(t *testing.T) {
 	for range shapesC {
 		if err := <-errs; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// TestSgemmPackB checks products whose B comes from a PackFunc (here one
+// that packs a stored matrix), plus a row bias, against the reference, on
+// 1 and 2 threads, and SgemmBias on the stored B,
+// including the vector shapes that Sgemm sends to gemv.
+func TestSgemmPackB(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, s := range shapes {
+		if s.k == 0 {
+			continue
+		}
+		for _, run := range []struct {
+			nt   int
+			beta float32
+		}{{1, 0.5}, {2, 0.5}, {2, 0}} {
+			nt, beta := run.nt, run.beta
+			a := newMatrix(r, s.m, s.k, 1, 0)
+			b := newMatrix(r, s.k, s.n, 0, 0)
+			c := newMatrix(r, s.m, s.n, 2, 0)
+			want, scale := reference(false, false, s.m, s.n, s.k, 1.5, a, b, beta, c)
+			pack := func(dst []float32, p0, kb, j0, nb, nr int) {
+				for jr := 0; jr < nb; jr += nr {
+					for q := range kb {
+						for j := range nr {
+							v := float32(0)
+							if jr+j < nb {
+								v = b.data[(p0+q)*b.ld+j0+jr+j]
+							}
+							dst[jr*kb+q*nr+j] = v
+						}
+					}
+				}
+			}
+			saved := parallelMin
+			parallelMin = 1 // split even small cases over the threads
+			bias := make([]float32, s.m)
+			for i := range bias {
+				bias[i] = float32(i) - 2
+				for j := range s.n {
+					want[i*s.n+j] += float64(bias[i])
+				}
+			}
+			c2 := matrix{rows: c.rows, cols: c.cols, ld: c.ld, data: append([]float32(nil), c.data...)}
+			SgemmPackB(nt, s.m, s.n, s.k, 1.5, a.data, a.ld, pack, bias, beta, c.data, c.ld)
+			SgemmBias(nt, s.m, s.n, s.k, 1.5, a.data, a.ld, b.data, b.ld, bias, beta, c2.data, c2.ld)
+			parallelMin = saved
+			for i := range s.m {
+				for j := range s.n {
+					got, got2 := float64(c.data[i*c.ld+j]), float64(c2.data[i*c.ld+j])
+					if math.Abs(got-want[i*s.n+j]) > 1e-5*(scale[i*s.n+j]+1) {
+						t.Fatalf("%v t%d beta %v: C[%d,%d] = %v, want %v", s, nt, beta, i, j, got, want[i*s.n+j])
+					}
+					if math.Abs(got2-want[i*s.n+j]) > 1e-5*(scale[i*s.n+j]+1) {
+						t.Fatalf("SgemmBias %v t%d beta %v: C[%d,%d] = %v, want %v", s, nt, beta, i, j, got2, want[i*s.n+j])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPick checks which tile covers a product with less waste.
+func TestPick(t *testing.T) {
+	if narrowImpl == nil {
+		t.Skip("no narrow tile on this CPU")
+	}
+	for _, c := range []struct {
+		m, n   int
+		narrow bool
+	}{{64, 3136, true}, {16, 12544, true}, {128, 784, true}, {512, 49, false}, {14, 32, false}, {28, 96, false}, {0, 5, false}} {
+		if got := pick(c.m, c.n) == narrowImpl; got != c.narrow {
+			t.Errorf("pick(%d, %d) narrow = %v, want %v", c.m, c.n, got, c.narrow)
+		}
+	}
+}
+
+// TestRowBiasImpls runs every implementation with a row bias (the kernels
+// that start from it, or the bias pass where an implementation has none),
+// A read in place and packed, against the reference.
+func TestRowBiasImpls(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, im := range impls {
+		for _, s := range []shape{{1, 1, 1}, {7, 17, 5}, {14, 32, 8}, {29, 65, 300}, {64, 100, 27}, {150, 40, 70}} {
+			for _, unpacked := range []bool{true, false} {
+				saved := useUnpackedA
+				useUnpackedA = unpacked
+				a := newMatrix(r, s.m, s.k, 1, float32(math.NaN()))
+				b := newMatrix(r, s.k, s.n, 2, float32(math.NaN()))
+				c := newMatrix(r, s.m, s.n, 1, float32(math.NaN()))
+				want, scale := reference(false, false, s.m, s.n, s.k, 1, a, b, 0, c)
+				bias := make([]float32, s.m)
+				for i := range bias {
+					bias[i] = float32(r.NormFloat64())
+					for j := range s.n {
+						want[i*s.n+j] += float64(bias[i])
+					}
+				}
+				p := problem{m: s.m, n: s.n, k: s.k, alpha: 1, a: a.data, lda: a.ld, b: b.data, ldb: b.ld,
+					c: c.data, ldc: c.ld, rowBias: bias}
+				im.sgemm(&p, 1)
+				useUnpackedA = saved
+				for i := range s.m {
+					for j := range s.n {
+						got := float64(c.data[i*c.ld+j])
+						if math.Abs(got-want[i*s.n+j]) > 1e-5*(scale[i*s.n+j]+1) {
+							t.Fatalf("%s %v unpacked %v: C[%d,%d] = %v, want %v", im.name, s, unpacked, i, j, got, want[i*s.n+j])
+						}
+					}
+				}
+			}
 		}
 	}
 }

@@ -33,6 +33,10 @@ func (im *impl) packA(dst []float32, p *problem, i0, mb, p0, kb int) {
 // consecutive values; columns past nb are zero.
 func (im *impl) packB(dst []float32, p *problem, p0, kb, j0, nb int) {
 	nr := im.nr
+	if p.bPack != nil {
+		p.bPack(dst[:ceilDiv(nb, nr)*nr*kb], p0, kb, p.bCol+j0, nb, nr)
+		return
+	}
 	if !p.transB { // B is k×n: read it row by row, a panel-wide run at a time
 		full := nb / nr
 		if im.packRuns != nil && full > 0 {
@@ -99,7 +103,7 @@ func (im *impl) transposePanel(dst, src []float32, ld, w, kb int, scale float32)
 }
 
 // maxTile bounds mr and nr.
-const maxTile = 32
+const maxTile = 48
 
 // interleave sets out[q*w+i] = scale·rows[i][q] for q < kb, i < len(rows),
 // and zero for i in [len(rows), w): the transposing half of packing. Rows

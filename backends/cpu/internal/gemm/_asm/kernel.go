@@ -17,8 +17,10 @@ func main() {
 	ConstraintExpr("!purego")
 	kernelAVX2()
 	kernelAVX512()
+	kernelAVX512x48()
 	packRuns(16)
 	packRuns(32)
+	packRuns(48)
 	transpose8()
 	dot()
 	axpy()
@@ -48,6 +50,9 @@ func kernelAVX2() {
 		t.acc = append(t.acc, []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11}[i])
 	}
 	t.generate(VXORPS, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
+	t.generateU(VXORPS, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
+	t.generateB(false, VMOVUPS, VBROADCASTSS, VFMADD231PS)
+	t.generateB(true, VMOVUPS, VBROADCASTSS, VFMADD231PS)
 }
 
 // kernelAVX512 is the 14x32 tile: 28 accumulators, 2 B vectors and 2
@@ -58,6 +63,9 @@ func kernelAVX512() {
 	t := &tile{name: "kernel14x32AVX512", mr: 14, vecs: 2, lanes: 16,
 		acc: zs[:28], bv: zs[28:30], bc: zs[30:32]}
 	t.generate(VPXORD, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
+	t.generateU(VPXORD, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
+	t.generateB(false, VMOVUPS, VBROADCASTSS, VFMADD231PS)
+	t.generateB(true, VMOVUPS, VBROADCASTSS, VFMADD231PS)
 }
 
 type insn func(...Op)
@@ -197,8 +205,12 @@ func packRuns(nr int) {
 	SHLQ(U8(2), ldb)
 	stride := GP64() // bytes between micro-panels
 	MOVQ(kb, stride)
-	SHLQ(U8(bits.TrailingZeros(uint(4*nr))), stride) // nr is a power of 2
-	regs := []VecPhysical{Y0, Y1, Y2, Y3}[:nr/8]
+	if nr&(nr-1) == 0 {
+		SHLQ(U8(bits.TrailingZeros(uint(4*nr))), stride)
+	} else {
+		IMUL3Q(U32(4*nr), stride, stride)
+	}
+	regs := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5}[:nr/8]
 	Label(name + "_row")
 	s, d, r := GP64(), GP64(), GP64()
 	MOVQ(src, s)

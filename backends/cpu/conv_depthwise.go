@@ -1,0 +1,144 @@
+package cpu
+
+import "github.com/keenml/keen/backends/cpu/internal/dwconv"
+
+// The float32 depthwise convolution (one input channel per group, 1-D or
+// 2-D) runs each output plane as a few dwconv.Taps calls. The input plane
+// is first copied into sh·sw zero-padded phase planes, phase (rp, cp)
+// holding padded rows rp, rp+sh, ... and columns cp, cp+sw, ..., all with
+// row width pw. Kernel tap (i, j) then reads phase ((i·dh)%sh, (j·dw)%sw)
+// at the fixed offset ((i·dh)/sh)·pw + (j·dw)/sw from output position
+// t = o·pw + x, so an output plane laid out with row stride pw is a sum of
+// contiguous shifted rows, whatever the stride and dilation. The pw-ow
+// columns past each output row are garbage and dropped when the plane is
+// copied out. convDepthwise (conv_conv.go) is the reference twin.
+
+// convDWPlan is the phase layout of one depthwise problem, and of the
+// padded planes of implicit GEMM (conv_padpack.go).
+type convDWPlan struct {
+	h, wd, oh, ow     int // input and output plane
+	kh, kw            int
+	sh, sw, dh, dw    int
+	ph, pw            int // rows and row width of each phase plane
+	padTop, padLeft   int
+	planeLen, outLen  int
+	tapPlane, tapOffs []int // per tap (i*kw+j): phase plane and offset
+}
+
+func newConvDWPlan(p *convProblem) *convDWPlan {
+	g := p.geo
+	d := &convDWPlan{h: 1, oh: 1, kh: 1, sh: 1, dh: 1}
+	if len(g.in) == 2 {
+		d.h, d.oh, d.kh, d.sh, d.dh, d.padTop = g.in[0], g.out[0], g.kernel[0], g.strides[0], g.dilations[0], g.padBegin[0]
+	}
+	l := len(g.in) - 1
+	d.wd, d.ow, d.kw, d.sw, d.dw, d.padLeft = g.in[l], g.out[l], g.kernel[l], g.strides[l], g.dilations[l], g.padBegin[l]
+	d.pw = d.ow + (d.kw-1)*d.dw/d.sw
+	d.ph = d.oh + (d.kh-1)*d.dh/d.sh
+	// Garbage columns of the last output row read up to pw-1 past the
+	// deepest tap's row: one spare row covers them.
+	d.planeLen = (d.ph + 1) * d.pw
+	d.outLen = d.oh * d.pw
+	for i := 0; i < d.kh; i++ {
+		for j := 0; j < d.kw; j++ {
+			ri, cj := i*d.dh, j*d.dw
+			d.tapPlane = append(d.tapPlane, (ri%d.sh)*d.sw+cj%d.sw)
+			d.tapOffs = append(d.tapOffs, (ri/d.sh)*d.pw+cj/d.sw)
+		}
+	}
+	return d
+}
+
+// fill copies the input plane x (h×wd) into the phase planes of buf. Only
+// the positions that hold input are written: the padding (and the spare
+// row) is the same zero for every plane, so the caller clears buf once.
+func (d *convDWPlan) fill(buf, x []float32) {
+	for rp := 0; rp < d.sh; rp++ {
+		for cp := 0; cp < d.sw; cp++ {
+			plane := buf[(rp*d.sw+cp)*d.planeLen:][:d.planeLen]
+			lo, hi := convValidRange(cp-d.padLeft, d.sw, d.wd, 0, d.pw)
+			if lo >= hi {
+				continue
+			}
+			for r := 0; r < d.ph; r++ {
+				y := r*d.sh + rp - d.padTop
+				if y < 0 || y >= d.h {
+					continue
+				}
+				row := plane[r*d.pw : (r+1)*d.pw]
+				src := x[y*d.wd:][:d.wd]
+				s := lo*d.sw + cp - d.padLeft
+				if d.sw == 1 {
+					copy(row[lo:hi], src[s:s+hi-lo])
+					continue
+				}
+				dst := row[lo:hi]
+				if d.sw == 2 { // MobileNet's strided layers: pairs, without a running index
+					pairs := src[s : s+2*len(dst)-1]
+					for c := range dst {
+						dst[c] = pairs[2*c]
+					}
+					continue
+				}
+				for c := range dst {
+					dst[c] = src[s]
+					s += d.sw
+				}
+			}
+		}
+	}
+}
+
+// plane computes one output plane y (oh×ow) from the filled phase planes
+// in buf, with weights w (kh·kw) and bias b; out is oh·pw scratch.
+func (d *convDWPlan) plane(y, buf, out, w []float32, b float32) {
+	dst := out[:d.outLen]
+	if d.pw == d.ow {
+		dst = y[:d.outLen]
+	}
+	var src [dwconv.MaxTaps][]float32
+	taps := len(d.tapPlane)
+	for k0 := 0; k0 < taps; k0 += dwconv.MaxTaps {
+		k1 := min(taps, k0+dwconv.MaxTaps)
+		for k := k0; k < k1; k++ {
+			src[k-k0] = buf[d.tapPlane[k]*d.planeLen+d.tapOffs[k]:]
+		}
+		dwconv.Taps(dst, src[:k1-k0], w[k0:k1], b, k0 > 0)
+	}
+	if d.pw != d.ow {
+		for o := 0; o < d.oh; o++ {
+			copy(y[o*d.ow:(o+1)*d.ow], out[o*d.pw:o*d.pw+d.ow])
+		}
+	}
+}
+
+// convDepthwiseF32 computes y (N×M×out) = depthwise conv(x, w) + bias
+// (bias may be nil), output channel m reading input channel m/mg.
+func convDepthwiseF32(p *convProblem, x, w, bias, y []float32) {
+	d := newConvDWPlan(p)
+	if len(d.tapPlane) == 0 {
+		return
+	}
+	planes := d.sh * d.sw
+	inPlane, outPlane := d.h*d.wd, d.oh*d.ow
+	parallelFor(p.n*p.m, outPlane*len(d.tapPlane)*2, func(lo, hi int) {
+		buf := convScratch[float32](planes*d.planeLen + d.outLen)
+		defer convRelease(buf)
+		phases, out := buf[:planes*d.planeLen], buf[planes*d.planeLen:]
+		clear(phases) // the padding; fill writes only the input's positions
+		filled := -1
+		for nm := lo; nm < hi; nm++ {
+			n, m := nm/p.m, nm%p.m
+			if c := n*p.c + m/p.mg; c != filled {
+				d.fill(phases, x[c*inPlane:][:inPlane])
+				filled = c
+			}
+			var b float32
+			if bias != nil {
+				b = bias[m]
+			}
+			kk := len(d.tapPlane)
+			d.plane(y[nm*outPlane:][:outPlane], phases, out, w[m*kk:][:kk], b)
+		}
+	})
+}

@@ -1,0 +1,110 @@
+package cpu
+
+import "github.com/keenml/keen/backends/cpu/internal/gemm"
+
+// Implicit GEMM over padded planes. With unit strides, im2col row (c, i, j)
+// at output (oy, ox) reads padded plane c at (oy + i·dh)·wp + ox + j·dw,
+// where wp is the padded width. Computing the output with row stride wp
+// instead of ow (wp - ow garbage columns per row) makes every im2col row
+// one contiguous run of the padded plane at a fixed offset, so packing a
+// panel is a plain copy rather than convPacker's per-row bounds. Strides
+// deinterleave each plane into sh·sw phase planes first (as the depthwise
+// kernel does), after which the same holds. The product lands in a scratch
+// matrix and its valid columns are copied out. convPacker (conv_pack.go) is
+// the twin the tests compare with (convPadded off).
+
+// convPadded switches float32 implicit GEMM to padded planes.
+var convPadded = true
+
+// convPadWaste bounds the garbage columns: the padded path is taken when
+// (pw - ow)·convPadWaste ≤ pw, pw the (phase) plane width: one column in
+// eight or fewer (tests set 0).
+var convPadWaste = 8
+
+// padGeom returns the padded layout (the phase planes of the depthwise
+// kernel, conv_depthwise.go: strides and dilations become fixed offsets into
+// sh·sw deinterleaved planes), or nil when p is not 1-D or 2-D or its
+// garbage columns would be too many; computed once per problem.
+func (p *convProblem) padGeom() *convDWPlan {
+	if !p.padDone {
+		p.pad, p.padDone = nil, true
+		if convPadded && len(p.geo.in) <= 2 {
+			if d := newConvDWPlan(p); (d.pw-d.ow)*convPadWaste <= d.pw {
+				p.pad = d
+			}
+		}
+	}
+	return p.pad
+}
+
+// convPadPacker is the gemm.PackFunc over the padded planes: channel c's
+// sh·sw phase planes start at c·chanLen.
+type convPadPacker struct {
+	planes  []float32
+	d       *convDWPlan
+	kSize   int
+	chanLen int
+}
+
+func (c *convPadPacker) pack(dst []float32, p0, kb, j0, nb, nr int) {
+	offs := make([]int, kb)
+	for q := range offs {
+		r := p0 + q
+		k := r % c.kSize
+		offs[q] = r/c.kSize*c.chanLen + c.d.tapPlane[k]*c.d.planeLen + c.d.tapOffs[k] + j0
+	}
+	for jr := 0; jr < nb; jr += nr {
+		cnt := min(nr, nb-jr)
+		panel := dst[jr*kb : (jr+nr)*kb]
+		for q, off := range offs {
+			out := panel[q*nr : (q+1)*nr]
+			src := c.planes[off+jr:]
+			switch {
+			case cnt == 32 && nr == 32:
+				*(*[32]float32)(out) = *(*[32]float32)(src)
+			case cnt == 16 && nr == 16:
+				*(*[16]float32)(out) = *(*[16]float32)(src)
+			default:
+				copy(out[:cnt], src[:cnt])
+				clear(out[cnt:])
+			}
+		}
+	}
+}
+
+// convPadGemm computes one image's group y (mg × out) = w · im2col(x) + b
+// through padded planes, on nt goroutines.
+func convPadGemm(p *convProblem, d *convDWPlan, x, w, b, y []float32, nt int) {
+	rows := p.cg * p.kSize
+	n := d.oh * d.pw
+	chanLen := d.sh * d.sw * d.planeLen
+	buf := convScratch[float32](p.cg*chanLen + p.mg*n)
+	defer convRelease(buf)
+	planes, c := buf[:p.cg*chanLen], buf[p.cg*chanLen:]
+	pad := func(lo, hi int) {
+		pl := planes[lo*chanLen : hi*chanLen]
+		clear(pl) // the padding; fill writes only the input's positions
+		for ch := lo; ch < hi; ch++ {
+			d.fill(planes[ch*chanLen:(ch+1)*chanLen], x[ch*p.inSize:(ch+1)*p.inSize])
+		}
+	}
+	out := func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			for r := 0; r < d.oh; r++ {
+				copy(y[o*p.outSize+r*d.ow:][:d.ow], c[o*n+r*d.pw:][:d.ow])
+			}
+		}
+	}
+	if nt > 1 {
+		parallelFor(p.cg, chanLen, pad)
+	} else {
+		pad(0, p.cg)
+	}
+	pk := &convPadPacker{planes: planes, d: d, kSize: p.kSize, chanLen: chanLen}
+	gemm.SgemmPackB(nt, p.mg, n, rows, 1, w, rows, pk.pack, b, 0, c, n)
+	if nt > 1 {
+		parallelFor(p.mg, p.outSize, out)
+	} else {
+		out(0, p.mg)
+	}
+}

@@ -1,0 +1,9 @@
+//go:build purego || !amd64
+
+package dwconv
+
+const useAsm = false
+
+func taps9AVX2(dst *float32, src *[9]*float32, w *[9]float32, bias float32, n int, acc bool) {
+	panic("dwconv: no assembly in this build")
+}
