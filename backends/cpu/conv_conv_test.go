@@ -116,6 +116,9 @@ func convCheckNaive(t *testing.T) {
 		{"wide groups strided", []int{4, 4, 9, 8}, []int{6, 2, 3, 3}, 2, ir.Attrs{ir.IntsAttr("strides", 2, 2)}},
 		{"wide 1d", []int{3, 2, 10}, []int{3, 2, 3}, 1, nil},
 		{"big: depth blocks and panels", []int{1, 40, 30, 33}, []int{20, 40, 3, 3}, 1, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
+		// 192 outputs split the GEMM by columns, so a slab can start in a
+		// short segment that lies wholly in the left padding.
+		{"alexnet conv2 shape: 5x5 pad 2 on 27x27", []int{1, 8, 27, 27}, []int{192, 8, 5, 5}, 1, ir.Attrs{ir.IntsAttr("pads", 2, 2, 2, 2)}},
 		{"big strided dilated", []int{1, 24, 37, 41}, []int{17, 24, 3, 3}, 1, ir.Attrs{
 			ir.IntsAttr("pads", 2, 1, 0, 2), ir.IntsAttr("strides", 2, 3), ir.IntsAttr("dilations", 2, 1)}},
 	}

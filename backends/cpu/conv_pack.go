@@ -73,8 +73,10 @@ func (c *convPacker) fill(out []float32, rw convPackRow, oy, ox int) {
 			hi := max(min(end, c.w-rw.offW), lo)
 			clear(seg[:lo-ox])
 			clear(seg[hi-ox:])
-			src := c.x[rw.plane+iy*c.w:][:c.w]
-			copy(seg[lo-ox:hi-ox], src[lo+rw.offW:hi+rw.offW])
+			if hi > lo { // a segment wholly in the left padding has lo = hi = end
+				src := c.x[rw.plane+iy*c.w:][:c.w]
+				copy(seg[lo-ox:hi-ox], src[lo+rw.offW:hi+rw.offW])
+			}
 		} else {
 			lo, hi := convValidRange(rw.offW, c.sw, c.w, ox, ox+len(seg))
 			clear(seg[:lo-ox])

@@ -35,15 +35,31 @@ func parallelFor(n int, costPerItem int, fn func(lo, hi int)) {
 		return
 	}
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first any
 	chunk := (n + workers - 1) / workers
 	for lo := chunk; lo < n; lo += chunk {
 		hi := min(lo+chunk, n)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A panic on a worker would end the program past every recover
+			// of the caller: carry it back to the waiting goroutine.
+			defer func() {
+				if r := recover(); r != nil {
+					mu.Lock()
+					if first == nil {
+						first = r
+					}
+					mu.Unlock()
+				}
+			}()
 			fn(lo, hi)
 		}()
 	}
 	fn(0, min(chunk, n))
 	wg.Wait()
+	if first != nil {
+		panic(first)
+	}
 }

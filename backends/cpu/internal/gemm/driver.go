@@ -1,8 +1,6 @@
 package gemm
 
-import (
-	"sync"
-)
+import ()
 
 // kernelFunc sets the mr×nr tile c (row stride ldc) to a·b, or adds a·b to
 // it when accumulate is set; a is a packed mr×k panel, b a packed k×nr
@@ -59,7 +57,7 @@ func (im *impl) sgemm(p *problem, nt int) {
 		return
 	}
 	parts := im.split(p, nt)
-	var wg sync.WaitGroup
+	var wg group
 	for i := 1; i < len(parts); i++ {
 		wg.Go(func() { im.run(&parts[i]) })
 	}
@@ -118,7 +116,7 @@ func (im *impl) batch(ps []problem, nt int) {
 		return
 	}
 	nt = min(nt, len(ps))
-	var wg sync.WaitGroup
+	var wg group
 	for t := range nt {
 		wg.Go(func() {
 			for i := t; i < len(ps); i += nt {
