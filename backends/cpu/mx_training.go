@@ -62,7 +62,6 @@ func mxOptimizer(s *backends.OpSpec, states int, step func(r float64, t int64) m
 			fv = vec(in[0].Float64At(0), t[0])
 		}
 		out := make([]*ir.Tensor, n*(1+states))
-		st := make([]float64, states)
 		for k := 0; k < n; k++ {
 			x := in[2+k]
 			for j := 0; j < 1+states; j++ {
@@ -70,36 +69,43 @@ func mxOptimizer(s *backends.OpSpec, states int, step func(r float64, t int64) m
 					return nil, fmt.Errorf("%s: %w: input %d has shape %v, input %d has %v", s.Op, errShape, 2+(j+1)*n+k, src.Shape, 2+k, x.Shape)
 				}
 			}
-			if mxOptimF32(in, n, k, states, f, fv, out) {
-				continue
-			}
-			xs := mxFloat64s(x)
-			srcs := make([][]float64, 1+states)
-			for j := range srcs {
-				srcs[j] = mxFloat64s(in[2+(j+1)*n+k])
-			}
-			nx := make([]float64, len(xs))
-			ns := make([][]float64, states)
-			for j := range ns {
-				ns[j] = make([]float64, len(xs))
-			}
-			for i, xv := range xs {
-				for j := range st {
-					st[j] = srcs[1+j][i]
-				}
-				nx[i] = f(xv, srcs[0][i], st)
-				for j, v := range st {
-					ns[j][i] = v
-				}
-			}
-			out[k] = mxTensorFrom64(x.DType, append([]int{}, x.Shape...), nx)
-			for j := range ns {
-				sj := in[2+(j+2)*n+k]
-				out[(j+1)*n+k] = mxTensorFrom64(sj.DType, append([]int{}, sj.Shape...), ns[j])
+			if !mxOptimF32(in, n, k, states, f, fv, out) {
+				mxOptimF64(in, n, k, states, f, out)
 			}
 		}
 		return out[:numOut], nil
 	}, nil
+}
+
+// mxOptimF64 runs tensor k's update element by element in float64, for any
+// mix of float32 and float64 tensors.
+func mxOptimF64(in []*ir.Tensor, n, k, states int, f mxOptimStep, out []*ir.Tensor) {
+	x := in[2+k]
+	xs := mxFloat64s(x)
+	srcs := make([][]float64, 1+states)
+	for j := range srcs {
+		srcs[j] = mxFloat64s(in[2+(j+1)*n+k])
+	}
+	nx := make([]float64, len(xs))
+	ns := make([][]float64, states)
+	for j := range ns {
+		ns[j] = make([]float64, len(xs))
+	}
+	st := make([]float64, states)
+	for i, xv := range xs {
+		for j := range st {
+			st[j] = srcs[1+j][i]
+		}
+		nx[i] = f(xv, srcs[0][i], st)
+		for j, v := range st {
+			ns[j][i] = v
+		}
+	}
+	out[k] = mxTensorFrom64(x.DType, append([]int{}, x.Shape...), nx)
+	for j := range ns {
+		sj := in[2+(j+2)*n+k]
+		out[(j+1)*n+k] = mxTensorFrom64(sj.DType, append([]int{}, sj.Shape...), ns[j])
+	}
 }
 
 // mxOptimVec is an optimizer's update over float32 slices: in holds x, g

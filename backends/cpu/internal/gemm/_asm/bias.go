@@ -62,6 +62,19 @@ func (t *tile) generateB(unpacked bool, mov, bcast, fma insn) {
 		}
 		ADDQ(U32(steps*bStep), b)
 	}
+	depthLoops(name, k, step, advance)
+	for i, r := range t.rows() {
+		for v := range t.vecs {
+			mov(t.acc[i*t.vecs+v], r.Offset(v*vecBytes))
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// depthLoops emits the loop over k depth steps: four steps per iteration,
+// then one at a time, ending at the label name_store.
+func depthLoops(name string, k reg.Register, step func(u int), advance func(steps int)) {
 	label := func(s string) string { return name + "_" + s }
 	n4 := GP64()
 	MOVQ(k, n4)
@@ -83,11 +96,4 @@ func (t *tile) generateB(unpacked bool, mov, bcast, fma insn) {
 	DECQ(k)
 	JNZ(LabelRef(label("loop1")))
 	Label(label("store"))
-	for i, r := range t.rows() {
-		for v := range t.vecs {
-			mov(t.acc[i*t.vecs+v], r.Offset(v*vecBytes))
-		}
-	}
-	VZEROUPPER()
-	RET()
 }
