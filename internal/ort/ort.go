@@ -21,24 +21,31 @@ import (
 var ErrUnavailable = errors.New("ort: ONNX Runtime unavailable (run: cd interop && ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm install)")
 
 // Dir finds the interop folder (holding node_modules/onnxruntime-node) by
-// walking up from the working directory to the module root.
+// walking up to the module root from the working directory, then from the
+// running executable (bin/onnxrun of a checkout).
 func Dir() (string, error) {
 	if _, err := exec.LookPath("node"); err != nil {
 		return "", ErrUnavailable
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
+	var starts []string
+	if wd, err := os.Getwd(); err == nil {
+		starts = append(starts, wd)
 	}
-	for d := wd; ; d = filepath.Dir(d) {
-		p := filepath.Join(d, "interop")
-		if _, err := os.Stat(filepath.Join(p, "node_modules", "onnxruntime-node")); err == nil {
-			return p, nil
-		}
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil || filepath.Dir(d) == d {
-			return "", ErrUnavailable
+	if exe, err := os.Executable(); err == nil {
+		starts = append(starts, filepath.Dir(exe))
+	}
+	for _, start := range starts {
+		for d := start; ; d = filepath.Dir(d) {
+			p := filepath.Join(d, "interop")
+			if _, err := os.Stat(filepath.Join(p, "node_modules", "onnxruntime-node")); err == nil {
+				return p, nil
+			}
+			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil || filepath.Dir(d) == d {
+				break
+			}
 		}
 	}
+	return "", ErrUnavailable
 }
 
 type wire struct {
