@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/keenml/keen/backends"
+	"github.com/keenml/keen/eager"
 	_ "github.com/keenml/keen/backends/cpu"
 	_ "github.com/keenml/keen/plugins" // "plugin:PATH" and "cuda"
 )
@@ -54,7 +55,12 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		printUsage(stderr)
 		return 2
 	}
+	before := eager.Fallbacks.Load()
 	err := cmd.run(args[1:], stdout, stderr)
+	if n := eager.Fallbacks.Load() - before; n > 0 {
+		// Fallback is visible: ops the backend lacks ran on the CPU, with copies.
+		fmt.Fprintf(stderr, "onnxrun: %d op runs fell back to the CPU backend (copying their inputs and outputs)\n", n)
+	}
 	var ue usageError
 	switch {
 	case err == nil:
