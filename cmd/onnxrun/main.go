@@ -20,8 +20,8 @@ import (
 	"strings"
 
 	"github.com/keenml/keen/backends"
-	"github.com/keenml/keen/eager"
 	_ "github.com/keenml/keen/backends/cpu"
+	"github.com/keenml/keen/eager"
 	_ "github.com/keenml/keen/plugins" // "plugin:PATH" and "cuda"
 )
 
