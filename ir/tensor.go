@@ -412,3 +412,38 @@ func FormatValues(t *Tensor, max int) string {
 	b.WriteByte(']')
 	return b.String()
 }
+
+// CopyElem sets element i of dst to element j of src; both must hold the
+// same Go storage type (the same dtype).
+func CopyElem(dst *Tensor, i int, src *Tensor, j int) {
+	switch d := dst.Data.(type) {
+	case []float32:
+		d[i] = src.Data.([]float32)[j]
+	case []float64:
+		d[i] = src.Data.([]float64)[j]
+	case []int8:
+		d[i] = src.Data.([]int8)[j]
+	case []int16:
+		d[i] = src.Data.([]int16)[j]
+	case []int32:
+		d[i] = src.Data.([]int32)[j]
+	case []int64:
+		d[i] = src.Data.([]int64)[j]
+	case []uint8:
+		d[i] = src.Data.([]uint8)[j]
+	case []uint16:
+		d[i] = src.Data.([]uint16)[j]
+	case []uint32:
+		d[i] = src.Data.([]uint32)[j]
+	case []uint64:
+		d[i] = src.Data.([]uint64)[j]
+	case []bool:
+		d[i] = src.Data.([]bool)[j]
+	case []string:
+		d[i] = src.Data.([]string)[j]
+	case []complex64:
+		d[i] = src.Data.([]complex64)[j]
+	case []complex128:
+		d[i] = src.Data.([]complex128)[j]
+	}
+}

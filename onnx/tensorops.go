@@ -145,33 +145,7 @@ func densify(s *ir.SparseTensor) (*ir.Tensor, error) {
 		if flat < 0 || flat >= total {
 			return nil, fmt.Errorf("sparse index %d outside shape %v", flat, s.Dims)
 		}
-		setElem(out, flat, s.Values, k)
+		ir.CopyElem(out, flat, s.Values, k)
 	}
 	return out, nil
-}
-
-// setElem copies element j of src into element i of dst (same dtype).
-func setElem(dst *ir.Tensor, i int, src *ir.Tensor, j int) {
-	switch d := dst.Data.(type) {
-	case []float32:
-		d[i] = src.Data.([]float32)[j]
-	case []float64:
-		d[i] = src.Data.([]float64)[j]
-	case []int64:
-		d[i] = src.Data.([]int64)[j]
-	case []int32:
-		d[i] = src.Data.([]int32)[j]
-	case []int8:
-		d[i] = src.Data.([]int8)[j]
-	case []uint8:
-		d[i] = src.Data.([]uint8)[j]
-	case []uint16:
-		d[i] = src.Data.([]uint16)[j]
-	case []int16:
-		d[i] = src.Data.([]int16)[j]
-	case []bool:
-		d[i] = src.Data.([]bool)[j]
-	case []string:
-		d[i] = src.Data.([]string)[j]
-	}
 }

@@ -117,43 +117,13 @@ func prepLabelEncoder(s *backends.OpSpec) (kernelFunc, error) {
 		}
 		for i := 0; i < x.Len(); i++ {
 			if j, ok := index[mxKeyAt(x, i)]; ok {
-				mxCopyElem(out, i, values, j)
+				ir.CopyElem(out, i, values, j)
 			} else {
-				mxCopyElem(out, i, def, 0)
+				ir.CopyElem(out, i, def, 0)
 			}
 		}
 		return one(out)
 	}, nil
-}
-
-// mxCopyElem sets dst[i] = src[j] (same dtype).
-func mxCopyElem(dst *ir.Tensor, i int, src *ir.Tensor, j int) {
-	switch d := dst.Data.(type) {
-	case []string:
-		d[i] = src.Data.([]string)[j]
-	case []float32:
-		d[i] = src.Data.([]float32)[j]
-	case []float64:
-		d[i] = src.Data.([]float64)[j]
-	case []int64:
-		d[i] = src.Data.([]int64)[j]
-	case []int32:
-		d[i] = src.Data.([]int32)[j]
-	case []int16:
-		d[i] = src.Data.([]int16)[j]
-	case []int8:
-		d[i] = src.Data.([]int8)[j]
-	case []uint8:
-		d[i] = src.Data.([]uint8)[j]
-	case []uint16:
-		d[i] = src.Data.([]uint16)[j]
-	case []uint32:
-		d[i] = src.Data.([]uint32)[j]
-	case []uint64:
-		d[i] = src.Data.([]uint64)[j]
-	case []bool:
-		d[i] = src.Data.([]bool)[j]
-	}
 }
 
 func prepBinarizer(s *backends.OpSpec) (kernelFunc, error) {
@@ -206,7 +176,7 @@ func prepArrayFeatureExtractor(s *backends.OpSpec) (kernelFunc, error) {
 		rows := x.Len() / max(last, 1)
 		for r := 0; r < rows; r++ {
 			for j, k := range idx {
-				mxCopyElem(out, r*len(idx)+j, x, r*last+int(k))
+				ir.CopyElem(out, r*len(idx)+j, x, r*last+int(k))
 			}
 		}
 		return one(out)
