@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/cmplx"
+	"slices"
 
 	"github.com/keenml/keen/ir"
 )
@@ -67,7 +68,7 @@ func (tl Tolerance) compareTensor(g, w *ir.Tensor) error {
 	if g.DType != w.DType {
 		return fmt.Errorf("dtype %v, want %v", g.DType, w.DType)
 	}
-	if !sameShape(g.Shape, w.Shape) {
+	if !slices.Equal(g.Shape, w.Shape) {
 		return fmt.Errorf("shape %v, want %v", g.Shape, w.Shape)
 	}
 	n := w.Len()
@@ -133,16 +134,4 @@ func complexAt(t *ir.Tensor, i int) complex128 {
 		return d[i]
 	}
 	return 0
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

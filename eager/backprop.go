@@ -2,6 +2,7 @@ package eager
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/ir"
@@ -155,7 +156,7 @@ func applyRule(r *record, dOut []*Tensor) ([]*Tensor, error) {
 // unbroadcast sums d down to shape (undoing numpy broadcasting).
 func unbroadcast(d *Tensor, shape []int) *Tensor {
 	ds := d.Shape()
-	if equalShape(ds, shape) {
+	if slices.Equal(ds, shape) {
 		return d
 	}
 	off := len(ds) - len(shape)
@@ -169,16 +170,4 @@ func unbroadcast(d *Tensor, shape []int) *Tensor {
 		d = ReduceSum(d, axes, true)
 	}
 	return Reshape(d, shape...)
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -2,6 +2,7 @@ package eager
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/keenml/keen/ir"
 )
@@ -156,7 +157,7 @@ func groupedWeightGrad(x, dy *Tensor, geo geom, group int) *Tensor {
 	attrs := ir.Attrs{ir.IntsAttr("strides", ints64(geo.d)...), ir.IntsAttr("dilations", ints64(geo.s)...),
 		ir.IntsAttr("pads", pads...), ir.IntAttr("group", int64(group))}
 	dw := op1("Conv", attrs, xg, Transpose(dy, swap...))
-	if !equalShape(dw.Shape()[2:], geo.k) {
+	if !slices.Equal(dw.Shape()[2:], geo.k) {
 		dw = Slice(dw, make([]int, r), geo.k, axes)
 	}
 	return Transpose(dw, swap...)

@@ -1,6 +1,9 @@
 package eager
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Gradient rules of elementwise ops. Each comment states the derivative.
 
@@ -185,7 +188,7 @@ func alignedRule(g *GradContext, i, rank int, rule GradRule) []*Tensor {
 		shape[k] = 1
 	}
 	copy(shape, b.Shape())
-	if equalShape(shape, b.Shape()) {
+	if slices.Equal(shape, b.Shape()) {
 		return rule(g)
 	}
 	g2 := *g

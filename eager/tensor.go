@@ -10,6 +10,7 @@ package eager
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/ir"
@@ -162,7 +163,7 @@ func (t *Tensor) Floats64() []float64 {
 // models and optimizers that hold it see the new value. Assign is not
 // recorded on tapes and must not race with ops reading t.
 func (t *Tensor) Assign(v *Tensor) error {
-	if v.DType() != t.DType() || !equalShape(v.Shape(), t.Shape()) {
+	if v.DType() != t.DType() || !slices.Equal(v.Shape(), t.Shape()) {
 		return fmt.Errorf("eager: Assign: value %v%v does not fit tensor %v%v", v.DType(), v.Shape(), t.DType(), t.Shape())
 	}
 	if v.dev != t.dev {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -218,7 +219,7 @@ func (c *Client) fill(m *meta, pm *pb.Meta) int {
 	switch {
 	case m.dtFixed && dt != m.dtype:
 		m.err = fmt.Errorf("plugins: %s: %s: output %d is %v, but it was announced as %v", c.name, m.k.desc, m.idx, dt, m.dtype)
-	case m.shapeFixed && !sameInts(shape, m.shape):
+	case m.shapeFixed && !slices.Equal(shape, m.shape):
 		m.err = fmt.Errorf("plugins: %s: %s: output %d has shape %v, but it was announced as %v", c.name, m.k.desc, m.idx, shape, m.shape)
 	}
 	if m.err != nil {
@@ -232,18 +233,6 @@ func (c *Client) fill(m *meta, pm *pb.Meta) int {
 		m.shape = shape
 	}
 	return rawSize(dt, shape)
-}
-
-func sameInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func (c *Client) readDownload(dl *download, ds []*pb.Download, i int, mem []byte) {

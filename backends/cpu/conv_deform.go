@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/ir"
@@ -51,12 +52,12 @@ func (d convDeform) check(p *convProblem, off, mask *ir.Tensor) error {
 	}
 	r := len(p.geo.in)
 	want := append([]int{p.n, og * p.kSize * r}, p.geo.out...)
-	if !convEqualInts(off.Shape, want) {
+	if !slices.Equal(off.Shape, want) {
 		return fmt.Errorf("%w: DeformConv: offset (input 2) shape %v, want %v", errShape, off.Shape, want)
 	}
 	if mask != nil {
 		want[1] = og * p.kSize
-		if !convEqualInts(mask.Shape, want) {
+		if !slices.Equal(mask.Shape, want) {
 			return fmt.Errorf("%w: DeformConv: mask (input 4) shape %v, want %v", errShape, mask.Shape, want)
 		}
 	}

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/keenml/keen/ir"
 )
@@ -143,7 +144,7 @@ func (w convWin) kernelOf(r int, wk []int) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	if wk != nil && !convEqualInts(k, wk) {
+	if wk != nil && !slices.Equal(k, wk) {
 		return nil, fmt.Errorf("%w: %s: kernel_shape %v differs from weight shape %v", errAttr, w.op, w.kernel, wk)
 	}
 	return k, nil
@@ -173,16 +174,4 @@ func convValidRange(off, s, n, a, b int) (lo, hi int) {
 		hi = lo
 	}
 	return lo, hi
-}
-
-func convEqualInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/ir"
@@ -136,7 +137,7 @@ func convUnpoolKernel[T float32 | float64 | uint16](u convUnpool) kernelFunc {
 		if err != nil {
 			return nil, err
 		}
-		if !convEqualInts(in[1].Shape, xs) {
+		if !slices.Equal(in[1].Shape, xs) {
 			return nil, fmt.Errorf("%w: MaxUnpool: indices (input 1) shape %v differs from input shape %v", errShape, in[1].Shape, xs)
 		}
 		r := len(sp)

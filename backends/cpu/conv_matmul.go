@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/ir"
@@ -250,7 +251,7 @@ func (g convGemmAttrs) shapes(in []*ir.Tensor) (m, n, k int, err error) {
 	}
 	if len(in) > 2 && in[2] != nil {
 		bc, err := broadcastShapes(in[2].Shape, []int{m, n})
-		if err != nil || len(in[2].Shape) > 2 || !convEqualInts(bc, []int{m, n}) {
+		if err != nil || len(in[2].Shape) > 2 || !slices.Equal(bc, []int{m, n}) {
 			return 0, 0, 0, fmt.Errorf("%w: Gemm: C %v does not broadcast to (%d, %d)", errShape, in[2].Shape, m, n)
 		}
 	}

@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/ir"
@@ -218,7 +219,7 @@ func (q convQuant) run(in []*ir.Tensor) ([]*ir.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if zp != nil && !convEqualInts(zp.Shape, sc.Shape) && ir.Size(zp.Shape) != ir.Size(sc.Shape) {
+	if zp != nil && !slices.Equal(zp.Shape, sc.Shape) && ir.Size(zp.Shape) != ir.Size(sc.Shape) {
 		return nil, fmt.Errorf("%w: QuantizeLinear: y_zero_point shape %v differs from y_scale shape %v", errShape, zp.Shape, sc.Shape)
 	}
 	out, err := newTensor(q.outDT, x.Shape)

@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/backends/cpu/internal/vecmath"
@@ -219,7 +220,7 @@ func prepPRelu(s *backends.OpSpec) (kernelFunc, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !ewSameShape(out.Shape, x.Shape) {
+		if !slices.Equal(out.Shape, x.Shape) {
 			return nil, fmt.Errorf("%w: PRelu slope (input 1) of shape %v does not broadcast to x of shape %v",
 				errShape, slope.Shape, x.Shape)
 		}

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/keenml/keen/ir"
 )
@@ -237,7 +238,7 @@ func ewBinary[A, B, O any](a, b *ir.Tensor, odt ir.DType, cost int, row func(o [
 		return nil, fmt.Errorf("%w: input 1 is %v stored as %T", errDType, b.DType, b.Data)
 	}
 	shape := a.Shape
-	if !ewSameShape(a.Shape, b.Shape) {
+	if !slices.Equal(a.Shape, b.Shape) {
 		var err error
 		if shape, err = ewBroadcast2(a.Shape, b.Shape); err != nil {
 			return nil, err

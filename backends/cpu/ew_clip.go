@@ -139,16 +139,3 @@ func ewClipT[T ewNum](x, lo, hi *ir.Tensor) (*ir.Tensor, error) {
 		}
 	})
 }
-
-// ewSameShape reports whether two shapes are equal.
-func ewSameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}

@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/ir"
@@ -68,7 +69,7 @@ func redLoss(c redLossCfg, x, target, weight *ir.Tensor) ([]*ir.Tensor, error) {
 	}
 	n, classes, inner := x.Shape[0], x.Shape[1], ir.Size(x.Shape[2:])
 	wantT := append([]int{n}, x.Shape[2:]...)
-	if !redEqualShape(target.Shape, wantT) {
+	if !slices.Equal(target.Shape, wantT) {
 		return nil, fmt.Errorf("%w: input 1 (target) shape %v, want %v for input 0 shape %v", errShape, target.Shape, wantT, x.Shape)
 	}
 	var w []float64

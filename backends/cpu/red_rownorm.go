@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/keenml/keen/ir"
 )
@@ -103,7 +104,7 @@ func redExpandTo(t *ir.Tensor, shape []int) (vals []float64, ok bool) {
 		t = t.Reshaped(t.Shape[t.Rank()-len(shape):]...)
 	}
 	b, err := broadcastShapes(t.Shape, shape)
-	if err != nil || !redEqualShape(b, shape) {
+	if err != nil || !slices.Equal(b, shape) {
 		return nil, false
 	}
 	src := redF64(t)
@@ -127,19 +128,6 @@ func redExpandTo(t *ir.Tensor, shape []int) (vals []float64, ok bool) {
 		}
 	}
 	return out, true
-}
-
-// redEqualShape reports whether two shapes are equal.
-func redEqualShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // redRowParams expands a LayerNormalization-style parameter (scale or bias)

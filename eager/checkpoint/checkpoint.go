@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -183,7 +184,7 @@ func match(what string, want map[string]*eager.Tensor, have map[string]*ir.Tenso
 		switch {
 		case !ok:
 			out = append(out, fmt.Sprintf("%s tensor %q %v%v is not in the file", what, name, t.DType(), t.Shape()))
-		case h.DType != t.DType() || !sameShape(h.Shape, t.Shape()):
+		case h.DType != t.DType() || !slices.Equal(h.Shape, t.Shape()):
 			out = append(out, fmt.Sprintf("%s tensor %q: the file holds %v%v, the %s has %v%v", what, name, h.DType, h.Shape, what, t.DType(), t.Shape()))
 		}
 	}
@@ -194,18 +195,6 @@ func match(what string, want map[string]*eager.Tensor, have map[string]*ir.Tenso
 		}
 	}
 	return out
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func assign(t *eager.Tensor, h *ir.Tensor) error {

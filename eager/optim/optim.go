@@ -11,6 +11,7 @@ package optim
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/eager"
@@ -51,23 +52,11 @@ func (b *base) check(grads []*eager.Tensor) error {
 			continue
 		}
 		p := b.params[i]
-		if g.DType() != p.DType() || !sameShape(g.Shape(), p.Shape()) {
+		if g.DType() != p.DType() || !slices.Equal(g.Shape(), p.Shape()) {
 			return fmt.Errorf("optim: gradient %d is %v%v, parameter is %v%v", i, g.DType(), g.Shape(), p.DType(), p.Shape())
 		}
 	}
 	return nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // slots makes zero state tensors shaped like the parameters.
