@@ -447,3 +447,26 @@ func CopyElem(dst *Tensor, i int, src *Tensor, j int) {
 		d[i] = src.Data.([]complex128)[j]
 	}
 }
+
+// SetInt64At stores v at element i of an integer tensor, converting it to
+// the element type (no range check; callers check when it matters).
+func (t *Tensor) SetInt64At(i int, v int64) {
+	switch s := t.Data.(type) {
+	case []int8:
+		s[i] = int8(v)
+	case []int16:
+		s[i] = int16(v)
+	case []int32:
+		s[i] = int32(v)
+	case []int64:
+		s[i] = v
+	case []uint8:
+		s[i] = uint8(v)
+	case []uint16:
+		s[i] = uint16(v)
+	case []uint32:
+		s[i] = uint32(v)
+	case []uint64:
+		s[i] = uint64(v)
+	}
+}

@@ -160,24 +160,7 @@ func setInts(t *ir.Tensor, vs []int64) error {
 		if v < lo || v > hi {
 			return false
 		}
-		switch s := t.Data.(type) {
-		case []int8:
-			s[i] = int8(v)
-		case []int16:
-			s[i] = int16(v)
-		case []int32:
-			s[i] = int32(v)
-		case []int64:
-			s[i] = v
-		case []uint8:
-			s[i] = uint8(v)
-		case []uint16:
-			s[i] = uint16(v)
-		case []uint32:
-			s[i] = uint32(v)
-		case []uint64:
-			s[i] = uint64(v)
-		}
+		t.SetInt64At(i, v)
 		return true
 	}
 	bits := t.DType.Bits()

@@ -46,31 +46,9 @@ func awayFromZero(r *rand.Rand, shape ...int) *ir.Tensor {
 func ints(r *rand.Rand, dt ir.DType, lo, hi int64, shape ...int) *ir.Tensor {
 	t := ir.Zeros(dt, shape...)
 	for i := range ir.Size(shape) {
-		setInt(t, i, lo+r.Int64N(hi-lo+1))
+		t.SetInt64At(i, lo+r.Int64N(hi-lo+1))
 	}
 	return t
-}
-
-// setInt stores v at element i of an integer tensor.
-func setInt(t *ir.Tensor, i int, v int64) {
-	switch s := t.Data.(type) {
-	case []int8:
-		s[i] = int8(v)
-	case []int16:
-		s[i] = int16(v)
-	case []int32:
-		s[i] = int32(v)
-	case []int64:
-		s[i] = v
-	case []uint8:
-		s[i] = uint8(v)
-	case []uint16:
-		s[i] = uint16(v)
-	case []uint32:
-		s[i] = uint32(v)
-	case []uint64:
-		s[i] = uint64(v)
-	}
 }
 
 // bools is a bool tensor of fair coin flips.
@@ -162,7 +140,7 @@ func randomTensor(r *rand.Rand, dt ir.DType, shape ...int) *ir.Tensor {
 	default:
 		lo, hi := intRange(dt)
 		for i := range n {
-			setInt(t, i, lo+int64(r.Uint64N(uint64(hi-lo)+1)))
+			t.SetInt64At(i, lo+int64(r.Uint64N(uint64(hi-lo)+1)))
 		}
 	}
 	return t
