@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,6 +49,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	train := fs.Bool("train", false, "time a training step (loss = sum of output 0, backward, optimizer step)")
 	optName := fs.String("optimizer", "adam", "optimizer for --train: adam, adamw or sgd")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object on the last line")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed runs to this file")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -84,6 +87,17 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if err := step(); err != nil {
 			return err
 		}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	times := make([]float64, *iters)
 	for i := range times {
