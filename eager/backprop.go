@@ -14,7 +14,14 @@ type GradContext struct {
 	In   []*Tensor // the op's inputs (nil for missing optional ones)
 	Out  []*Tensor // the op's outputs
 	DOut []*Tensor // gradients flowing into each output (nil: none)
+	// need[i] tells whether the gradient of input i is used (nil: all are).
+	need []bool
 }
+
+// Needs reports whether the gradient of input i is used: rules may leave
+// out (return nil for) the others, such as the gradient of a model's input
+// when only its parameters are wanted.
+func (g *GradContext) Needs(i int) bool { return g.need == nil || (i < len(g.need) && g.need[i]) }
 
 // Attrs are the op's attributes.
 func (g *GradContext) Attrs() ir.Attrs { return g.Spec.Attrs }
@@ -112,7 +119,11 @@ func backprop(records []*record, target, seed *Tensor, sources []*Tensor) ([]*Te
 		if !any {
 			continue
 		}
-		dIn, err := applyRule(r, dOut)
+		need := make([]bool, len(r.in))
+		for j, in := range r.in {
+			need[j] = in != nil && fromSrc[in]
+		}
+		dIn, err := applyRule(r, dOut, need)
 		if err != nil {
 			return nil, err
 		}
@@ -138,7 +149,7 @@ func backprop(records []*record, target, seed *Tensor, sources []*Tensor) ([]*Te
 	return out, nil
 }
 
-func applyRule(r *record, dOut []*Tensor) ([]*Tensor, error) {
+func applyRule(r *record, dOut []*Tensor, need []bool) ([]*Tensor, error) {
 	if r.custom != nil {
 		return r.custom(dOut), nil
 	}
@@ -150,7 +161,7 @@ func applyRule(r *record, dOut []*Tensor) ([]*Tensor, error) {
 		}
 		return nil, fmt.Errorf("no gradient rule for %v", r.spec)
 	}
-	return rule(&GradContext{Spec: r.spec, In: r.in, Out: r.out, DOut: dOut}), nil
+	return rule(&GradContext{Spec: r.spec, In: r.in, Out: r.out, DOut: dOut, need: need}), nil
 }
 
 // unbroadcast sums d down to shape (undoing numpy broadcasting).

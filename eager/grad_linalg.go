@@ -33,9 +33,16 @@ func gradMatMul(g *GradContext) []*Tensor {
 		dyShape = append(dyShape, 1)
 	}
 	dy2 := Reshape(dy, dyShape...)
-	da := unbroadcast(MatMul(dy2, swapLast(b2)), a2.Shape())
-	db := unbroadcast(MatMul(swapLast(a2), dy2), b2.Shape())
-	return []*Tensor{Reshape(da, a.Shape()...), Reshape(db, b.Shape()...)}
+	out := make([]*Tensor, 2)
+	if g.Needs(0) {
+		da := unbroadcast(MatMul(dy2, swapLast(b2)), a2.Shape())
+		out[0] = Reshape(da, a.Shape()...)
+	}
+	if g.Needs(1) {
+		db := unbroadcast(MatMul(swapLast(a2), dy2), b2.Shape())
+		out[1] = Reshape(db, b.Shape()...)
+	}
+	return out
 }
 
 func insertAxis(shape []int, at, size int) []int {
@@ -60,18 +67,22 @@ func gradGemm(g *GradContext) []*Tensor {
 	transA, transB := at.Int("transA", 0) != 0, at.Int("transB", 0) != 0
 	a, b, dy := g.In[0], g.In[1], g.D(0)
 	var da, db *Tensor
-	if transA {
+	switch {
+	case !g.Needs(0):
+	case transA:
 		da = Gemm(b, dy, nil, alpha, 0, transB, true) // (dY B'ᵀ)ᵀ = B' dYᵀ
-	} else {
+	default:
 		da = Gemm(dy, b, nil, alpha, 0, false, !transB)
 	}
-	if transB {
+	switch {
+	case !g.Needs(1):
+	case transB:
 		db = Gemm(dy, a, nil, alpha, 0, true, transA) // (A'ᵀ dY)ᵀ = dYᵀ A'
-	} else {
+	default:
 		db = Gemm(a, dy, nil, alpha, 0, !transA, false)
 	}
 	out := []*Tensor{da, db}
-	if len(g.In) > 2 && g.In[2] != nil {
+	if len(g.In) > 2 && g.In[2] != nil && g.Needs(2) {
 		out = append(out, Mul(dy, ScalarLike(dy, float64(beta))))
 	}
 	return out

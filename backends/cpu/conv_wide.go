@@ -133,6 +133,18 @@ func convWideIm2col2D(cols, x []float32, p *convProblem, g, n0, nb, c0 int) {
 						continue
 					}
 					src := plane[iy*w : (iy+1)*w]
+					if sw == 1 {
+						// Unit stride: one run of the source row, zeros either side.
+						lo, hi := min(max(0, -offW), ow), max(0, min(ow, w-offW))
+						if hi <= lo {
+							clear(seg)
+							continue
+						}
+						clear(seg[:lo])
+						copy(seg[lo:hi], src[lo+offW:])
+						clear(seg[hi:])
+						continue
+					}
 					for ox := range seg {
 						var v float32
 						if ix := ox*sw + offW; ix >= 0 && ix < w {

@@ -1,0 +1,207 @@
+package cpu
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/keenml/keen/backends"
+	"github.com/keenml/keen/ir"
+)
+
+// Keen-private gradient kernels (domain com.keenml, opset 1), which the
+// eager engine's gradient rules call in place of their composite ONNX
+// formulations when the backward pass is not itself recorded (see
+// eager/grad_fused.go). They never appear in ONNX models.
+//
+//	ReluGrad(dY, X) -> dX = dY where X > 0, else 0
+//	MaxPoolGrad(dY, X) -> dX (pool_grad.go)
+//	ConvGradFilter(X, dY) -> dW of Y = Conv(X, W)
+
+const keenDomain = "com.keenml"
+
+func init() {
+	regKeen("ReluGrad", prepReluGrad, ir.Float32, ir.Float64)
+	regKeen("ConvGradFilter", prepConvGradFilter, ir.Float32, ir.Float64)
+}
+
+// regKeen registers a private op for the listed dtypes.
+func regKeen(op string, prepare prepareFunc, dtypes ...ir.DType) {
+	regDomain(keenDomain, op, 1, prepare)
+	regMu.Lock()
+	es := entries[keenDomain+"/"+op]
+	es[len(es)-1].dtypes = dtypes
+	regMu.Unlock()
+}
+
+func prepReluGrad(s *backends.OpSpec) (kernelFunc, error) {
+	switch dt := inputType(s.InputTypes, 0); dt {
+	case ir.Float32:
+		return reluGradKernel[float32], nil
+	case ir.Float64:
+		return reluGradKernel[float64], nil
+	default:
+		return nil, fmt.Errorf("%w: ReluGrad: %v", errDType, dt)
+	}
+}
+
+func reluGradKernel[T float32 | float64](in []*ir.Tensor) ([]*ir.Tensor, error) {
+	if err := needInputs(in, 2); err != nil {
+		return nil, fmt.Errorf("ReluGrad: %w", err)
+	}
+	dy, x := in[0], in[1]
+	if dy.DType != x.DType || !slices.Equal(dy.Shape, x.Shape) {
+		return nil, fmt.Errorf("%w: ReluGrad: dY (input 0) %v%v and X (input 1) %v%v differ",
+			errShape, dy.DType, dy.Shape, x.DType, x.Shape)
+	}
+	out, err := newTensor(dy.DType, dy.Shape)
+	if err != nil {
+		return nil, fmt.Errorf("ReluGrad: %w", err)
+	}
+	d, xs, o := dy.Data.([]T), x.Data.([]T), out.Data.([]T)
+	parallelFor(len(o), 1, func(lo, hi int) {
+		d, xs, o := d[lo:hi], xs[lo:hi], o[lo:hi]
+		for i := range o {
+			v := d[i]
+			if !(xs[i] > 0) {
+				v = 0
+			}
+			o[i] = v
+		}
+	})
+	return one(out)
+}
+
+func prepConvGradFilter(s *backends.OpSpec) (kernelFunc, error) {
+	const op = "ConvGradFilter"
+	win, err := convReadWin(op, s.Attrs)
+	if err != nil {
+		return nil, err
+	}
+	if win.kernel == nil {
+		return nil, fmt.Errorf("%w: %s: kernel_shape is required", errAttr, op)
+	}
+	group := int(s.Attrs.Int("group", 1))
+	dt := inputType(s.InputTypes, 0)
+	if dt != ir.Float32 && dt != ir.Float64 {
+		return nil, fmt.Errorf("%w: %s: %v", errDType, op, dt)
+	}
+	return func(in []*ir.Tensor) ([]*ir.Tensor, error) {
+		if err := needInputs(in, 2); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		x, dy := in[0], in[1]
+		if dy.DType != x.DType || len(dy.Shape) != len(x.Shape) || len(x.Shape) < 3 {
+			return nil, fmt.Errorf("%w: %s: X (input 0) %v%v and dY (input 1) %v%v do not match",
+				errShape, op, x.DType, x.Shape, dy.DType, dy.Shape)
+		}
+		ws := make([]int, 0, len(x.Shape))
+		ws = append(ws, dy.Shape[1], x.Shape[1]/max(group, 1))
+		for _, k := range win.kernel {
+			ws = append(ws, int(k))
+		}
+		p, err := convPlan(win, group, x.Shape, ws, nil)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Equal(dy.Shape, p.outShape()) {
+			return nil, fmt.Errorf("%w: %s: dY (input 1) shape %v, want %v for X %v", errShape, op, dy.Shape, p.outShape(), x.Shape)
+		}
+		out, err := newTensor(x.DType, ws)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		switch xd := x.Data.(type) {
+		case []float32:
+			convGradFilterF32(p, xd, dy.Data.([]float32), out.Data.([]float32))
+		case []float64:
+			convGradFilterDirect(p, xd, dy.Data.([]float64), out.Data.([]float64))
+		}
+		return one(out)
+	}, nil
+}
+
+// convGradCols is the number of im2col columns (positions of several
+// images) one weight-gradient GEMM takes.
+const convGradCols = 2048
+
+// convGradFilterF32 computes dW (M × C/group × k) = Σ_n dY[n] · im2col(X[n])ᵀ
+// per group as GEMMs over the im2col columns of several images side by side
+// (the depth of the product), chunked over channels to bound the scratch.
+func convGradFilterF32(p *convProblem, x, dy, dw []float32) {
+	rows := p.cg * p.kSize
+	if rows == 0 || p.m == 0 {
+		return
+	}
+	if p.n == 0 || p.outSize == 0 {
+		clear(dw)
+		return
+	}
+	nbMax := max(1, min(p.n, convGradCols/p.outSize))
+	chMax := max(1, min(p.cg, convWideBudget/(p.kSize*nbMax*p.outSize)))
+	cols := convScratch[float32](chMax * p.kSize * nbMax * p.outSize)
+	defer convRelease(cols)
+	dyc := convScratch[float32](p.mg * nbMax * p.outSize)
+	defer convRelease(dyc)
+	for g := 0; g < p.group; g++ {
+		dwg := dw[g*p.mg*rows : (g+1)*p.mg*rows]
+		for n0 := 0; n0 < p.n; n0 += nbMax {
+			nb := min(nbMax, p.n-n0)
+			ncols := nb * p.outSize
+			// dyc (mg × ncols): the group's output channels of images n0.., side by side.
+			for o := 0; o < p.mg; o++ {
+				for i := 0; i < nb; i++ {
+					src := dy[((n0+i)*p.m+g*p.mg+o)*p.outSize:][:p.outSize]
+					copy(dyc[o*ncols+i*p.outSize:], src)
+				}
+			}
+			beta := float32(1)
+			if n0 == 0 {
+				beta = 0
+			}
+			for c0 := 0; c0 < p.cg; c0 += chMax {
+				kr := min(chMax, p.cg-c0) * p.kSize
+				convWideIm2col(cols[:kr*ncols], x, p, g, n0, nb, c0)
+				convSgemm(false, true, p.mg, kr, ncols, 1, dyc, ncols, cols, ncols, beta, dwg[c0*p.kSize:], rows)
+			}
+		}
+	}
+}
+
+// convGradFilterDirect is the weight gradient by definition, for float64:
+// dW[o,c,k] = Σ_n Σ_out dY[n,o,out] · X[n,c,in(out,k)].
+func convGradFilterDirect(p *convProblem, x, dy, dw []float64) {
+	geo := p.geo
+	r := len(geo.in)
+	kidx, oidx := make([]int, r), make([]int, r)
+	kSt, outSt, inSt := stridesOf(geo.kernel), stridesOf(geo.out), stridesOf(geo.in)
+	rows := p.cg * p.kSize
+	for g := 0; g < p.group; g++ {
+		for o := 0; o < p.mg; o++ {
+			for c := 0; c < p.cg; c++ {
+				for kk := 0; kk < p.kSize; kk++ {
+					for d := range kidx {
+						kidx[d] = kk / kSt[d] % geo.kernel[d]
+					}
+					var s float64
+					for n := 0; n < p.n; n++ {
+						yp := dy[(n*p.m+g*p.mg+o)*p.outSize:][:p.outSize]
+						xp := x[(n*p.c+g*p.cg+c)*p.inSize:][:p.inSize]
+						for q := range yp {
+							at, ok := 0, true
+							for d := 0; d < r && ok; d++ {
+								oidx[d] = q / outSt[d] % geo.out[d]
+								i := oidx[d]*geo.strides[d] - geo.padBegin[d] + kidx[d]*geo.dilations[d]
+								ok = i >= 0 && i < geo.in[d]
+								at += i * inSt[d]
+							}
+							if ok {
+								s += yp[q] * xp[at]
+							}
+						}
+					}
+					dw[(g*p.mg+o)*rows+c*p.kSize+kk] = s
+				}
+			}
+		}
+	}
+}

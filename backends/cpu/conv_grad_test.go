@@ -1,0 +1,222 @@
+package cpu
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/keenml/keen/backends"
+	"github.com/keenml/keen/ir"
+)
+
+// keenOp runs a private com.keenml op on the CPU backend.
+func keenOp(op string, attrs ir.Attrs, in ...*ir.Tensor) ([]*ir.Tensor, error) {
+	spec := &backends.OpSpec{Domain: keenDomain, Op: op, Version: 1, Attrs: attrs, NumOutputs: 1}
+	bufs := make([]backends.Buffer, len(in))
+	for i, x := range in {
+		spec.InputTypes = append(spec.InputTypes, x.DType)
+		bufs[i] = &Buf{T: x}
+	}
+	k, err := New().Prepare(spec)
+	if err != nil {
+		return nil, err
+	}
+	outs, err := k.Run(bufs)
+	if err != nil {
+		return nil, err
+	}
+	return []*ir.Tensor{outs[0].(*Buf).T}, nil
+}
+
+func toF64(t *ir.Tensor) *ir.Tensor {
+	out := make([]float64, t.Len())
+	for i := range out {
+		out[i] = t.Float64At(i)
+	}
+	return ir.FromSlice(out, t.Shape...)
+}
+
+// TestConvGradFilter checks the float32 GEMM path against the float64
+// definition on geometries with strides, pads, dilations and groups, and
+// with the channel and image chunking forced.
+func TestConvGradFilter(t *testing.T) {
+	cases := []struct {
+		name   string
+		xs, ws []int
+		attrs  ir.Attrs
+		budget int
+	}{
+		{"3x3 pad 1", []int{3, 4, 7, 6}, []int{5, 4, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}, 0},
+		{"stride 2 dilation 2", []int{2, 3, 9, 8}, []int{4, 3, 3, 2}, ir.Attrs{ir.IntsAttr("strides", 2, 2), ir.IntsAttr("dilations", 2, 1), ir.IntsAttr("pads", 0, 1, 2, 0)}, 0},
+		{"group 2", []int{2, 4, 5, 5}, []int{6, 2, 3, 3}, ir.Attrs{ir.IntAttr("group", 2), ir.IntsAttr("pads", 1, 1, 1, 1)}, 0},
+		{"1-D same", []int{3, 2, 11}, []int{3, 2, 4}, ir.Attrs{ir.StringAttr("auto_pad", "SAME_UPPER")}, 0},
+		{"chunked", []int{5, 6, 20, 30}, []int{4, 6, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}, 2000},
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.budget > 0 {
+				old := convWideBudget
+				convWideBudget = c.budget
+				defer func() { convWideBudget = old }()
+			}
+			x, _ := convRandT(r, c.xs...)
+			w, _ := convRandT(r, c.ws...)
+			y := runOp(t, "Conv", 22, c.attrs, 1, x, w)[0]
+			dy, _ := convRandT(r, y.Shape...)
+			attrs := append(c.attrs, ir.IntsAttr("kernel_shape", toI64(c.ws[2:])...))
+			got, err := keenOp("ConvGradFilter", attrs, x, dy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := keenOp("ConvGradFilter", attrs, toF64(x), toF64(dy))
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertClose(t, got[0], c.ws, want[0].Data.([]float64), 1e-5)
+			// The float64 definition agrees with a direct sum for one tap.
+			wd := want[0].Data.([]float64)
+			if c.name == "3x3 pad 1" {
+				assertTap(t, x, dy, wd)
+			}
+		})
+	}
+}
+
+// assertTap checks dW[1,2,0,1] of the "3x3 pad 1" case by its definition.
+func assertTap(t *testing.T, x, dy *ir.Tensor, dw []float64) {
+	var s float64
+	for n := 0; n < 3; n++ {
+		for oy := 0; oy < 7; oy++ {
+			for ox := 0; ox < 6; ox++ {
+				iy, ix := oy-1+0, ox-1+1
+				if iy < 0 || iy >= 7 || ix < 0 || ix >= 6 {
+					continue
+				}
+				s += dy.Float64At(((n*5+1)*7+oy)*6+ox) * x.Float64At(((n*4+2)*7+iy)*6+ix)
+			}
+		}
+	}
+	if got := dw[((1*4+2)*3+0)*3+1]; math.Abs(got-s) > 1e-9 {
+		t.Errorf("dW[1,2,0,1] = %v, want %v", got, s)
+	}
+}
+
+func toI64(v []int) []int64 {
+	out := make([]int64, len(v))
+	for i, x := range v {
+		out[i] = int64(x)
+	}
+	return out
+}
+
+// TestMaxPoolGrad checks MaxPoolGrad against a scatter of dY through
+// MaxPool's Indices (integer data: many ties, which must go to the same
+// element).
+func TestMaxPoolGrad(t *testing.T) {
+	cases := []struct {
+		name  string
+		xs    []int
+		attrs ir.Attrs
+	}{
+		{"2x2", []int{2, 3, 8, 6}, ir.Attrs{ir.IntsAttr("kernel_shape", 2, 2), ir.IntsAttr("strides", 2, 2)}},
+		{"2x2 odd", []int{1, 2, 7, 5}, ir.Attrs{ir.IntsAttr("kernel_shape", 2, 2), ir.IntsAttr("strides", 2, 2)}},
+		{"3x3 s2 pad overlap", []int{2, 2, 9, 9}, ir.Attrs{ir.IntsAttr("kernel_shape", 3, 3), ir.IntsAttr("strides", 2, 2), ir.IntsAttr("pads", 1, 1, 1, 1)}},
+		{"ceil dilation", []int{1, 2, 10, 9}, ir.Attrs{ir.IntsAttr("kernel_shape", 2, 3), ir.IntsAttr("strides", 3, 2), ir.IntsAttr("dilations", 2, 1), ir.IntAttr("ceil_mode", 1)}},
+		{"1-D", []int{2, 3, 10}, ir.Attrs{ir.IntsAttr("kernel_shape", 3), ir.IntsAttr("strides", 1)}},
+		{"3-D", []int{1, 2, 4, 5, 4}, ir.Attrs{ir.IntsAttr("kernel_shape", 2, 2, 2), ir.IntsAttr("strides", 2, 1, 2)}},
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, c := range cases {
+		for _, f64 := range []bool{false, true} {
+			x, _ := convRandT(r, c.xs...)
+			if f64 {
+				x = toF64(x)
+			}
+			outs := runOp(t, "MaxPool", 22, c.attrs, 2, x)
+			dy, _ := convRandT(r, outs[0].Shape...)
+			if f64 {
+				dy = toF64(dy)
+			}
+			want := make([]float64, x.Len())
+			idx := outs[1].Data.([]int64)
+			for i, at := range idx {
+				want[at] += dy.Float64At(i)
+			}
+			got, err := keenOp("MaxPoolGrad", c.attrs, dy, x)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			assertClose(t, got[0], c.xs, want, 0)
+		}
+	}
+}
+
+func TestReluGrad(t *testing.T) {
+	x := ir.FromSlice([]float32{-1, 0, 2, float32(math.NaN()), 3, -0.5}, 2, 3)
+	dy := ir.FromSlice([]float32{1, 2, 3, 4, 5, 6}, 2, 3)
+	got, err := keenOp("ReluGrad", nil, dy, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertClose(t, got[0], []int{2, 3}, []float64{0, 0, 3, 0, 5, 0}, 0)
+	if _, err := keenOp("ReluGrad", nil, dy, ir.FromSlice([]float32{1, 2}, 2)); err == nil {
+		t.Error("ReluGrad accepted dY [2 3] with X [2]")
+	}
+}
+
+// TestConvGradErrors: bad shapes are errors naming the op.
+func TestConvGradErrors(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	x, _ := convRandT(r, 2, 3, 5, 5)
+	dy, _ := convRandT(r, 2, 4, 4, 4)
+	k3 := ir.Attrs{ir.IntsAttr("kernel_shape", 3, 3)}
+	if _, err := keenOp("ConvGradFilter", k3, x, dy); err == nil {
+		t.Error("ConvGradFilter accepted dY [2 4 4 4] for a 3x3 kernel on 5x5")
+	}
+	if _, err := keenOp("ConvGradFilter", nil, x, dy); err == nil {
+		t.Error("ConvGradFilter without kernel_shape was accepted")
+	}
+	if _, err := keenOp("MaxPoolGrad", ir.Attrs{ir.IntsAttr("kernel_shape", 2, 2)}, dy, x); err == nil {
+		t.Error("MaxPoolGrad accepted dY [2 4 4 4] for X [2 3 5 5]")
+	}
+}
+
+func BenchmarkConvGradFilter(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x, _ := convRandT(r, 64, 16, 14, 14)
+	dy, _ := convRandT(r, 64, 32, 14, 14)
+	spec := &backends.OpSpec{Domain: keenDomain, Op: "ConvGradFilter", Version: 1, NumOutputs: 1,
+		Attrs:      ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntsAttr("kernel_shape", 3, 3)},
+		InputTypes: []ir.DType{ir.Float32, ir.Float32}}
+	benchKeen(b, spec, 2*64*32*144*196, x, dy)
+}
+
+func BenchmarkMaxPoolGrad(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x, _ := convRandT(r, 64, 16, 28, 28)
+	dy, _ := convRandT(r, 64, 16, 14, 14)
+	spec := &backends.OpSpec{Domain: keenDomain, Op: "MaxPoolGrad", Version: 1, NumOutputs: 1,
+		Attrs:      ir.Attrs{ir.IntsAttr("kernel_shape", 2, 2), ir.IntsAttr("strides", 2, 2)},
+		InputTypes: []ir.DType{ir.Float32, ir.Float32}}
+	benchKeen(b, spec, 0, dy, x)
+}
+
+func benchKeen(b *testing.B, spec *backends.OpSpec, flops int64, in ...*ir.Tensor) {
+	k, err := New().Prepare(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bufs := make([]backends.Buffer, len(in))
+	for i, x := range in {
+		bufs[i] = &Buf{T: x}
+	}
+	for b.Loop() {
+		if _, err := k.Run(bufs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if flops > 0 {
+		b.ReportMetric(float64(flops)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	}
+}
