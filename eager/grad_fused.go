@@ -95,3 +95,11 @@ func fused1(op string, attrs ir.Attrs, in ...*Tensor) *Tensor {
 	}
 	return out[0]
 }
+
+// HasPrivateOp reports whether dev lists Keen-private op (domain
+// KeenDomain, opset 1) for dtype dt, for packages (the optimizers) that use
+// such ops where a backend has them.
+func HasPrivateOp(dev backends.Backend, op string, dt ir.DType) bool {
+	dts, ok := fusedOps(dev)[op]
+	return ok && (len(dts) == 0 || slices.Contains(dts, dt))
+}

@@ -116,10 +116,11 @@ func fused(op string, attrs ir.Attrs, nout int, in ...*eager.Tensor) ([]*eager.T
 // attribute set it meets, and Adam's epsilon changes every step until its
 // bias correction settles (some ten thousand steps with β2 = 0.999).
 type kernelSet struct {
-	op    string
-	nout  int
-	attrs ir.Attrs
-	prep  map[kernelKey]*eager.Prepared
+	domain string // "": ai.onnx.preview.training
+	op     string
+	nout   int
+	attrs  ir.Attrs
+	prep   map[kernelKey]*eager.Prepared
 }
 
 type kernelKey struct {
@@ -143,7 +144,11 @@ func (k *kernelSet) run(in ...*eager.Tensor) ([]*eager.Tensor, error) {
 	key := kernelKey{x.Backend(), x.DType()}
 	p, ok := k.prep[key]
 	if !ok {
-		spec := &backends.OpSpec{Domain: trainingDomain, Op: k.op, Version: 1, Attrs: k.attrs, NumOutputs: k.nout}
+		domain := k.domain
+		if domain == "" {
+			domain = trainingDomain
+		}
+		spec := &backends.OpSpec{Domain: domain, Op: k.op, Version: 1, Attrs: k.attrs, NumOutputs: k.nout}
 		for _, t := range in {
 			spec.InputTypes = append(spec.InputTypes, t.DType())
 		}
