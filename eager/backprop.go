@@ -16,6 +16,54 @@ type GradContext struct {
 	DOut []*Tensor // gradients flowing into each output (nil: none)
 	// need[i] tells whether the gradient of input i is used (nil: all are).
 	need []bool
+	bp   *bpState // nil outside backprop
+}
+
+// bpState is what the rules of one backward pass share.
+type bpState struct {
+	records  []*record
+	producer map[*Tensor]*record // which record made a tensor; built on first use
+	// masked[d] = t: gradient d is zero wherever t is not positive (a fused
+	// MaxPool gradient over a Relu's output t), so that Relu's own rule
+	// has nothing left to do.
+	masked map[*Tensor]*Tensor
+}
+
+// producedBy reports whether input i of the op was made by op (default
+// domain) in the recorded pass.
+func (g *GradContext) producedBy(i int, op string) bool {
+	if g.bp == nil || i >= len(g.In) || g.In[i] == nil {
+		return false
+	}
+	if g.bp.producer == nil {
+		g.bp.producer = map[*Tensor]*record{}
+		for _, r := range g.bp.records {
+			for _, o := range r.out {
+				if o != nil {
+					g.bp.producer[o] = r
+				}
+			}
+		}
+	}
+	r := g.bp.producer[g.In[i]]
+	return r != nil && r.custom == nil && r.spec.Op == op && ir.NormDomain(r.spec.Domain) == ""
+}
+
+// markMasked records that gradient d is zero wherever t is not positive.
+func (g *GradContext) markMasked(d, t *Tensor) {
+	if g.bp == nil {
+		return
+	}
+	if g.bp.masked == nil {
+		g.bp.masked = map[*Tensor]*Tensor{}
+	}
+	g.bp.masked[d] = t
+}
+
+// isMasked reports whether gradient d is known to be zero wherever t is
+// not positive.
+func (g *GradContext) isMasked(d, t *Tensor) bool {
+	return g.bp != nil && d != nil && g.bp.masked[d] == t
 }
 
 // Needs reports whether the gradient of input i is used: rules may leave
@@ -104,6 +152,7 @@ func backprop(records []*record, target, seed *Tensor, sources []*Tensor) ([]*Te
 		}
 	}
 	grads := map[*Tensor]*Tensor{target: seed}
+	bp := &bpState{records: records}
 	for i := len(records) - 1; i >= 0; i-- {
 		r := records[i]
 		if !reaches[i] {
@@ -123,7 +172,7 @@ func backprop(records []*record, target, seed *Tensor, sources []*Tensor) ([]*Te
 		for j, in := range r.in {
 			need[j] = in != nil && fromSrc[in]
 		}
-		dIn, err := applyRule(r, dOut, need)
+		dIn, err := applyRule(r, dOut, need, bp)
 		if err != nil {
 			return nil, err
 		}
@@ -149,7 +198,7 @@ func backprop(records []*record, target, seed *Tensor, sources []*Tensor) ([]*Te
 	return out, nil
 }
 
-func applyRule(r *record, dOut []*Tensor, need []bool) ([]*Tensor, error) {
+func applyRule(r *record, dOut []*Tensor, need []bool, bp *bpState) ([]*Tensor, error) {
 	if r.custom != nil {
 		return r.custom(dOut), nil
 	}
@@ -161,7 +210,7 @@ func applyRule(r *record, dOut []*Tensor, need []bool) ([]*Tensor, error) {
 		}
 		return nil, fmt.Errorf("no gradient rule for %v", r.spec)
 	}
-	return rule(&GradContext{Spec: r.spec, In: r.in, Out: r.out, DOut: dOut, need: need}), nil
+	return rule(&GradContext{Spec: r.spec, In: r.in, Out: r.out, DOut: dOut, need: need, bp: bp}), nil
 }
 
 // unbroadcast sums d down to shape (undoing numpy broadcasting).

@@ -120,10 +120,20 @@ func gradConv(g *GradContext) []*Tensor {
 	if g.Needs(0) {
 		out[0] = inputGrad(dy, w, geo, group, spatial)
 	}
-	if g.Needs(1) {
-		out[1] = weightGrad(g, x, dy, geo, group)
+	bias := len(g.In) > 2 && g.In[2] != nil && g.Needs(2)
+	if g.Needs(1) && useFused("ConvGradFilter", x) && dy.DType() == x.DType() {
+		attrs := g.Attrs().With(ir.IntsAttr("kernel_shape", ints64(geo.k)...))
+		res, err := CallDomain(KeenDomain, "ConvGradFilter", 1, attrs, 1+boolInt(bias), x, dy)
+		if err != nil {
+			panic(&OpError{Err: err})
+		}
+		copy(out[1:], res)
+		return out
 	}
-	if len(g.In) > 2 && g.In[2] != nil && g.Needs(2) {
+	if g.Needs(1) {
+		out[1] = groupedWeightGrad(x, dy, geo, group)
+	}
+	if bias {
 		axes := []int64{0}
 		for i := 2; i < dy.Rank(); i++ {
 			axes = append(axes, int64(i))
@@ -138,7 +148,14 @@ func gradConv(g *GradContext) []*Tensor {
 func gradMaxPool(g *GradContext) []*Tensor {
 	x := g.In[0]
 	if d := g.D(0); useFused("MaxPoolGrad", x) && d.DType() == x.DType() && x.Rank() >= 3 && x.Rank() <= 5 {
-		return []*Tensor{fused1("MaxPoolGrad", g.Attrs(), d, x)}
+		if !g.producedBy(0, "Relu") {
+			return []*Tensor{fused1("MaxPoolGrad", g.Attrs(), d, x)}
+		}
+		// Over a Relu's output, windows whose maximum is 0 pass nothing:
+		// the Relu's rule then passes the result on as it is.
+		dx := fused1("MaxPoolGrad", g.Attrs().With(ir.IntAttr("positive_only", 1)), d, x)
+		g.markMasked(dx, x)
+		return []*Tensor{dx}
 	}
 	idx := g.Out
 	var indices *Tensor
@@ -185,15 +202,6 @@ func gradAveragePool(g *GradContext) []*Tensor {
 	kshape := append([]int{c, 1}, k...)
 	kernel := Full(x, x.DType(), 1, kshape...)
 	return []*Tensor{op1("ConvTranspose", geo.transposeAttrs(spatial, dy.Shape()[2:], c), Div(dy, d), kernel)}
-}
-
-// weightGrad is dW of Y = conv(X, W): the backend's fused ConvGradFilter
-// where it may run, else groupedWeightGrad.
-func weightGrad(g *GradContext, x, dy *Tensor, geo geom, group int) *Tensor {
-	if useFused("ConvGradFilter", x) && dy.DType() == x.DType() {
-		return fused1("ConvGradFilter", g.Attrs().With(ir.IntsAttr("kernel_shape", ints64(geo.k)...)), x, dy)
-	}
-	return groupedWeightGrad(x, dy, geo, group)
 }
 
 // inputGrad is dX of Y = conv(X, W) with window geo: for unit strides a

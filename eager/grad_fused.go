@@ -27,8 +27,9 @@ import (
 //	ReluGrad(dY, X) -> dX = dY where X > 0, else 0
 //	MaxPoolGrad(dY, X) -> dX; MaxPool's attributes: dY goes to the first
 //	    greatest element of each window (row-major), as MaxPool's Indices
-//	ConvGradFilter(X, dY) -> dW of Y = Conv(X, W); Conv's attributes with
-//	    kernel_shape required (W's spatial dims)
+//	ConvGradFilter(X, dY) -> dW of Y = Conv(X, W) [, dB]; Conv's attributes
+//	    with kernel_shape required (W's spatial dims); with two outputs also
+//	    the bias gradient Σ dY over batch and space
 
 // KeenDomain is the domain of Keen's private ops.
 const KeenDomain = "com.keenml"

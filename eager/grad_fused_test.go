@@ -92,3 +92,30 @@ func TestFusedSecondOrder(t *testing.T) {
 	checkGradientSecondOrder(t, c, 1)
 	checkGradientSecondOrder(t, c, 0)
 }
+
+// TestGradReluMaxPool checks MaxPool over a Relu's output, where the fused
+// MaxPool gradient also does the Relu's masking, against central
+// differences (windows of several geometries, many of them all negative).
+func TestGradReluMaxPool(t *testing.T) {
+	r := rand.New(rand.NewSource(14))
+	ints := func(name string, v ...int64) ir.Attr { return ir.IntsAttr(name, v...) }
+	cases := []struct {
+		name  string
+		attrs ir.Attrs
+		x     *ir.Tensor
+	}{
+		{"2x2", ir.Attrs{ints("kernel_shape", 2, 2), ints("strides", 2, 2)}, randT(r, -1, 0.5, 2, 2, 4, 6)},
+		{"3x3 s2 pad", ir.Attrs{ints("kernel_shape", 3, 3), ints("strides", 2, 2), ints("pads", 1, 1, 1, 1)}, randT(r, -1, 0.5, 1, 2, 5, 5)},
+		{"1-D", ir.Attrs{ints("kernel_shape", 2)}, randT(r, -1, 0.5, 2, 1, 7)},
+	}
+	for _, fused := range []bool{true, false} {
+		old := eager.SetFusedGradients(fused)
+		for _, c := range cases {
+			f := func(xs []*eager.Tensor) []*eager.Tensor {
+				return eager.Op("MaxPool", c.attrs, 1, eager.Relu(xs[0]))
+			}
+			checkFn(t, c.name, []*ir.Tensor{c.x}, []int{0}, f, nonzero())
+		}
+		eager.SetFusedGradients(old)
+	}
+}

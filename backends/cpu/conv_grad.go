@@ -16,7 +16,8 @@ import (
 //
 //	ReluGrad(dY, X) -> dX = dY where X > 0, else 0
 //	MaxPoolGrad(dY, X) -> dX (pool_grad.go)
-//	ConvGradFilter(X, dY) -> dW of Y = Conv(X, W)
+//	ConvGradFilter(X, dY) -> dW of Y = Conv(X, W) [, dB = Σ dY over
+//	    batch and space, when two outputs are asked for]
 
 const keenDomain = "com.keenml"
 
@@ -98,6 +99,7 @@ func prepConvGradFilter(s *backends.OpSpec) (kernelFunc, error) {
 		return nil, fmt.Errorf("%w: %s: kernel_shape is required", errAttr, op)
 	}
 	group := int(s.Attrs.Int("group", 1))
+	withBias := s.NumOutputs > 1
 	dt := inputType(s.InputTypes, 0)
 	if dt != ir.Float32 && dt != ir.Float64 {
 		return nil, fmt.Errorf("%w: %s: %v", errDType, op, dt)
@@ -127,11 +129,25 @@ func prepConvGradFilter(s *backends.OpSpec) (kernelFunc, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
+		var db *ir.Tensor
+		if withBias {
+			db, _ = newTensor(x.DType, []int{p.m})
+		}
 		switch xd := x.Data.(type) {
 		case []float32:
-			convGradFilterF32(p, xd, dy.Data.([]float32), out.Data.([]float32))
+			var bs []float32
+			if db != nil {
+				bs = db.Data.([]float32)
+			}
+			convGradFilterF32(p, xd, dy.Data.([]float32), out.Data.([]float32), bs)
 		case []float64:
 			convGradFilterDirect(p, xd, dy.Data.([]float64), out.Data.([]float64))
+			if db != nil {
+				convGradBias(p, dy.Data.([]float64), db.Data.([]float64))
+			}
+		}
+		if db != nil {
+			return []*ir.Tensor{out, db}, nil
 		}
 		return one(out)
 	}, nil
@@ -144,7 +160,16 @@ const convGradCols = 2048
 // convGradFilterF32 computes dW (M × C/group × k) = Σ_n dY[n] · im2col(X[n])ᵀ
 // per group as GEMMs over the im2col columns of several images side by side
 // (the depth of the product), chunked over channels to bound the scratch.
-func convGradFilterF32(p *convProblem, x, dy, dw []float32) {
+func convGradFilterF32(p *convProblem, x, dy, dw, db []float32) {
+	var dbs []float64 // the bias gradient's sums
+	if db != nil {
+		dbs = make([]float64, p.m)
+		defer func() {
+			for i, v := range dbs {
+				db[i] = float32(v)
+			}
+		}()
+	}
 	rows := p.cg * p.kSize
 	if rows == 0 || p.m == 0 {
 		return
@@ -170,6 +195,9 @@ func convGradFilterF32(p *convProblem, x, dy, dw []float32) {
 					src := dy[((n0+i)*p.m+g*p.mg+o)*p.outSize:][:p.outSize]
 					copy(dyc[o*ncols+i*p.outSize:], src)
 				}
+				if dbs != nil {
+					dbs[g*p.mg+o] += convSum(dyc[o*ncols : (o+1)*ncols])
+				}
 			}
 			beta := float32(1)
 			if n0 == 0 {
@@ -181,6 +209,40 @@ func convGradFilterF32(p *convProblem, x, dy, dw []float32) {
 				convSgemm(false, true, p.mg, kr, ncols, 1, dyc, ncols, cols, ncols, beta, dwg[c0*p.kSize:], rows)
 			}
 		}
+	}
+}
+
+// convSum is the sum of v, in float64 (eight partial sums).
+func convSum(v []float32) float64 {
+	var s [8]float64
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		w := v[i : i+8 : i+8]
+		s[0] += float64(w[0])
+		s[1] += float64(w[1])
+		s[2] += float64(w[2])
+		s[3] += float64(w[3])
+		s[4] += float64(w[4])
+		s[5] += float64(w[5])
+		s[6] += float64(w[6])
+		s[7] += float64(w[7])
+	}
+	for ; i < len(v); i++ {
+		s[0] += float64(v[i])
+	}
+	return s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7]
+}
+
+// convGradBias sets db[o] = Σ_n Σ_out dY[n,o,out].
+func convGradBias(p *convProblem, dy, db []float64) {
+	for o := range db {
+		var s float64
+		for n := 0; n < p.n; n++ {
+			for _, v := range dy[(n*p.m+o)*p.outSize:][:p.outSize] {
+				s += v
+			}
+		}
+		db[o] = s
 	}
 }
 

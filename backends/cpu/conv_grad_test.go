@@ -29,6 +29,25 @@ func keenOp(op string, attrs ir.Attrs, in ...*ir.Tensor) ([]*ir.Tensor, error) {
 	return []*ir.Tensor{outs[0].(*Buf).T}, nil
 }
 
+// keenOp2 is keenOp asking for two outputs.
+func keenOp2(op string, attrs ir.Attrs, in ...*ir.Tensor) ([]*ir.Tensor, error) {
+	spec := &backends.OpSpec{Domain: keenDomain, Op: op, Version: 1, Attrs: attrs, NumOutputs: 2}
+	bufs := make([]backends.Buffer, len(in))
+	for i, x := range in {
+		spec.InputTypes = append(spec.InputTypes, x.DType)
+		bufs[i] = &Buf{T: x}
+	}
+	k, err := New().Prepare(spec)
+	if err != nil {
+		return nil, err
+	}
+	outs, err := k.Run(bufs)
+	if err != nil {
+		return nil, err
+	}
+	return []*ir.Tensor{outs[0].(*Buf).T, outs[1].(*Buf).T}, nil
+}
+
 func toF64(t *ir.Tensor) *ir.Tensor {
 	out := make([]float64, t.Len())
 	for i := range out {
@@ -75,6 +94,18 @@ func TestConvGradFilter(t *testing.T) {
 				t.Fatal(err)
 			}
 			assertClose(t, got[0], c.ws, want[0].Data.([]float64), 1e-5)
+			// With two outputs, the bias gradient too.
+			both, err := keenOp2("ConvGradFilter", attrs, x, dy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantB := make([]float64, c.ws[0])
+			per := dy.Len() / (dy.Shape[0] * dy.Shape[1])
+			for i := 0; i < dy.Len(); i++ {
+				wantB[i/per%c.ws[0]] += dy.Float64At(i)
+			}
+			assertClose(t, both[0], c.ws, want[0].Data.([]float64), 1e-5)
+			assertClose(t, both[1], []int{c.ws[0]}, wantB, 1e-6)
 			// The float64 definition agrees with a direct sum for one tap.
 			wd := want[0].Data.([]float64)
 			if c.name == "3x3 pad 1" {
@@ -139,16 +170,24 @@ func TestMaxPoolGrad(t *testing.T) {
 			if f64 {
 				dy = toF64(dy)
 			}
-			want := make([]float64, x.Len())
-			idx := outs[1].Data.([]int64)
-			for i, at := range idx {
-				want[at] += dy.Float64At(i)
+			for _, pos := range []bool{false, true} {
+				want := make([]float64, x.Len())
+				idx := outs[1].Data.([]int64)
+				for i, at := range idx {
+					if !pos || x.Float64At(int(at)) > 0 {
+						want[at] += dy.Float64At(i)
+					}
+				}
+				attrs := c.attrs
+				if pos {
+					attrs = append(attrs[:len(attrs):len(attrs)], ir.IntAttr("positive_only", 1))
+				}
+				got, err := keenOp("MaxPoolGrad", attrs, dy, x)
+				if err != nil {
+					t.Fatalf("%s: %v", c.name, err)
+				}
+				assertClose(t, got[0], c.xs, want, 0)
 			}
-			got, err := keenOp("MaxPoolGrad", c.attrs, dy, x)
-			if err != nil {
-				t.Fatalf("%s: %v", c.name, err)
-			}
-			assertClose(t, got[0], c.xs, want, 0)
 		}
 	}
 }

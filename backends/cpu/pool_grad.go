@@ -12,7 +12,9 @@ import (
 // MaxPoolGrad(dY, X) -> dX, a Keen-private op (see conv_grad.go) with
 // MaxPool's attributes: each window's gradient dY goes to the element
 // MaxPool's Indices output would name, the first greatest of the window in
-// row-major order; windows that overlap add up.
+// row-major order; windows that overlap add up. With positive_only = 1 a
+// window whose maximum is not positive passes no gradient (MaxPool over a
+// Relu's output: the Relu's gradient is then the result itself).
 
 func init() { regKeen("MaxPoolGrad", prepMaxPoolGrad, ir.Float32, ir.Float64) }
 
@@ -22,17 +24,18 @@ func prepMaxPoolGrad(s *backends.OpSpec) (kernelFunc, error) {
 	if err != nil {
 		return nil, err
 	}
+	pos := s.Attrs.Int("positive_only", 0) != 0
 	switch dt := inputType(s.InputTypes, 0); dt {
 	case ir.Float32:
-		return maxPoolGradKernel[float32](win), nil
+		return maxPoolGradKernel[float32](win, pos), nil
 	case ir.Float64:
-		return maxPoolGradKernel[float64](win), nil
+		return maxPoolGradKernel[float64](win, pos), nil
 	default:
 		return nil, fmt.Errorf("%w: %s: %v", errDType, op, dt)
 	}
 }
 
-func maxPoolGradKernel[T float32 | float64](win convWin) kernelFunc {
+func maxPoolGradKernel[T float32 | float64](win convWin, pos bool) kernelFunc {
 	const op = "MaxPoolGrad"
 	return func(in []*ir.Tensor) ([]*ir.Tensor, error) {
 		if err := needInputs(in, 2); err != nil {
@@ -66,11 +69,11 @@ func maxPoolGradKernel[T float32 | float64](win convWin) kernelFunc {
 				xp, dp, gp := xs[pl*inSize:][:inSize], ds[pl*outSize:][:outSize], dx[pl*inSize:][:inSize]
 				switch {
 				case !t.is2x2():
-					maxGradPlane(t, xp, dp, gp)
+					maxGradPlane(t, xp, dp, gp, pos)
 				case f32:
-					maxGrad2x2PlaneF32(t, any(xp).([]float32), any(dp).([]float32), any(gp).([]float32))
+					maxGrad2x2PlaneF32(t, any(xp).([]float32), any(dp).([]float32), any(gp).([]float32), pos)
 				default:
-					maxGrad2x2Plane(t, xp, dp, gp)
+					maxGrad2x2Plane(t, xp, dp, gp, pos)
 				}
 			}
 		})
@@ -80,7 +83,7 @@ func maxPoolGradKernel[T float32 | float64](win convWin) kernelFunc {
 
 // maxGradPlane adds each output's gradient dp[o] into gp at the position of
 // its window's maximum (convMaxPlane's choice). gp must be zero.
-func maxGradPlane[T float32 | float64](t *convG3, x, dp, gp []T) {
+func maxGradPlane[T float32 | float64](t *convG3, x, dp, gp []T, pos bool) {
 	o := 0
 	in1, in2 := t.in[1], t.in[2]
 	d1, d2 := t.dil[1], t.dil[2]
@@ -110,7 +113,9 @@ func maxGradPlane[T float32 | float64](t *convG3, x, dp, gp []T) {
 						}
 					}
 				}
-				gp[bi] += dp[o]
+				if !pos || best > 0 {
+					gp[bi] += dp[o]
+				}
 				o++
 			}
 		}
@@ -119,7 +124,7 @@ func maxGradPlane[T float32 | float64](t *convG3, x, dp, gp []T) {
 
 // maxGrad2x2Plane is maxGradPlane for is2x2 geometries: the windows do not
 // overlap, so each gradient is stored, not added.
-func maxGrad2x2Plane[T float32 | float64](t *convG3, x, dp, gp []T) {
+func maxGrad2x2Plane[T float32 | float64](t *convG3, x, dp, gp []T, pos bool) {
 	w, ow := t.in[2], t.out[2]
 	for d := 0; d < t.out[0]; d++ {
 		xd, gd := x[d*t.in[1]*w:], gp[d*t.in[1]*w:]
@@ -137,7 +142,10 @@ func maxGrad2x2Plane[T float32 | float64](t *convG3, x, dp, gp []T) {
 					best, k = c, 2
 				}
 				if e := r1[2*o+1]; e > best {
-					k = 3
+					best, k = e, 3
+				}
+				if pos && !(best > 0) {
+					continue
 				}
 				switch k {
 				case 0:
@@ -157,7 +165,9 @@ func maxGrad2x2Plane[T float32 | float64](t *convG3, x, dp, gp []T) {
 // maxGrad2x2PlaneF32 is maxGrad2x2Plane without branches on the data
 // (random comparisons mispredict about every other window): the winner is
 // tracked as a bit mask, and all four gradients of a window are written.
-func maxGrad2x2PlaneF32(t *convG3, x, dp, gp []float32) {
+func maxGrad2x2PlaneF32(t *convG3, x, dp, gp []float32, pos bool) {
+	keep := ^uint32(0) // with pos: all ones where the maximum is positive
+
 	w, ow := t.in[2], t.out[2]
 	for d := 0; d < t.out[0]; d++ {
 		xd, gd := x[d*t.in[1]*w:], gp[d*t.in[1]*w:]
@@ -175,8 +185,12 @@ func maxGrad2x2PlaneF32(t *convG3, x, dp, gp []float32) {
 				best = fsel(ac, c, best)
 				k = ac&2 | ^ac&k
 				ae := fmask(e > best)
+				best = fsel(ae, e, best)
 				k = ae&3 | ^ae&k
-				vb := math.Float32bits(v)
+				if pos {
+					keep = fmask(best > 0)
+				}
+				vb := math.Float32bits(v) & keep
 				g0[2*o] = math.Float32frombits(vb & fmask(k == 0))
 				g0[2*o+1] = math.Float32frombits(vb & fmask(k == 1))
 				g1[2*o] = math.Float32frombits(vb & fmask(k == 2))
