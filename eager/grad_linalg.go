@@ -22,6 +22,17 @@ func swapLast(x *Tensor) *Tensor {
 // batch axes; 1-D operands are promoted to matrices and demoted back.
 func gradMatMul(g *GradContext) []*Tensor {
 	a, b, dy := g.In[0], g.In[1], g.D(0)
+	if a.Rank() == 2 && b.Rank() == 2 {
+		// Matrices: Gemm's transpose flags instead of transposed copies.
+		out := make([]*Tensor, 2)
+		if g.Needs(0) {
+			out[0] = Gemm(dy, b, nil, 1, 0, false, true)
+		}
+		if g.Needs(1) {
+			out[1] = Gemm(a, dy, nil, 1, 0, true, false)
+		}
+		return out
+	}
 	a2, b2 := a, b
 	dyShape := append([]int(nil), dy.Shape()...)
 	if a.Rank() == 1 {
