@@ -157,6 +157,11 @@ func prepConvGradFilter(s *backends.OpSpec) (kernelFunc, error) {
 // images) one weight-gradient GEMM takes.
 const convGradCols = 2048
 
+// convGradPerImage is the output plane size from which each image's
+// product reads dY in place rather than from a copy of several images'
+// planes side by side (a variable so tests can take either path).
+var convGradPerImage = 512
+
 // convGradFilterF32 computes dW (M × C/group × k) = Σ_n dY[n] · im2col(X[n])ᵀ
 // per group as GEMMs over the im2col columns of several images side by side
 // (the depth of the product), chunked over channels to bound the scratch.
@@ -182,31 +187,48 @@ func convGradFilterF32(p *convProblem, x, dy, dw, db []float32) {
 	chMax := max(1, min(p.cg, convWideBudget/(p.kSize*nbMax*p.outSize)))
 	cols := convScratch[float32](chMax * p.kSize * nbMax * p.outSize)
 	defer convRelease(cols)
-	dyc := convScratch[float32](p.mg * nbMax * p.outSize)
-	defer convRelease(dyc)
+	var dyc []float32
+	if p.outSize < convGradPerImage {
+		dyc = convScratch[float32](p.mg * nbMax * p.outSize)
+		defer convRelease(dyc)
+	}
 	for g := 0; g < p.group; g++ {
 		dwg := dw[g*p.mg*rows : (g+1)*p.mg*rows]
 		for n0 := 0; n0 < p.n; n0 += nbMax {
 			nb := min(nbMax, p.n-n0)
 			ncols := nb * p.outSize
-			// dyc (mg × ncols): the group's output channels of images n0.., side by side.
-			for o := 0; o < p.mg; o++ {
+			perImage := p.outSize >= convGradPerImage
+			if !perImage {
+				// dyc (mg × ncols): the group's output channels of images n0.., side by side.
+				for o := 0; o < p.mg; o++ {
+					for i := 0; i < nb; i++ {
+						src := dy[((n0+i)*p.m+g*p.mg+o)*p.outSize:][:p.outSize]
+						copy(dyc[o*ncols+i*p.outSize:], src)
+					}
+					if dbs != nil {
+						dbs[g*p.mg+o] += convSum(dyc[o*ncols : (o+1)*ncols])
+					}
+				}
+			} else if dbs != nil {
 				for i := 0; i < nb; i++ {
-					src := dy[((n0+i)*p.m+g*p.mg+o)*p.outSize:][:p.outSize]
-					copy(dyc[o*ncols+i*p.outSize:], src)
+					for o := 0; o < p.mg; o++ {
+						dbs[g*p.mg+o] += convSum(dy[((n0+i)*p.m+g*p.mg+o)*p.outSize:][:p.outSize])
+					}
 				}
-				if dbs != nil {
-					dbs[g*p.mg+o] += convSum(dyc[o*ncols : (o+1)*ncols])
-				}
-			}
-			beta := float32(1)
-			if n0 == 0 {
-				beta = 0
 			}
 			for c0 := 0; c0 < p.cg; c0 += chMax {
 				kr := min(chMax, p.cg-c0) * p.kSize
 				convWideIm2col(cols[:kr*ncols], x, p, g, n0, nb, c0)
-				convSgemm(false, true, p.mg, kr, ncols, 1, dyc, ncols, cols, ncols, beta, dwg[c0*p.kSize:], rows)
+				if !perImage {
+					convSgemm(false, true, p.mg, kr, ncols, 1, dyc, ncols, cols, ncols, float32(min(n0, 1)), dwg[c0*p.kSize:], rows)
+					continue
+				}
+				// Large planes: one product per image, reading dY in place.
+				for i := 0; i < nb; i++ {
+					dyi := dy[((n0+i)*p.m+g*p.mg)*p.outSize:]
+					convSgemm(false, true, p.mg, kr, p.outSize, 1, dyi, p.outSize, cols[i*p.outSize:], ncols,
+						float32(min(n0+i, 1)), dwg[c0*p.kSize:], rows)
+				}
 			}
 		}
 	}

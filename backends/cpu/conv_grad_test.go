@@ -73,45 +73,49 @@ func TestConvGradFilter(t *testing.T) {
 		{"chunked", []int{5, 6, 20, 30}, []int{4, 6, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}, 2000},
 	}
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if c.budget > 0 {
-				old := convWideBudget
-				convWideBudget = c.budget
-				defer func() { convWideBudget = old }()
-			}
-			x, _ := convRandT(r, c.xs...)
-			w, _ := convRandT(r, c.ws...)
-			y := runOp(t, "Conv", 22, c.attrs, 1, x, w)[0]
-			dy, _ := convRandT(r, y.Shape...)
-			attrs := append(c.attrs, ir.IntsAttr("kernel_shape", toI64(c.ws[2:])...))
-			got, err := keenOp("ConvGradFilter", attrs, x, dy)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := keenOp("ConvGradFilter", attrs, toF64(x), toF64(dy))
-			if err != nil {
-				t.Fatal(err)
-			}
-			assertClose(t, got[0], c.ws, want[0].Data.([]float64), 1e-5)
-			// With two outputs, the bias gradient too.
-			both, err := keenOp2("ConvGradFilter", attrs, x, dy)
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantB := make([]float64, c.ws[0])
-			per := dy.Len() / (dy.Shape[0] * dy.Shape[1])
-			for i := 0; i < dy.Len(); i++ {
-				wantB[i/per%c.ws[0]] += dy.Float64At(i)
-			}
-			assertClose(t, both[0], c.ws, want[0].Data.([]float64), 1e-5)
-			assertClose(t, both[1], []int{c.ws[0]}, wantB, 1e-6)
-			// The float64 definition agrees with a direct sum for one tap.
-			wd := want[0].Data.([]float64)
-			if c.name == "3x3 pad 1" {
-				assertTap(t, x, dy, wd)
-			}
-		})
+	defer func(v int) { convGradPerImage = v }(convGradPerImage)
+	for _, perImage := range []int{1 << 30, 1} { // both ways of reading dY
+		convGradPerImage = perImage
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%s/%d", c.name, perImage), func(t *testing.T) {
+				if c.budget > 0 {
+					old := convWideBudget
+					convWideBudget = c.budget
+					defer func() { convWideBudget = old }()
+				}
+				x, _ := convRandT(r, c.xs...)
+				w, _ := convRandT(r, c.ws...)
+				y := runOp(t, "Conv", 22, c.attrs, 1, x, w)[0]
+				dy, _ := convRandT(r, y.Shape...)
+				attrs := append(c.attrs, ir.IntsAttr("kernel_shape", toI64(c.ws[2:])...))
+				got, err := keenOp("ConvGradFilter", attrs, x, dy)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := keenOp("ConvGradFilter", attrs, toF64(x), toF64(dy))
+				if err != nil {
+					t.Fatal(err)
+				}
+				assertClose(t, got[0], c.ws, want[0].Data.([]float64), 1e-5)
+				// With two outputs, the bias gradient too.
+				both, err := keenOp2("ConvGradFilter", attrs, x, dy)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantB := make([]float64, c.ws[0])
+				per := dy.Len() / (dy.Shape[0] * dy.Shape[1])
+				for i := 0; i < dy.Len(); i++ {
+					wantB[i/per%c.ws[0]] += dy.Float64At(i)
+				}
+				assertClose(t, both[0], c.ws, want[0].Data.([]float64), 1e-5)
+				assertClose(t, both[1], []int{c.ws[0]}, wantB, 1e-6)
+				// The float64 definition agrees with a direct sum for one tap.
+				wd := want[0].Data.([]float64)
+				if c.name == "3x3 pad 1" {
+					assertTap(t, x, dy, wd)
+				}
+			})
+		}
 	}
 }
 
