@@ -3,6 +3,7 @@ package optim
 import (
 	"math"
 
+	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/eager"
 	"github.com/keenml/keen/ir"
 )
@@ -21,10 +22,10 @@ type Adam struct {
 	Decoupled         bool
 	m, v              []*eager.Tensor
 	kern              kernelSet
-	// inPlace runs AdamInPlace where the backend has it; owned[i] is set
-	// once parameter i and its moments are buffers of this optimizer's own.
+	// inPlace runs AdamInPlace where the backend has it; owned[i] holds the
+	// buffers of parameter i and its moments that this optimizer made.
 	inPlace kernelSet
-	owned   []bool
+	owned   [][3]backends.Buffer
 }
 
 // NewAdam makes Adam with PyTorch's defaults (betas 0.9, 0.999; eps 1e-8).
@@ -103,28 +104,31 @@ func (a *Adam) Step(grads []*eager.Tensor) error {
 }
 
 // stepInPlace updates parameter i with the in-place kernel when its
-// backend has one for the parameter's dtype (reporting false otherwise).
-// The first such step gives the parameter and its moments buffers of their
-// own (copies), so storage shared with anything else (a loaded model's
-// data, a checkpoint's tensors, values read before) is never written; from
-// then on the update writes into them and allocates nothing.
+// backend is the in-process CPU backend and has it for the parameter's
+// dtype (reporting false otherwise; a plugin's buffers are values the
+// client may keep copies of). Whenever the parameter or a moment holds a
+// buffer this optimizer did not make (the first step, after Assign or
+// MoveTo), it is first given a copy of its own, so storage shared with
+// anything else (a loaded model's data, a checkpoint's tensors, values
+// read before) is never written; otherwise the update writes into the
+// buffers and allocates nothing.
 func (a *Adam) stepInPlace(i int, g *eager.Tensor) (bool, error) {
 	p, m, v := a.params[i], a.m[i], a.v[i]
 	dev, dt := p.Backend(), p.DType()
-	if !eager.HasPrivateOp(dev, "AdamInPlace", dt) || g.Backend() != dev || g.DType() != dt ||
+	if dev.Name() != "cpu" || !eager.HasPrivateOp(dev, "AdamInPlace", dt) || g.Backend() != dev || g.DType() != dt ||
 		m.Backend() != dev || v.Backend() != dev || m.DType() != dt || v.DType() != dt {
 		return false, nil
 	}
 	if len(a.owned) != len(a.params) {
-		a.owned = make([]bool, len(a.params))
+		a.owned = make([][3]backends.Buffer, len(a.params))
 	}
-	if !a.owned[i] {
+	if a.owned[i] != [3]backends.Buffer{p.Buffer(), m.Buffer(), v.Buffer()} {
 		for _, t := range []*eager.Tensor{p, m, v} {
 			if err := own(t); err != nil {
 				return true, err
 			}
 		}
-		a.owned[i] = true
+		a.owned[i] = [3]backends.Buffer{p.Buffer(), m.Buffer(), v.Buffer()}
 	}
 	x := p
 	if a.Decoupled && a.WeightDecay != 0 {

@@ -38,3 +38,29 @@ func TestAdamOwnsStorage(t *testing.T) {
 		}
 	}
 }
+
+// TestAdamAssignedStorage: a parameter assigned a tensor between steps (a
+// restored snapshot) is copied before the next in-place update, so the
+// snapshot keeps its values.
+func TestAdamAssignedStorage(t *testing.T) {
+	p := f32(p32Init, 4)
+	opt := optim.NewAdam([]*eager.Tensor{p}, 0.1)
+	if err := opt.Step([]*eager.Tensor{f32(g32[0], 4)}); err != nil {
+		t.Fatal(err)
+	}
+	snap := f32(p32Init, 4)
+	if err := p.Assign(snap); err != nil {
+		t.Fatal(err)
+	}
+	if err := opt.Step([]*eager.Tensor{f32(g32[1], 4)}); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range snap.Floats64() {
+		if v != float64(float32(p32Init[i])) {
+			t.Errorf("snapshot [%d] = %v after a step, want %v", i, v, float32(p32Init[i]))
+		}
+	}
+	if p.Floats64()[0] == float64(float32(p32Init[0])) {
+		t.Error("the parameter did not move")
+	}
+}

@@ -6,6 +6,14 @@
 // one fused backend kernel per parameter where ONNX has one (the
 // ai.onnx.preview.training Adam, Adagrad and Momentum ops), outside any
 // tape. Several models with their own optimizers can step in one loop.
+//
+// On the CPU backend Adam and AdamW write the update into the parameter's
+// storage and their moments' (the private com.keenml AdamInPlace kernel),
+// after giving each a copy of its own whenever it holds a buffer the
+// optimizer did not make: what a parameter was made from or assigned is
+// never written, but values read from it between steps (Host, Floats or
+// Detach, which share its storage on the CPU) change with the next step, as
+// a PyTorch tensor's detach() does. Clone them to keep a snapshot.
 package optim
 
 import (
