@@ -22,6 +22,7 @@ type GradContext struct {
 // bpState is what the rules of one backward pass share.
 type bpState struct {
 	records  []*record
+	sources  []*Tensor
 	producer map[*Tensor]*record // which record made a tensor; built on first use
 	// masked[d] = t: gradient d is zero wherever t is not positive (a fused
 	// MaxPool gradient over a Relu's output t), so that Relu's own rule
@@ -30,9 +31,10 @@ type bpState struct {
 }
 
 // producedBy reports whether input i of the op was made by op (default
-// domain) in the recorded pass.
+// domain) in the recorded pass, and is not itself a source whose gradient
+// is asked for.
 func (g *GradContext) producedBy(i int, op string) bool {
-	if g.bp == nil || i >= len(g.In) || g.In[i] == nil {
+	if g.bp == nil || i >= len(g.In) || g.In[i] == nil || slices.Contains(g.bp.sources, g.In[i]) {
 		return false
 	}
 	if g.bp.producer == nil {
@@ -152,7 +154,7 @@ func backprop(records []*record, target, seed *Tensor, sources []*Tensor) ([]*Te
 		}
 	}
 	grads := map[*Tensor]*Tensor{target: seed}
-	bp := &bpState{records: records}
+	bp := &bpState{records: records, sources: sources}
 	for i := len(records) - 1; i >= 0; i-- {
 		r := records[i]
 		if !reaches[i] {

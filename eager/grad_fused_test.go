@@ -119,3 +119,24 @@ func TestGradReluMaxPool(t *testing.T) {
 		eager.SetFusedGradients(old)
 	}
 }
+
+// TestGradReluMaxPoolSource: when the Relu's output is itself a source,
+// its gradient is MaxPool's own (not masked for the Relu).
+func TestGradReluMaxPoolSource(t *testing.T) {
+	x := upload(t, []*ir.Tensor{f64([]float64{-1, -2, -3, -4, -1, -2, 3, 0.5}, 1, 1, 2, 4)})[0]
+	pool := ir.Attrs{ir.IntsAttr("kernel_shape", 2, 2), ir.IntsAttr("strides", 2, 2)}
+	tape := eager.NewTape()
+	h := eager.Relu(x)
+	y := eager.Op("MaxPool", pool, 1, h)[0]
+	gs := tape.Gradient(eager.Sum(y), h, x)
+	// h = [0 0 0 0; 0 0 3 0.5]: window 1's maximum is the first 0 of row 0
+	// (ties go to the first), window 2's is 3.
+	want := [][]float64{{1, 0, 0, 0, 0, 0, 1, 0}, {0, 0, 0, 0, 0, 0, 1, 0}}
+	for k, g := range gs {
+		for i, v := range g.Floats64() {
+			if v != want[k][i] {
+				t.Fatalf("gradient %d: %v, want %v", k, g.Floats64(), want[k])
+			}
+		}
+	}
+}
