@@ -279,3 +279,36 @@ func BenchmarkReluGrad(b *testing.B) {
 		InputTypes: []ir.DType{ir.Float32, ir.Float32}}
 	benchKeen(b, spec, 0, dy, x)
 }
+
+// TestConvShiftPlane compares the shifted-plane im2col row with the
+// element-by-element definition for every shift that reaches the plane and
+// some that do not.
+func TestConvShiftPlane(t *testing.T) {
+	for _, hw := range [][3]int{{5, 4, 5}, {3, 7, 4}, {6, 1, 6}, {4, 4, 2}} {
+		h, w, oh := hw[0], hw[1], hw[2]
+		plane := make([]float32, h*w)
+		for i := range plane {
+			plane[i] = float32(i + 1)
+		}
+		for offH := -h - 1; offH <= h+1; offH++ {
+			for offW := -w - 1; offW <= w+1; offW++ {
+				got := make([]float32, oh*w)
+				for i := range got {
+					got[i] = -1 // every element must be written
+				}
+				convShiftPlane(got, plane, h, w, oh, offH, offW)
+				for oy := 0; oy < oh; oy++ {
+					for ox := 0; ox < w; ox++ {
+						var want float32
+						if iy, ix := oy+offH, ox+offW; iy >= 0 && iy < h && ix >= 0 && ix < w {
+							want = plane[iy*w+ix]
+						}
+						if g := got[oy*w+ox]; g != want {
+							t.Fatalf("%dx%d to %d rows, shift (%d, %d): [%d, %d] = %v, want %v", h, w, oh, offH, offW, oy, ox, g, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
