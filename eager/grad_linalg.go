@@ -94,7 +94,11 @@ func gradGemm(g *GradContext) []*Tensor {
 	}
 	out := []*Tensor{da, db}
 	if len(g.In) > 2 && g.In[2] != nil && g.Needs(2) {
-		out = append(out, Mul(dy, ScalarLike(dy, float64(beta))))
+		dc := dy
+		if beta != 1 {
+			dc = Mul(dy, ScalarLike(dy, float64(beta)))
+		}
+		out = append(out, dc)
 	}
 	return out
 }
