@@ -242,14 +242,26 @@ func BenchmarkConvGradFilter(b *testing.B) {
 	}
 }
 
+// BenchmarkMaxPoolGrad: the CNN's first pool (64x16x28², 2x2), on any
+// values and, with positive_only, over a Relu's output.
 func BenchmarkMaxPoolGrad(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 1))
-	x, _ := convRandT(r, 64, 16, 28, 28)
-	dy, _ := convRandT(r, 64, 16, 14, 14)
-	spec := &backends.OpSpec{Domain: keenDomain, Op: "MaxPoolGrad", Version: 1, NumOutputs: 1,
-		Attrs:      ir.Attrs{ir.IntsAttr("kernel_shape", 2, 2), ir.IntsAttr("strides", 2, 2)},
-		InputTypes: []ir.DType{ir.Float32, ir.Float32}}
-	benchKeen(b, spec, 0, dy, x)
+	for _, pos := range []bool{false, true} {
+		b.Run(fmt.Sprintf("positive_only=%v", pos), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			x, _ := convRandT(r, 64, 16, 28, 28)
+			dy, _ := convRandT(r, 64, 16, 14, 14)
+			attrs := ir.Attrs{ir.IntsAttr("kernel_shape", 2, 2), ir.IntsAttr("strides", 2, 2)}
+			if pos {
+				for i, v := range x.Data.([]float32) {
+					x.Data.([]float32)[i] = max(v, 0)
+				}
+				attrs = append(attrs, ir.IntAttr("positive_only", 1))
+			}
+			spec := &backends.OpSpec{Domain: keenDomain, Op: "MaxPoolGrad", Version: 1, NumOutputs: 1,
+				Attrs: attrs, InputTypes: []ir.DType{ir.Float32, ir.Float32}}
+			benchKeen(b, spec, 0, dy, x)
+		})
+	}
 }
 
 func benchKeen(b *testing.B, spec *backends.OpSpec, flops int64, in ...*ir.Tensor) {
@@ -311,4 +323,18 @@ func TestConvShiftPlane(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestMaxPoolGradPositiveNaN: with positive_only, a float32 2x2 window
+// holding a NaN passes nothing; ties go to the first positive maximum.
+func TestMaxPoolGradPositiveNaN(t *testing.T) {
+	nan := float32(math.NaN())
+	x := ir.FromSlice([]float32{1, nan, 2, 2, 0, 3, 0, 1}, 1, 1, 2, 4)
+	dy := ir.FromSlice([]float32{5, 7}, 1, 1, 1, 2)
+	attrs := ir.Attrs{ir.IntsAttr("kernel_shape", 2, 2), ir.IntsAttr("strides", 2, 2), ir.IntAttr("positive_only", 1)}
+	got, err := keenOp("MaxPoolGrad", attrs, dy, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertClose(t, got[0], []int{1, 1, 2, 4}, []float64{0, 0, 7, 0, 0, 0, 0, 0}, 0)
 }
