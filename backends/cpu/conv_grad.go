@@ -36,6 +36,9 @@ func regKeen(op string, prepare prepareFunc, dtypes ...ir.DType) {
 }
 
 func prepReluGrad(s *backends.OpSpec) (kernelFunc, error) {
+	if s.NumOutputs > 1 {
+		return nil, fmt.Errorf("%w: ReluGrad has one output, %d declared", errAttr, s.NumOutputs)
+	}
 	switch dt := inputType(s.InputTypes, 0); dt {
 	case ir.Float32:
 		return reluGradKernel[float32], nil
@@ -100,6 +103,9 @@ func prepConvGradFilter(s *backends.OpSpec) (kernelFunc, error) {
 	}
 	group := int(s.Attrs.Int("group", 1))
 	withBias := s.NumOutputs > 1
+	if s.NumOutputs > 2 {
+		return nil, fmt.Errorf("%w: %s has at most two outputs, %d declared", errAttr, op, s.NumOutputs)
+	}
 	dt := inputType(s.InputTypes, 0)
 	if dt != ir.Float32 && dt != ir.Float64 {
 		return nil, fmt.Errorf("%w: %s: %v", errDType, op, dt)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/keenml/keen/backends"
@@ -337,4 +338,73 @@ func TestMaxPoolGradPositiveNaN(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertClose(t, got[0], []int{1, 1, 2, 4}, []float64{0, 0, 7, 0, 0, 0, 0, 0}, 0)
+}
+
+// TestKeenOpsDeclaredOutputs: a node asking the private ops for more
+// outputs than they make is refused at Prepare.
+func TestKeenOpsDeclaredOutputs(t *testing.T) {
+	cases := []struct {
+		op   string
+		nout int
+		in   int
+	}{{"AdamInPlace", 1, 6}, {"ReluGrad", 2, 2}, {"MaxPoolGrad", 2, 2}, {"ConvGradFilter", 3, 2}}
+	for _, c := range cases {
+		spec := &backends.OpSpec{Domain: keenDomain, Op: c.op, Version: 1, NumOutputs: c.nout,
+			Attrs: ir.Attrs{ir.IntsAttr("kernel_shape", 2, 2)}}
+		for i := 0; i < c.in; i++ {
+			spec.InputTypes = append(spec.InputTypes, ir.Float32)
+		}
+		if _, err := New().Prepare(spec); err == nil || !strings.Contains(err.Error(), c.op) {
+			t.Errorf("%s with %d outputs: err = %v", c.op, c.nout, err)
+		}
+	}
+}
+
+// TestAdamInPlace: the in-place update writes exactly the outputs of the
+// ai.onnx.preview.training Adam kernel into X, V and H.
+func TestAdamInPlace(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	rnd := func() *ir.Tensor {
+		v := make([]float32, 37)
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+		}
+		return ir.FromSlice(v, 37)
+	}
+	x, g, v, h := rnd(), rnd(), rnd(), rnd()
+	for i, e := range h.Data.([]float32) {
+		h.Data.([]float32)[i] = e * e
+	}
+	rate, step := ir.FromSlice([]float32{0.01}), ir.FromSlice([]int64{3})
+	attrs := ir.Attrs{ir.FloatAttr("alpha", 0.8), ir.FloatAttr("beta", 0.95), ir.FloatAttr("epsilon", 1e-3), ir.FloatAttr("norm_coefficient", 0.1)}
+	run := func(domain, op string, nout int, in ...*ir.Tensor) []backends.Buffer {
+		spec := &backends.OpSpec{Domain: domain, Op: op, Version: 1, Attrs: attrs, NumOutputs: nout}
+		bufs := make([]backends.Buffer, len(in))
+		for i, t := range in {
+			spec.InputTypes = append(spec.InputTypes, t.DType)
+			bufs[i] = &Buf{T: t}
+		}
+		k, err := New().Prepare(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs, err := k.Run(bufs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return outs
+	}
+	want := run("ai.onnx.preview.training", "Adam", 3, rate, step, x, g, v, h)
+	xs, vs, hs := x.Clone(), v.Clone(), h.Clone()
+	if outs := run(keenDomain, "AdamInPlace", 0, rate, step, xs, g, vs, hs); len(outs) != 0 {
+		t.Fatalf("AdamInPlace returned %d outputs", len(outs))
+	}
+	for k, got := range []*ir.Tensor{xs, vs, hs} {
+		w := want[k].(*Buf).T.Data.([]float32)
+		for i, e := range got.Data.([]float32) {
+			if e != w[i] {
+				t.Fatalf("output %d [%d]: in place %v, Adam %v", k, i, e, w[i])
+			}
+		}
+	}
 }

@@ -20,6 +20,9 @@ func init() { regKeen("MaxPoolGrad", prepMaxPoolGrad, ir.Float32, ir.Float64) }
 
 func prepMaxPoolGrad(s *backends.OpSpec) (kernelFunc, error) {
 	const op = "MaxPoolGrad"
+	if s.NumOutputs > 1 {
+		return nil, fmt.Errorf("%w: %s has one output, %d declared", errAttr, op, s.NumOutputs)
+	}
 	win, err := convReadWin(op, s.Attrs)
 	if err != nil {
 		return nil, err

@@ -19,6 +19,9 @@ func init() { regKeen("AdamInPlace", prepAdamInPlace, ir.Float32) }
 
 func prepAdamInPlace(s *backends.OpSpec) (kernelFunc, error) {
 	const op = "AdamInPlace"
+	if s.NumOutputs > 0 {
+		return nil, fmt.Errorf("%w: %s has no outputs, %d declared", errAttr, op, s.NumOutputs)
+	}
 	if len(s.InputTypes) != 6 {
 		return nil, fmt.Errorf("%w: %s: %d inputs, want 6 (R, T, X, G, V, H)", errInput, op, len(s.InputTypes))
 	}
