@@ -132,27 +132,7 @@ func GradientStatus(domain, op string) (hasRule, nonDifferentiable bool) {
 // backprop runs the rules of the records that lie between the sources and
 // the target, in reverse order, accumulating gradients per tensor.
 func backprop(records []*record, target, seed *Tensor, sources []*Tensor) ([]*Tensor, error) {
-	// Forward: which records consume (transitively) a source.
-	fromSrc := make(map[*Tensor]bool, len(sources))
-	for _, s := range sources {
-		fromSrc[s] = true
-	}
-	reaches := make([]bool, len(records))
-	for i, r := range records {
-		for _, in := range r.in {
-			if in != nil && fromSrc[in] {
-				reaches[i] = true
-				break
-			}
-		}
-		if reaches[i] {
-			for _, o := range r.out {
-				if o != nil {
-					fromSrc[o] = true
-				}
-			}
-		}
-	}
+	reaches, fromSrc := reaching(records, sources)
 	grads := map[*Tensor]*Tensor{target: seed}
 	bp := &bpState{records: records, sources: sources}
 	for i := len(records) - 1; i >= 0; i-- {
@@ -198,6 +178,32 @@ func backprop(records []*record, target, seed *Tensor, sources []*Tensor) ([]*Te
 		}
 	}
 	return out, nil
+}
+
+// reaching finds the records that consume (transitively) a source, and
+// the tensors that depend on one.
+func reaching(records []*record, sources []*Tensor) ([]bool, map[*Tensor]bool) {
+	fromSrc := make(map[*Tensor]bool, len(sources))
+	for _, s := range sources {
+		fromSrc[s] = true
+	}
+	reaches := make([]bool, len(records))
+	for i, r := range records {
+		for _, in := range r.in {
+			if in != nil && fromSrc[in] {
+				reaches[i] = true
+				break
+			}
+		}
+		if reaches[i] {
+			for _, o := range r.out {
+				if o != nil {
+					fromSrc[o] = true
+				}
+			}
+		}
+	}
+	return reaches, fromSrc
 }
 
 func applyRule(r *record, dOut []*Tensor, need []bool, bp *bpState) ([]*Tensor, error) {

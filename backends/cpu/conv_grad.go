@@ -115,21 +115,9 @@ func prepConvGradFilter(s *backends.OpSpec) (kernelFunc, error) {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		x, dy := in[0], in[1]
-		if dy.DType != x.DType || len(dy.Shape) != len(x.Shape) || len(x.Shape) < 3 {
-			return nil, fmt.Errorf("%w: %s: X (input 0) %v%v and dY (input 1) %v%v do not match",
-				errShape, op, x.DType, x.Shape, dy.DType, dy.Shape)
-		}
-		ws := make([]int, 0, len(x.Shape))
-		ws = append(ws, dy.Shape[1], x.Shape[1]/max(group, 1))
-		for _, k := range win.kernel {
-			ws = append(ws, int(k))
-		}
-		p, err := convPlan(win, group, x.Shape, ws, nil)
+		p, ws, err := convGradPlan(win, group, x, dy)
 		if err != nil {
 			return nil, err
-		}
-		if !slices.Equal(dy.Shape, p.outShape()) {
-			return nil, fmt.Errorf("%w: %s: dY (input 1) shape %v, want %v for X %v", errShape, op, dy.Shape, p.outShape(), x.Shape)
 		}
 		out, err := newTensor(x.DType, ws)
 		if err != nil {
@@ -157,6 +145,29 @@ func prepConvGradFilter(s *backends.OpSpec) (kernelFunc, error) {
 		}
 		return one(out)
 	}, nil
+}
+
+// convGradPlan checks ConvGradFilter's X and dY and returns the
+// convolution and dW's shape (M, C/group, kernel...).
+func convGradPlan(win convWin, group int, x, dy *ir.Tensor) (*convProblem, []int, error) {
+	const op = "ConvGradFilter"
+	if dy.DType != x.DType || len(dy.Shape) != len(x.Shape) || len(x.Shape) < 3 {
+		return nil, nil, fmt.Errorf("%w: %s: X (input 0) %v%v and dY (input 1) %v%v do not match",
+			errShape, op, x.DType, x.Shape, dy.DType, dy.Shape)
+	}
+	ws := make([]int, 0, len(x.Shape))
+	ws = append(ws, dy.Shape[1], x.Shape[1]/max(group, 1))
+	for _, k := range win.kernel {
+		ws = append(ws, int(k))
+	}
+	p, err := convPlan(win, group, x.Shape, ws, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !slices.Equal(dy.Shape, p.outShape()) {
+		return nil, nil, fmt.Errorf("%w: %s: dY (input 1) shape %v, want %v for X %v", errShape, op, dy.Shape, p.outShape(), x.Shape)
+	}
+	return p, ws, nil
 }
 
 // convGradCols is the number of im2col columns (positions of several
@@ -204,24 +215,7 @@ func convGradFilterF32(p *convProblem, x, dy, dw, db []float32) {
 			nb := min(nbMax, p.n-n0)
 			ncols := nb * p.outSize
 			perImage := p.outSize >= convGradPerImage
-			if !perImage {
-				// dyc (mg × ncols): the group's output channels of images n0.., side by side.
-				for o := 0; o < p.mg; o++ {
-					for i := 0; i < nb; i++ {
-						src := dy[((n0+i)*p.m+g*p.mg+o)*p.outSize:][:p.outSize]
-						copy(dyc[o*ncols+i*p.outSize:], src)
-					}
-					if dbs != nil {
-						dbs[g*p.mg+o] += convSum(dyc[o*ncols : (o+1)*ncols])
-					}
-				}
-			} else if dbs != nil {
-				for i := 0; i < nb; i++ {
-					for o := 0; o < p.mg; o++ {
-						dbs[g*p.mg+o] += convSum(dy[((n0+i)*p.m+g*p.mg+o)*p.outSize:][:p.outSize])
-					}
-				}
-			}
+			convGradGather(p, dy, dyc, dbs, g, n0, nb, perImage)
 			for c0 := 0; c0 < p.cg; c0 += chMax {
 				kr := min(chMax, p.cg-c0) * p.kSize
 				convWideIm2col(cols[:kr*ncols], x, p, g, n0, nb, c0)
@@ -236,6 +230,26 @@ func convGradFilterF32(p *convProblem, x, dy, dw, db []float32) {
 						float32(min(n0+i, 1)), dwg[c0*p.kSize:], rows)
 				}
 			}
+		}
+	}
+}
+
+// convGradGather adds the sums of dY's planes of group g, images n0 ..
+// n0+nb-1, into dbs (when not nil), and unless perImage copies them into
+// dyc (mg × nb·out): each output channel's planes side by side.
+func convGradGather(p *convProblem, dy, dyc []float32, dbs []float64, g, n0, nb int, perImage bool) {
+	ncols := nb * p.outSize
+	for o := 0; o < p.mg; o++ {
+		for i := 0; i < nb; i++ {
+			src := dy[((n0+i)*p.m+g*p.mg+o)*p.outSize:][:p.outSize]
+			if !perImage {
+				copy(dyc[o*ncols+i*p.outSize:], src)
+			} else if dbs != nil {
+				dbs[g*p.mg+o] += convSum(src)
+			}
+		}
+		if !perImage && dbs != nil {
+			dbs[g*p.mg+o] += convSum(dyc[o*ncols : (o+1)*ncols])
 		}
 	}
 }
