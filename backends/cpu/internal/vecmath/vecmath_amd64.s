@@ -4454,6 +4454,157 @@ reluAVX2_done:
 	VZEROUPPER
 	RET
 
+// func clampAVX2(dst *float32, x *float32, lo float32, hi float32, n int)
+// Requires: AVX, AVX2, SSE
+TEXT ·clampAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+24(FP), DX
+	MOVSS        lo+16(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        hi+20(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVQ         DX, BX
+	SHRQ         $0x05, BX
+	JZ           clampAVX2_one
+
+clampAVX2_loopn:
+	VMOVUPS (CX), Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(CX), Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(CX), Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(CX), Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	DECQ    BX
+	JNZ     clampAVX2_loopn
+
+clampAVX2_one:
+	ANDQ $0x0000001f, DX
+	MOVQ DX, BX
+	SHRQ $0x03, BX
+	JZ   clampAVX2_tail
+
+clampAVX2_loop1:
+	VMOVUPS (CX), Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	DECQ    BX
+	JNZ     clampAVX2_loop1
+
+clampAVX2_tail:
+	ANDQ       $0x00000007, DX
+	JZ         clampAVX2_done
+	LEAQ       tailmask<>+0(SB), BX
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	VMOVUPS    (BX)(SI*4), Y2
+	VMASKMOVPS (CX), Y2, Y3
+	VMAXPS     Y3, Y0, Y0
+	VMINPS     Y0, Y1, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+clampAVX2_done:
+	VZEROUPPER
+	RET
+
+// func addClampAVX2(dst *float32, a *float32, b *float32, lo float32, hi float32, n int)
+// Requires: AVX, AVX2, SSE
+TEXT ·addClampAVX2(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         b+16(FP), DX
+	MOVQ         n+32(FP), BX
+	MOVSS        lo+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        hi+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVQ         BX, SI
+	SHRQ         $0x05, SI
+	JZ           addClampAVX2_one
+
+addClampAVX2_loopn:
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VADDPS  Y2, Y3, Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(DX), Y2
+	VMOVUPS 32(CX), Y3
+	VADDPS  Y2, Y3, Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(DX), Y2
+	VMOVUPS 64(CX), Y3
+	VADDPS  Y2, Y3, Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(DX), Y2
+	VMOVUPS 96(CX), Y3
+	VADDPS  Y2, Y3, Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	DECQ    SI
+	JNZ     addClampAVX2_loopn
+
+addClampAVX2_one:
+	ANDQ $0x0000001f, BX
+	MOVQ BX, SI
+	SHRQ $0x03, SI
+	JZ   addClampAVX2_tail
+
+addClampAVX2_loop1:
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VADDPS  Y2, Y3, Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	DECQ    SI
+	JNZ     addClampAVX2_loop1
+
+addClampAVX2_tail:
+	ANDQ       $0x00000007, BX
+	JZ         addClampAVX2_done
+	LEAQ       tailmask<>+0(SB), SI
+	MOVQ       $0x00000008, DI
+	SUBQ       BX, DI
+	VMOVUPS    (SI)(DI*4), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VADDPS     Y3, Y4, Y3
+	VMAXPS     Y3, Y0, Y0
+	VMINPS     Y0, Y1, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+addClampAVX2_done:
+	VZEROUPPER
+	RET
+
 // func axpyAVX2(alpha float32, x *float32, y *float32, n int)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·axpyAVX2(SB), NOSPLIT, $0-32

@@ -21,6 +21,8 @@ func arithKernels(g *gen) {
 	g.scalar("addScalar", "+", VADDPS)
 	g.scalar("mulScalar", "·", VMULPS)
 	g.reluKernel()
+	g.clampKernel()
+	g.addClampKernel()
 	g.axpyKernel()
 	g.dotKernel()
 	g.sumKernel()
@@ -76,6 +78,47 @@ func (g *gen) reluKernel() {
 	})
 	VZEROUPPER()
 	RET()
+}
+
+// clampKernel emits dst[i] = min(max(x[i], lo), hi): both instructions
+// return their first operand (x) when either is NaN or both are zero, so
+// NaN stays NaN and a zero keeps its sign, as the twin's comparisons do.
+func (g *gen) clampKernel() {
+	fn := "clamp" + g.name
+	TEXT(fn, NOSPLIT, "func(dst, x *float32, lo, hi float32, n int)")
+	Pragma("noescape")
+	Doc(fn + " sets dst[i] = min(max(x[i], lo), hi) for i < n, NaN kept.")
+	p := params("dst", "x", "n")
+	lo, hi := g.bounds()
+	g.stream(fn, p[2], p[:2], 4, func(v int, mask Op) {
+		g.st(g.min(g.max(g.ld(p[1], v, mask), lo), hi), p[0], v, mask)
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// addClampKernel emits dst[i] = min(max(a[i] + b[i], lo), hi), NaN kept.
+func (g *gen) addClampKernel() {
+	fn := "addClamp" + g.name
+	TEXT(fn, NOSPLIT, "func(dst, a, b *float32, lo, hi float32, n int)")
+	Pragma("noescape")
+	Doc(fn + " sets dst[i] = min(max(a[i] + b[i], lo), hi) for i < n, NaN kept.")
+	p := params("dst", "a", "b", "n")
+	lo, hi := g.bounds()
+	g.stream(fn, p[3], p[:3], 4, func(v int, mask Op) {
+		s := g.add(g.ld(p[2], v, mask), g.ld(p[1], v, mask))
+		g.st(g.min(g.max(s, lo), hi), p[0], v, mask)
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// bounds broadcasts the float32 parameters lo and hi.
+func (g *gen) bounds() (reg.VecVirtual, reg.VecVirtual) {
+	lo, hi := g.v(), g.v()
+	VBROADCASTSS(Load(Param("lo"), XMM()), lo)
+	VBROADCASTSS(Load(Param("hi"), XMM()), hi)
+	return lo, hi
 }
 
 func (g *gen) axpyKernel() {
