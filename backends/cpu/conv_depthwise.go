@@ -138,7 +138,9 @@ func convDepthwiseF32(p *convProblem, x, w, bias, y []float32) {
 				b = bias[m]
 			}
 			kk := len(d.tapPlane)
-			d.plane(y[nm*outPlane:][:outPlane], phases, out, w[m*kk:][:kk], b)
+			yp := y[nm*outPlane:][:outPlane]
+			d.plane(yp, phases, out, w[m*kk:][:kk], b)
+			p.epi.apply(yp, nm*outPlane)
 		}
 	})
 }

@@ -187,3 +187,9 @@ func BenchmarkSoftmaxRow(b *testing.B) {
 		})
 	})
 }
+
+func BenchmarkClamp(b *testing.B) {
+	benchUnary(b, func(im *impl) func(dst, x []float32) {
+		return func(dst, x []float32) { im.clamp(dst, x, 0, 6) }
+	}, func(x float32) float32 { return min(max(x, 0), 6) }, benchInput(3))
+}
