@@ -4455,15 +4455,13 @@ reluAVX2_done:
 	RET
 
 // func clampAVX2(dst *float32, x *float32, lo float32, hi float32, n int)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX
 TEXT ·clampAVX2(SB), NOSPLIT, $0-32
 	MOVQ         dst+0(FP), AX
 	MOVQ         x+8(FP), CX
 	MOVQ         n+24(FP), DX
-	MOVSS        lo+16(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        hi+20(FP), X1
-	VBROADCASTSS X1, Y1
+	VBROADCASTSS lo+16(FP), Y0
+	VBROADCASTSS hi+20(FP), Y1
 	MOVQ         DX, BX
 	SHRQ         $0x05, BX
 	JZ           clampAVX2_one
@@ -4523,16 +4521,14 @@ clampAVX2_done:
 	RET
 
 // func addClampAVX2(dst *float32, a *float32, b *float32, lo float32, hi float32, n int)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX
 TEXT ·addClampAVX2(SB), NOSPLIT, $0-40
 	MOVQ         dst+0(FP), AX
 	MOVQ         a+8(FP), CX
 	MOVQ         b+16(FP), DX
 	MOVQ         n+32(FP), BX
-	MOVSS        lo+24(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        hi+28(FP), X1
-	VBROADCASTSS X1, Y1
+	VBROADCASTSS lo+24(FP), Y0
+	VBROADCASTSS hi+28(FP), Y1
 	MOVQ         BX, SI
 	SHRQ         $0x05, SI
 	JZ           addClampAVX2_one

@@ -113,11 +113,22 @@ func (g *gen) addClampKernel() {
 	RET()
 }
 
-// bounds broadcasts the float32 parameters lo and hi.
+// bounds broadcasts the float32 parameters lo and hi straight from memory:
+// a legacy-SSE MOVSS here, right after AVX-512 code (the GEMM) left upper
+// register state behind, stalled each call for hundreds of cycles (CPU
+// profile of MobileNetV2's conv epilogues).
 func (g *gen) bounds() (reg.VecVirtual, reg.VecVirtual) {
 	lo, hi := g.v(), g.v()
-	VBROADCASTSS(Load(Param("lo"), XMM()), lo)
-	VBROADCASTSS(Load(Param("hi"), XMM()), hi)
+	for _, b := range []struct {
+		name string
+		r    reg.VecVirtual
+	}{{"lo", lo}, {"hi", hi}} {
+		p, err := Param(b.name).Resolve()
+		if err != nil {
+			panic(err)
+		}
+		VBROADCASTSS(p.Addr, b.r)
+	}
 	return lo, hi
 }
 
