@@ -1637,8 +1637,7 @@ TEXT ·expShiftSumAVX2(SB), NOSPLIT, $0-36
 	MOVQ         x+8(FP), CX
 	MOVQ         n+24(FP), DX
 	VXORPS       Y1, Y1, Y1
-	MOVSS        shift+16(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS shift+16(FP), Y0
 	MOVQ         DX, BX
 	SHRQ         $0x03, BX
 	JZ           expShiftSumAVX2_tail
@@ -3929,8 +3928,7 @@ TEXT ·expShiftSumAVX512(SB), NOSPLIT, $0-36
 	MOVQ         x+8(FP), CX
 	MOVQ         n+24(FP), DX
 	VPXORD       Z1, Z1, Z1
-	MOVSS        shift+16(FP), X0
-	VBROADCASTSS X0, Z0
+	VBROADCASTSS shift+16(FP), Z0
 	MOVQ         DX, BX
 	SHRQ         $0x04, BX
 	JZ           expShiftSumAVX512_tail
@@ -4270,13 +4268,12 @@ divAVX2_done:
 	RET
 
 // func addScalarAVX2(dst *float32, x *float32, s float32, n int)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX
 TEXT ·addScalarAVX2(SB), NOSPLIT, $0-32
 	MOVQ         dst+0(FP), AX
 	MOVQ         x+8(FP), CX
 	MOVQ         n+24(FP), DX
-	MOVSS        s+16(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS s+16(FP), Y0
 	MOVQ         DX, BX
 	SHRQ         $0x05, BX
 	JZ           addScalarAVX2_one
@@ -4330,13 +4327,12 @@ addScalarAVX2_done:
 	RET
 
 // func mulScalarAVX2(dst *float32, x *float32, s float32, n int)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX
 TEXT ·mulScalarAVX2(SB), NOSPLIT, $0-32
 	MOVQ         dst+0(FP), AX
 	MOVQ         x+8(FP), CX
 	MOVQ         n+24(FP), DX
-	MOVSS        s+16(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS s+16(FP), Y0
 	MOVQ         DX, BX
 	SHRQ         $0x05, BX
 	JZ           mulScalarAVX2_one
@@ -4602,13 +4598,12 @@ addClampAVX2_done:
 	RET
 
 // func axpyAVX2(alpha float32, x *float32, y *float32, n int)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·axpyAVX2(SB), NOSPLIT, $0-32
 	MOVQ         x+8(FP), AX
 	MOVQ         y+16(FP), CX
 	MOVQ         n+24(FP), DX
-	MOVSS        alpha+0(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS alpha+0(FP), Y0
 	MOVQ         DX, BX
 	SHRQ         $0x05, BX
 	JZ           axpyAVX2_one

@@ -56,7 +56,7 @@ func (g *gen) scalar(name, sym string, f op3) {
 	Doc(fmt.Sprintf("%s sets dst[i] = x[i] %s s for i < n.", fn, sym))
 	p := params("dst", "x", "n")
 	s := g.v()
-	VBROADCASTSS(Load(Param("s"), XMM()), s)
+	broadcastParam("s", s)
 	g.stream(fn, p[2], p[:2], 4, func(v int, mask Op) {
 		g.st(g.bin(f, s, g.ld(p[1], v, mask)), p[0], v, mask)
 	})
@@ -83,6 +83,7 @@ func (g *gen) reluKernel() {
 // clampKernel emits dst[i] = min(max(x[i], lo), hi): both instructions
 // return their first operand (x) when either is NaN or both are zero, so
 // NaN stays NaN and a zero keeps its sign, as the twin's comparisons do.
+// (Bounds come through broadcastParam: see there why.)
 func (g *gen) clampKernel() {
 	fn := "clamp" + g.name
 	TEXT(fn, NOSPLIT, "func(dst, x *float32, lo, hi float32, n int)")
@@ -113,22 +114,11 @@ func (g *gen) addClampKernel() {
 	RET()
 }
 
-// bounds broadcasts the float32 parameters lo and hi straight from memory:
-// a legacy-SSE MOVSS here, right after AVX-512 code (the GEMM) left upper
-// register state behind, stalled each call for hundreds of cycles (CPU
-// profile of MobileNetV2's conv epilogues).
+// bounds broadcasts the float32 parameters lo and hi.
 func (g *gen) bounds() (reg.VecVirtual, reg.VecVirtual) {
 	lo, hi := g.v(), g.v()
-	for _, b := range []struct {
-		name string
-		r    reg.VecVirtual
-	}{{"lo", lo}, {"hi", hi}} {
-		p, err := Param(b.name).Resolve()
-		if err != nil {
-			panic(err)
-		}
-		VBROADCASTSS(p.Addr, b.r)
-	}
+	broadcastParam("lo", lo)
+	broadcastParam("hi", hi)
 	return lo, hi
 }
 
@@ -139,7 +129,7 @@ func (g *gen) axpyKernel() {
 	Doc(fn + " sets y[i] += alpha·x[i] for i < n.")
 	p := params("x", "y", "n")
 	alpha := g.v()
-	VBROADCASTSS(Load(Param("alpha"), XMM()), alpha)
+	broadcastParam("alpha", alpha)
 	g.stream(fn, p[2], p[:2], 4, func(v int, mask Op) {
 		y := g.ld(p[1], v, mask)
 		VFMADD231PS(g.ld(p[0], v, mask), alpha, y)
