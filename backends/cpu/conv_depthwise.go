@@ -73,11 +73,8 @@ func (d *convDWPlan) fill(buf, x []float32) {
 					continue
 				}
 				dst := row[lo:hi]
-				if d.sw == 2 { // MobileNet's strided layers: pairs, without a running index
-					pairs := src[s : s+2*len(dst)-1]
-					for c := range dst {
-						dst[c] = pairs[2*c]
-					}
+				if d.sw == 2 { // MobileNet's strided layers
+					dwconv.Even(dst, src[s:])
 					continue
 				}
 				for c := range dst {
