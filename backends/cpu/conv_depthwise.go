@@ -87,8 +87,10 @@ func (d *convDWPlan) fill(buf, x []float32) {
 }
 
 // plane computes one output plane y (oh×ow) from the filled phase planes
-// in buf, with weights w (kh·kw) and bias b; out is oh·pw scratch.
-func (d *convDWPlan) plane(y, buf, out, w []float32, b float32) {
+// in buf, with weights w (kh·kw) and bias b; out is oh·pw scratch. epi
+// (may be nil) finishes it, y starting at element off of the output: as
+// the rows are copied out of the scratch when there is one.
+func (d *convDWPlan) plane(y, buf, out, w []float32, b float32, epi *convEpi, off int) {
 	dst := out[:d.outLen]
 	if d.pw == d.ow {
 		dst = y[:d.outLen]
@@ -102,10 +104,12 @@ func (d *convDWPlan) plane(y, buf, out, w []float32, b float32) {
 		}
 		dwconv.Taps(dst, src[:k1-k0], w[k0:k1], b, k0 > 0)
 	}
-	if d.pw != d.ow {
-		for o := 0; o < d.oh; o++ {
-			copy(y[o*d.ow:(o+1)*d.ow], out[o*d.pw:o*d.pw+d.ow])
-		}
+	if d.pw == d.ow {
+		epi.apply(y[:d.outLen], off)
+		return
+	}
+	for o := 0; o < d.oh; o++ {
+		epi.applyTo(y[o*d.ow:(o+1)*d.ow], out[o*d.pw:o*d.pw+d.ow], off+o*d.ow)
 	}
 }
 
@@ -135,9 +139,7 @@ func convDepthwiseF32(p *convProblem, x, w, bias, y []float32) {
 				b = bias[m]
 			}
 			kk := len(d.tapPlane)
-			yp := y[nm*outPlane:][:outPlane]
-			d.plane(yp, phases, out, w[m*kk:][:kk], b)
-			p.epi.apply(yp, nm*outPlane)
+			d.plane(y[nm*outPlane:][:outPlane], phases, out, w[m*kk:][:kk], b, p.epi, nm*outPlane)
 		}
 	})
 }

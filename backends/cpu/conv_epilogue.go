@@ -52,44 +52,56 @@ type convEpi struct {
 }
 
 // apply finishes y, which starts at element off of the whole output.
-func (e *convEpi) apply(y []float32, off int) {
-	if e == nil || len(y) == 0 {
+func (e *convEpi) apply(y []float32, off int) { e.applyTo(y, y, off) }
+
+// applyTo stores the finished src in dst (equal lengths; src may be dst),
+// src holding the output from element off on.
+func (e *convEpi) applyTo(dst, src []float32, off int) {
+	if e == nil || len(src) == 0 {
+		if len(src) > 0 && &dst[0] != &src[0] {
+			copy(dst, src)
+		}
 		return
 	}
+	dst = dst[:len(src)]
 	var r []float32
 	if e.res != nil {
-		r = e.res[off:][:len(y)]
+		r = e.res[off:][:len(src)]
 	}
 	switch e.act {
 	case epiNone:
 		if r != nil {
-			vecmath.Add(y, y, r)
+			vecmath.Add(dst, src, r)
+		} else if &dst[0] != &src[0] {
+			copy(dst, src)
 		}
 	case epiRelu:
 		if r != nil {
-			vecmath.AddClamp(y, y, r, 0, float32(math.Inf(1)))
+			vecmath.AddClamp(dst, src, r, 0, float32(math.Inf(1)))
 		} else {
-			vecmath.Relu(y, y)
+			vecmath.Relu(dst, src)
 		}
 	case epiClip:
 		switch {
 		case e.nan:
 			nan := float32(math.NaN())
-			for i := range y {
-				y[i] = nan
+			for i := range dst {
+				dst[i] = nan
 			}
 		case r != nil:
-			vecmath.AddClamp(y, y, r, e.lo, e.hi)
+			vecmath.AddClamp(dst, src, r, e.lo, e.hi)
 		default:
-			vecmath.Clamp(y, y, e.lo, e.hi)
+			vecmath.Clamp(dst, src, e.lo, e.hi)
 		}
 	case epiLeaky:
 		if r != nil {
-			vecmath.Add(y, y, r)
+			vecmath.Add(dst, src, r)
+		} else if &dst[0] != &src[0] {
+			copy(dst, src)
 		}
-		for i, v := range y {
+		for i, v := range dst {
 			if v < 0 {
-				y[i] = e.alpha * v
+				dst[i] = e.alpha * v
 			}
 		}
 	}
