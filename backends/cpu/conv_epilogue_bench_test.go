@@ -17,6 +17,8 @@ func BenchmarkFusedConv(b *testing.B) {
 		attrs  ir.Attrs
 	}{
 		{"dw112", []int{1, 32, 112, 112}, []int{32, 1, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntAttr("group", 32)}},
+		{"dw14", []int{1, 576, 14, 14}, []int{576, 1, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntAttr("group", 576)}},
+		{"dw7", []int{1, 960, 7, 7}, []int{960, 1, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntAttr("group", 960)}},
 		{"pw56x144", []int{1, 24, 56, 56}, []int{144, 24, 1, 1}, nil},
 	}
 	defer setPoolThreads(Threads())

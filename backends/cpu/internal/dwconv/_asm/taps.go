@@ -23,6 +23,7 @@ func main() {
 // 0–4 and 5–8) halve the FMA dependency chain.
 func taps9() {
 	TEXT("taps9AVX2", NOSPLIT, "func(dst *float32, src *[9]*float32, w *[9]float32, bias float32, n int, acc bool)")
+	Pragma("noescape") // else ps and ws of every Taps call are heap allocations
 	Doc("taps9AVX2 sets dst[t] = bias + Σ_k w[k]·src[k][t] for t < n (dst[t] += Σ_k ... when acc);",
 		"n is a multiple of 8.")
 	dst := Load(Param("dst"), GP64())
