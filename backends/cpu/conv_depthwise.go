@@ -108,14 +108,17 @@ func (d *convDWPlan) plane(y, buf, out, w []float32, b float32, epi *convEpi, of
 		epi.apply(y[:d.outLen], off)
 		return
 	}
-	if epi != nil && epi.res == nil {
-		// One call over the scratch plane (garbage columns and all):
-		// per-row calls cost more than the work on 7- and 14-wide rows.
-		epi.apply(out[:d.outLen], 0)
-		epi = nil
+	if epi != nil && epi.res != nil {
+		for o := 0; o < d.oh; o++ {
+			epi.applyTo(y[o*d.ow:(o+1)*d.ow], out[o*d.pw:o*d.pw+d.ow], off+o*d.ow)
+		}
+		return
 	}
-	for o := 0; o < d.oh; o++ {
-		epi.applyTo(y[o*d.ow:(o+1)*d.ow], out[o*d.pw:o*d.pw+d.ow], off+o*d.ow)
+	// One epilogue call over the scratch plane (garbage columns and all):
+	// per-row calls cost more than the work on 7- and 14-wide rows.
+	epi.apply(out[:d.outLen], 0)
+	for o, src := 0, 0; o < d.oh; o, src = o+1, src+d.pw {
+		copy(y[o*d.ow:(o+1)*d.ow], out[src:src+d.ow])
 	}
 }
 
