@@ -20,6 +20,7 @@ func BenchmarkFusedConv(b *testing.B) {
 		{"dw14", []int{1, 576, 14, 14}, []int{576, 1, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntAttr("group", 576)}},
 		{"dw7", []int{1, 960, 7, 7}, []int{960, 1, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntAttr("group", 960)}},
 		{"pw56x144", []int{1, 24, 56, 56}, []int{144, 24, 1, 1}, nil},
+		{"pw7x960", []int{1, 160, 7, 7}, []int{960, 160, 1, 1}, nil},
 	}
 	defer setPoolThreads(Threads())
 	setPoolThreads(1)
