@@ -324,6 +324,12 @@ func convPointwiseEpi(p *convProblem, xg, wg, bg, yg []float32, yoff, nt int) {
 	n := p.outSize
 	cw := min(n, max(256, convEpiBlock/max(p.mg, 1))&^63)
 	chunks := (n + cw - 1) / cw
+	if nt > 1 && chunks >= 2*nt && chunks%nt != 0 {
+		// Even shares: as many chunks per thread, 32-column tiles whole.
+		chunks += nt - chunks%nt
+		cw = ((n+chunks-1)/chunks + 31) &^ 31
+		chunks = (n + cw - 1) / cw
+	}
 	run := func(c0, c1, threads int) {
 		for c := c0; c < c1; c++ {
 			j0 := c * cw
