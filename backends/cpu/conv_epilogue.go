@@ -96,14 +96,9 @@ func (e *convEpi) applyTo(dst, src []float32, off int) {
 	case epiLeaky:
 		if r != nil {
 			vecmath.Add(dst, src, r)
-		} else if &dst[0] != &src[0] {
-			copy(dst, src)
+			src = dst
 		}
-		for i, v := range dst {
-			if v < 0 {
-				dst[i] = e.alpha * v
-			}
-		}
+		vecmath.LeakyRelu(dst, src, e.alpha)
 	}
 }
 

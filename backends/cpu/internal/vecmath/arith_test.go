@@ -46,6 +46,9 @@ func TestElementwise(t *testing.T) {
 		{"ClampLo", func(im *impl, d, a, b []float32) { im.clamp(d, a, -1, float32(math.Inf(1))) }},
 		{"ClampCrossed", func(im *impl, d, a, b []float32) { im.clamp(d, a, 3, -2) }},
 		{"AddClamp", func(im *impl, d, a, b []float32) { im.addClamp(d, a, b, 0, 6) }},
+		{"LeakyRelu", func(im *impl, d, a, b []float32) { im.leakyRelu(d, a, 0.1) }},
+		{"LeakyRelu0", func(im *impl, d, a, b []float32) { im.leakyRelu(d, a, 0) }},
+		{"LeakyRelu3", func(im *impl, d, a, b []float32) { im.leakyRelu(d, a, 3) }},
 	}
 	for _, n := range lengths {
 		a, b := randSlice(r, n, true), randSlice(r, n, true)

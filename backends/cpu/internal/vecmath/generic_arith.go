@@ -69,6 +69,16 @@ func clampGeneric(dst, x []float32, lo, hi float32) {
 	}
 }
 
+func leakyReluGeneric(dst, x []float32, alpha float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		if v < 0 {
+			v *= alpha
+		}
+		dst[i] = v
+	}
+}
+
 func addClampGeneric(dst, a, b []float32, lo, hi float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	for i := range dst {

@@ -20,7 +20,7 @@ func amd64Impls() []*impl {
 		gelu: unary(geluAVX2), relu: unary(reluAVX2), expShiftSum: expShiftSum(expShiftSumAVX2),
 		add: binary(addAVX2), sub: binary(subAVX2), mul: binary(mulAVX2), div: binary(divAVX2),
 		addScalar: scalar(addScalarAVX2), mulScalar: scalar(mulScalarAVX2),
-		clamp: clampAsm, addClamp: addClampAsm,
+		clamp: clampAsm, addClamp: addClampAsm, leakyRelu: leakyReluAsm,
 		axpy: axpyAsm, dot: dotAsm, sum: sumAsm, sum64: sum64Asm, max: maxAsm,
 	}
 	if cpuid.CPU.Supports(cpuid.AVX512F) {
@@ -77,6 +77,12 @@ func expShiftSum(k func(dst, x *float32, shift float32, n int) float32) func(dst
 func clampAsm(dst, x []float32, lo, hi float32) {
 	if len(x) > 0 {
 		clampAVX2(&dst[0], &x[0], lo, hi, len(x))
+	}
+}
+
+func leakyReluAsm(dst, x []float32, alpha float32) {
+	if len(x) > 0 {
+		leakyReluAVX2(&dst[0], &x[0], alpha, len(x))
 	}
 }
 

@@ -4516,6 +4516,78 @@ clampAVX2_done:
 	VZEROUPPER
 	RET
 
+// func leakyReluAVX2(dst *float32, x *float32, alpha float32, n int)
+// Requires: AVX
+TEXT ·leakyReluAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+24(FP), DX
+	VBROADCASTSS alpha+16(FP), Y0
+	VXORPS       Y1, Y1, Y1
+	MOVQ         DX, BX
+	SHRQ         $0x05, BX
+	JZ           leakyReluAVX2_one
+
+leakyReluAVX2_loopn:
+	VMOVUPS   (CX), Y2
+	VCMPPS    $0x01, Y1, Y2, Y3
+	VMULPS    Y0, Y2, Y4
+	VBLENDVPS Y3, Y4, Y2, Y2
+	VMOVUPS   Y2, (AX)
+	VMOVUPS   32(CX), Y2
+	VCMPPS    $0x01, Y1, Y2, Y3
+	VMULPS    Y0, Y2, Y4
+	VBLENDVPS Y3, Y4, Y2, Y2
+	VMOVUPS   Y2, 32(AX)
+	VMOVUPS   64(CX), Y2
+	VCMPPS    $0x01, Y1, Y2, Y3
+	VMULPS    Y0, Y2, Y4
+	VBLENDVPS Y3, Y4, Y2, Y2
+	VMOVUPS   Y2, 64(AX)
+	VMOVUPS   96(CX), Y2
+	VCMPPS    $0x01, Y1, Y2, Y3
+	VMULPS    Y0, Y2, Y4
+	VBLENDVPS Y3, Y4, Y2, Y2
+	VMOVUPS   Y2, 96(AX)
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000080, CX
+	DECQ      BX
+	JNZ       leakyReluAVX2_loopn
+
+leakyReluAVX2_one:
+	ANDQ $0x0000001f, DX
+	MOVQ DX, BX
+	SHRQ $0x03, BX
+	JZ   leakyReluAVX2_tail
+
+leakyReluAVX2_loop1:
+	VMOVUPS   (CX), Y2
+	VCMPPS    $0x01, Y1, Y2, Y3
+	VMULPS    Y0, Y2, Y4
+	VBLENDVPS Y3, Y4, Y2, Y2
+	VMOVUPS   Y2, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	DECQ      BX
+	JNZ       leakyReluAVX2_loop1
+
+leakyReluAVX2_tail:
+	ANDQ       $0x00000007, DX
+	JZ         leakyReluAVX2_done
+	LEAQ       tailmask<>+0(SB), BX
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	VMOVUPS    (BX)(SI*4), Y2
+	VMASKMOVPS (CX), Y2, Y3
+	VCMPPS     $0x01, Y1, Y3, Y1
+	VMULPS     Y0, Y3, Y0
+	VBLENDVPS  Y1, Y0, Y3, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+leakyReluAVX2_done:
+	VZEROUPPER
+	RET
+
 // func addClampAVX2(dst *float32, a *float32, b *float32, lo float32, hi float32, n int)
 // Requires: AVX
 TEXT ·addClampAVX2(SB), NOSPLIT, $0-40

@@ -22,6 +22,7 @@ func arithKernels(g *gen) {
 	g.scalar("mulScalar", "·", VMULPS)
 	g.reluKernel()
 	g.clampKernel()
+	g.leakyKernel()
 	g.addClampKernel()
 	g.axpyKernel()
 	g.dotKernel()
@@ -93,6 +94,26 @@ func (g *gen) clampKernel() {
 	lo, hi := g.bounds()
 	g.stream(fn, p[2], p[:2], 4, func(v int, mask Op) {
 		g.st(g.min(g.max(g.ld(p[1], v, mask), lo), hi), p[0], v, mask)
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// leakyKernel emits dst[i] = x[i] < 0 ? alpha·x[i] : x[i] as a blend, so
+// NaN (which compares false) and every zero come out as the twin's.
+func (g *gen) leakyKernel() {
+	fn := "leakyRelu" + g.name
+	TEXT(fn, NOSPLIT, "func(dst, x *float32, alpha float32, n int)")
+	Pragma("noescape")
+	Doc(fn + " sets dst[i] = x[i] < 0 ? alpha·x[i] : x[i] for i < n, NaN kept.")
+	p := params("dst", "x", "n")
+	alpha := g.v()
+	broadcastParam("alpha", alpha)
+	z := g.zero()
+	g.stream(fn, p[2], p[:2], 4, func(v int, mask Op) {
+		x := g.ld(p[1], v, mask)
+		neg := g.cmp(cmpLT, x, z) // false for NaN
+		g.st(g.blend(neg, g.mul(alpha, x), x), p[0], v, mask)
 	})
 	VZEROUPPER()
 	RET()
