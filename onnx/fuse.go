@@ -51,8 +51,9 @@ type fusedChain struct {
 // its initializer tensors and, for the split runs under a tape, its node
 // plans.
 func (m *Model) planFused(gp *graphPlan) (*graphPlan, error) {
-	if gp.gradient || !listsOp(m.dev, FusedDomain, "FusedConv") {
-		return nil, nil
+	if gp.gradient || !listsOp(m.dev, FusedDomain, "FusedConv") ||
+		lookupCustom(FusedDomain, "FusedConv") != nil || m.funcs[funcKey(FusedDomain, "FusedConv", "")] != nil {
+		return nil, nil // (a model or user defining the name keeps it)
 	}
 	g := m.IR.Graph
 	nodes, chains := fuseConvChains(g, m.IR.Opsets)
