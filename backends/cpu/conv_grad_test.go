@@ -49,14 +49,6 @@ func keenOp2(op string, attrs ir.Attrs, in ...*ir.Tensor) ([]*ir.Tensor, error) 
 	return []*ir.Tensor{outs[0].(*Buf).T, outs[1].(*Buf).T}, nil
 }
 
-func toF64(t *ir.Tensor) *ir.Tensor {
-	out := make([]float64, t.Len())
-	for i := range out {
-		out[i] = t.Float64At(i)
-	}
-	return ir.FromSlice(out, t.Shape...)
-}
-
 // TestConvGradFilter checks the float32 GEMM path against the float64
 // definition on geometries with strides, pads, dilations and groups, and
 // with the channel and image chunking forced.
