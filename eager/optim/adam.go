@@ -138,7 +138,12 @@ func (a *Adam) stepInPlace(i int, g *eager.Tensor) (bool, error) {
 		return true, err
 	}
 	if x != p {
-		return true, p.Assign(x)
+		// x is the decay's fresh result, so the parameter's new storage is
+		// this optimizer's own too.
+		if err := p.Assign(x); err != nil {
+			return true, err
+		}
+		a.owned[i][0] = p.Buffer()
 	}
 	return true, nil
 }
