@@ -120,6 +120,10 @@ func convForward[T convNum](p *convProblem, x, w, b, y []T, gemm convGemmFn[T]) 
 		convAddBias(y, b, p.n, p.m, p.outSize)
 		return
 	}
+	if xf, ok := any(x).([]float32); ok && p.direct3x3() {
+		convDirect3x3(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32))
+		return
+	}
 	if xf, ok := any(x).([]float32); ok && p.wide() {
 		yf := any(y).([]float32)
 		convForwardWide(p, xf, any(w).([]float32), any(b).([]float32), yf)

@@ -1,0 +1,13 @@
+//go:build purego || !amd64
+
+package dconv
+
+const useAsm = false
+
+func rows3x3V1M16AVX512(y, x, w, bias *float32, cin, xcs, xrs, ycs, rows, ysr int, mask uint16) {
+	panic("dconv: no assembly in this build")
+}
+
+func rows3x3V2M8AVX512(y, x, w, bias *float32, cin, xcs, xrs, ycs, rows, ysr int, mask uint16) {
+	panic("dconv: no assembly in this build")
+}

@@ -1,0 +1,67 @@
+package dconv
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestRows3x3 checks the kernels against their Go twin (which they must
+// match to rounding) and the twin against a float64 definition; the
+// stores must stay inside each row's width.
+func TestRows3x3(t *testing.T) {
+	for _, tc := range []struct{ cin, rows, width int }{
+		{1, 28, 28}, {16, 14, 14}, {32, 14, 14}, {3, 5, 16}, {2, 3, 17}, {4, 2, 32}, {1, 1, 1}, {5, 4, 9},
+	} {
+		mb := Block(tc.width)
+		span := 16 * ((tc.width + 15) / 16)
+		xrs := tc.width + 2 + 1 // a wider padded row than needed
+		xcs := (tc.rows+2)*xrs + 3
+		ysr, ycs := tc.width+1, (tc.width+1)*tc.rows+2
+		rng := rand.New(rand.NewPCG(uint64(tc.cin), uint64(tc.width)))
+		x := make([]float32, (tc.cin-1)*xcs+(tc.rows+1)*xrs+2+span)
+		for i := range x {
+			x[i] = rng.Float32()*2 - 1
+		}
+		w := make([]float32, tc.cin*9*mb)
+		for i := range w {
+			w[i] = rng.Float32()*2 - 1
+		}
+		bias := make([]float32, mb)
+		for i := range bias {
+			bias[i] = float32(i) / 4
+		}
+		ny := (mb-1)*ycs + (tc.rows-1)*ysr + tc.width + 1
+		got, twin := make([]float32, ny), make([]float32, ny)
+		for i := range got {
+			got[i], twin[i] = -7, -7
+		}
+		Rows3x3(got, x, w, bias, tc.cin, xcs, xrs, ycs, tc.rows, ysr, tc.width)
+		rows3x3Go(twin, x, w, bias, mb, tc.cin, xcs, xrs, ycs, tc.rows, ysr, tc.width)
+		for i := range got {
+			if d := math.Abs(float64(got[i] - twin[i])); d > 1e-5 {
+				t.Fatalf("%+v: y[%d] = %v, twin %v", tc, i, got[i], twin[i])
+			}
+		}
+		for m := range mb {
+			for r := range tc.rows {
+				for p := range tc.width + 1 {
+					want := -7.0
+					if p < tc.width {
+						want = float64(bias[m])
+						for c := range tc.cin {
+							for i := range 3 {
+								for j := range 3 {
+									want += float64(w[(c*9+i*3+j)*mb+m]) * float64(x[c*xcs+(r+i)*xrs+p+j])
+								}
+							}
+						}
+					}
+					if g := twin[m*ycs+r*ysr+p]; math.Abs(float64(g)-want) > 1e-4 {
+						t.Fatalf("%+v: y[m=%d r=%d p=%d] = %v, want %v", tc, m, r, p, g, want)
+					}
+				}
+			}
+		}
+	}
+}
