@@ -1,6 +1,11 @@
 package cpu
 
-import "github.com/keenml/keen/backends/cpu/internal/dconv"
+import (
+	"unsafe"
+
+	"github.com/keenml/keen/backends/cpu/internal/dconv"
+	"github.com/keenml/keen/backends/cpu/internal/vecmath"
+)
 
 // convDirectOn enables the direct 3x3 convolution (tests turn it off to
 // compare with the GEMM paths).
@@ -36,7 +41,6 @@ func (p *convProblem) direct3x3() bool {
 func convDirect3x3(p *convProblem, x, w, b, y []float32) {
 	g := p.geo
 	oh, ow := g.out[0], g.out[1]
-	ih, iw := g.in[0], g.in[1]
 	mb := dconv.Block(ow)
 	prs := ow + 2                  // padded row: every tap's window of ow pixels
 	pcs := (oh + 2) * prs          // padded plane
@@ -50,17 +54,7 @@ func convDirect3x3(p *convProblem, x, w, b, y []float32) {
 		defer convRelease(planes)
 		clear(planes)
 		for n := lo; n < hi; n++ {
-			for c := range p.c {
-				src := x[(n*p.c+c)*p.inSize:][:p.inSize]
-				dst := planes[c*pcs:]
-				for r := range ih {
-					pr := r + g.padBegin[0]
-					if pr < 0 || pr >= oh+2 {
-						continue
-					}
-					convDirectRow(dst[pr*prs:][:prs], src[r*iw:][:iw], g.padBegin[1])
-				}
-			}
+			convDirectPad(p, x, n, planes, pcs, prs)
 			for m0 := 0; m0 < p.m; m0 += mb {
 				yoff := (n*p.m + m0) * p.outSize
 				dconv.Rows3x3(y[yoff:], planes, wp[m0*p.c*9:], bp[m0:], p.c, pcs, prs, p.outSize, oh, ow, ow)
@@ -71,6 +65,96 @@ func convDirect3x3(p *convProblem, x, w, b, y []float32) {
 			}
 		}
 	})
+}
+
+// convDirectPad copies image n's input planes into planes (channel stride
+// pcs, row stride prs) at the padding's offsets; the padding itself is
+// never written, so it stays zero from the caller's clear.
+func convDirectPad(p *convProblem, x []float32, n int, planes []float32, pcs, prs int) {
+	g := p.geo
+	ih, iw := g.in[0], g.in[1]
+	for c := range p.c {
+		src := x[(n*p.c+c)*p.inSize:][:p.inSize]
+		dst := planes[c*pcs:]
+		for r := range ih {
+			pr := r + g.padBegin[0]
+			if pr < 0 || pr >= g.out[0]+2 {
+				continue
+			}
+			convDirectRow(dst[pr*prs:][:prs], src[r*iw:][:iw], g.padBegin[1])
+		}
+	}
+}
+
+// convAlign64 returns s from its first element at a 64-byte boundary
+// (s must have 16 elements to spare).
+func convAlign64(s []float32) []float32 {
+	a := int(uintptr(unsafe.Pointer(unsafe.SliceData(s)))&63) / 4
+	return s[(16-a)%16:]
+}
+
+// convGradDirect3x3 computes dW (M×C×3×3) = Σ_n Σ_out dY·X for a problem
+// direct3x3 accepts, adding the bias gradient's plane sums to dbs when
+// it is not nil: each block of output channels keeps vectors of lane sums
+// per input channel and tap (dconv.Grad3x3) over all images, summed into
+// dW at the end. Each image's dY rows are first copied to 64-byte aligned
+// rows of whole vectors, zero past the width: read in place, nearly every
+// vector load of dY would straddle two cache lines.
+func convGradDirect3x3(p *convProblem, x, dy, dw []float32, dbs []float64) {
+	g := p.geo
+	oh, ow := g.out[0], g.out[1]
+	mb := dconv.Block(ow)
+	span := 16 * ((ow + 15) / 16)
+	prs, pcs := ow+2, (oh+2)*(ow+2)
+	blocks := p.m / mb
+	parallelFor(blocks, p.n*p.outSize*mb*p.c*9, func(lo, hi int) {
+		planes := convScratch[float32](p.c*pcs + span)
+		defer convRelease(planes)
+		clear(planes)
+		blk := p.c * 9 * mb * span // one block's lane sums
+		part := convScratch[float32]((hi - lo) * blk)
+		defer convRelease(part)
+		clear(part)
+		dyBuf := convScratch[float32](mb*oh*span + 16)
+		defer convRelease(dyBuf)
+		dyb := convAlign64(dyBuf)[:mb*oh*span]
+		clear(dyb)
+		for n := range p.n {
+			convDirectPad(p, x, n, planes, pcs, prs)
+			for bk := lo; bk < hi; bk++ {
+				m0 := bk * mb
+				for m := range mb {
+					src := dy[(n*p.m+m0+m)*p.outSize:][:p.outSize]
+					for r := range oh {
+						copy(dyb[(m*oh+r)*span:], src[r*ow:][:ow])
+					}
+					if dbs != nil {
+						dbs[m0+m] += vecmath.Sum64(src)
+					}
+				}
+				dconv.Grad3x3(part[(bk-lo)*blk:], planes, dyb, p.c, pcs, prs, oh*span, oh, span, ow)
+			}
+		}
+		for bk := lo; bk < hi; bk++ {
+			convGradLanes(part[(bk-lo)*blk:], dw, p.c, bk*mb, mb, span, ow)
+		}
+	})
+}
+
+// convGradLanes sets dW[m0+m, c, tap] (C×9 per output channel) to the sum
+// of the first ow lanes of each of a block's lane-sum vectors.
+func convGradLanes(part, dw []float32, c, m0, mb, span, ow int) {
+	for ci := range c {
+		for t := range 9 {
+			for m := range mb {
+				var s float32
+				for _, v := range part[((ci*9+t)*mb+m)*span:][:ow] {
+					s += v
+				}
+				dw[((m0+m)*c+ci)*9+t] = s
+			}
+		}
+	}
 }
 
 // convDirectRow copies an input row into a padded row at column offset

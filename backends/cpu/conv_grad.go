@@ -200,6 +200,10 @@ func convGradFilterF32(p *convProblem, x, dy, dw, db []float32) {
 		clear(dw)
 		return
 	}
+	if p.direct3x3() {
+		convGradDirect3x3(p, x, dy, dw, dbs)
+		return
+	}
 	nbMax := max(1, min(p.n, convGradCols/p.outSize))
 	chMax := max(1, min(p.cg, convWideBudget/(p.kSize*nbMax*p.outSize)))
 	cols := convScratch[float32](chMax * p.kSize * nbMax * p.outSize)

@@ -89,3 +89,56 @@ func rows3x3Go(y, x, w, bias []float32, mb, cin, xcs, xrs, ycs, rows, ysr, width
 func fma32(a, b, c float32) float32 {
 	return float32(math.FMA(float64(a), float64(b), float64(c)))
 }
+
+// Grad3x3 adds to part the weight gradient's lane sums of rows rows and
+// Block(width) output channels: with span = 16·⌈width/16⌉ and mb =
+// Block(width), for every input channel c, tap (i, j), channel m and t <
+// width,
+//
+//	part[((c·9 + i·3 + j)·mb + m)·span + t] += Σ_r dy[m·dycs + r·dysr + t] · x[c·xcs + (r+i)·xrs + t + j]
+//
+// leaving the lanes from width on alone; dW[m, c, i, j] is the sum of
+// the lanes. x must hold span values from every tap's start (pad the last
+// plane); dY is read only within each row's width. Grad3x3 panics when a
+// slice is too short.
+func Grad3x3(part, x, dy []float32, cin, xcs, xrs, dycs, rows, dysr, width int) {
+	mb := Block(width)
+	if mb == 0 || cin <= 0 || rows <= 0 {
+		panic("dconv: Grad3x3: want 0 < width <= 32, cin > 0, rows > 0")
+	}
+	span := 16 * ((width + 15) / 16)
+	_ = part[cin*9*mb*span-1]
+	_ = x[(cin-1)*xcs+(rows+1)*xrs+2+span-1]
+	_ = dy[(mb-1)*dycs+(rows-1)*dysr+width-1]
+	if !useAsm {
+		grad3x3Go(part, x, dy, mb, cin, xcs, xrs, dycs, rows, dysr, width)
+		return
+	}
+	mask := uint16(uint32(1)<<uint(width-16*(span/16-1)) - 1)
+	if mb == 16 {
+		grad3x3V1M16AVX512(&part[0], &x[0], &dy[0], cin, 4*xcs, 4*xrs, 4*dycs, rows, 4*dysr, mask)
+		return
+	}
+	grad3x3V2M8AVX512(&part[0], &x[0], &dy[0], cin, 4*xcs, 4*xrs, 4*dycs, rows, 4*dysr, mask)
+}
+
+// grad3x3Go is the Go twin of the gradient kernels, adding in the same
+// order with fused multiply-adds.
+func grad3x3Go(part, x, dy []float32, mb, cin, xcs, xrs, dycs, rows, dysr, width int) {
+	span := 16 * ((width + 15) / 16)
+	for c := range cin {
+		for tap := range 9 {
+			i, j := tap/3, tap%3
+			for m := range mb {
+				acc := part[((c*9+tap)*mb+m)*span:][:width]
+				for r := range rows {
+					d := dy[m*dycs+r*dysr:][:width]
+					xr := x[c*xcs+(r+i)*xrs+j:][:width]
+					for t := range acc {
+						acc[t] = fma32(d[t], xr[t], acc[t])
+					}
+				}
+			}
+		}
+	}
+}

@@ -11,3 +11,11 @@ func rows3x3V1M16AVX512(y, x, w, bias *float32, cin, xcs, xrs, ycs, rows, ysr in
 func rows3x3V2M8AVX512(y, x, w, bias *float32, cin, xcs, xrs, ycs, rows, ysr int, mask uint16) {
 	panic("dconv: no assembly in this build")
 }
+
+func grad3x3V1M16AVX512(part, x, dy *float32, cin, xcs, xrs, dycs, rows, dysr int, mask uint16) {
+	panic("dconv: no assembly in this build")
+}
+
+func grad3x3V2M8AVX512(part, x, dy *float32, cin, xcs, xrs, dycs, rows, dysr int, mask uint16) {
+	panic("dconv: no assembly in this build")
+}

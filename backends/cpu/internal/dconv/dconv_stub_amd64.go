@@ -19,3 +19,17 @@ func rows3x3V1M16AVX512(y *float32, x *float32, w *float32, bias *float32, cin i
 //
 //go:noescape
 func rows3x3V2M8AVX512(y *float32, x *float32, w *float32, bias *float32, cin int, xcs int, xrs int, ycs int, rows int, ysr int, mask uint16)
+
+// grad3x3V1M16AVX512 adds to part (cin·9·16 vectors of 16 lane sums) the products of
+// rows rows of dY (16 channels, byte strides dycs, dysr) and the shifted rows of
+// cin padded input planes (byte strides xcs, xrs); lanes outside mask are left alone.
+//
+//go:noescape
+func grad3x3V1M16AVX512(part *float32, x *float32, dy *float32, cin int, xcs int, xrs int, dycs int, rows int, dysr int, mask uint16)
+
+// grad3x3V2M8AVX512 adds to part (cin·9·8 vectors of 32 lane sums) the products of
+// rows rows of dY (8 channels, byte strides dycs, dysr) and the shifted rows of
+// cin padded input planes (byte strides xcs, xrs); lanes outside mask are left alone.
+//
+//go:noescape
+func grad3x3V2M8AVX512(part *float32, x *float32, dy *float32, cin int, xcs int, xrs int, dycs int, rows int, dysr int, mask uint16)

@@ -16,6 +16,8 @@ func main() {
 	ConstraintExpr("!purego")
 	rows3x3(1, 16)
 	rows3x3(2, 8)
+	grad3x3(1, 16)
+	grad3x3(2, 8)
 	Generate()
 }
 
@@ -100,6 +102,84 @@ func rows3x3(nv, mb int) {
 	DECQ(rows)
 	JNZ(LabelRef(name + "_row"))
 	for _, r := range xv { // upper halves of Z16–Z31 stay dirty through VZEROUPPER
+		VPXORD(r, r, r)
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// grad3x3 emits grad3x3V<nv>M<mb>: the weight gradient's partial sums of a
+// 3x3 unit-stride convolution over padded planes. For every input channel
+// and tap, mb·nv accumulators (one vector of lane sums per output channel
+// and row vector) are loaded from part, every output row adds dY's row of
+// each output channel times the tap's shifted input row, and they go back
+// to part. The last vector's FMAs run under the mask, so dY is never read
+// past a row's width (masked lanes fault on nothing).
+func grad3x3(nv, mb int) {
+	name := fmt.Sprintf("grad3x3V%dM%dAVX512", nv, mb)
+	TEXT(name, NOSPLIT, "func(part, x, dy *float32, cin, xcs, xrs, dycs, rows, dysr int, mask uint16)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s adds to part (cin·9·%d vectors of %d lane sums) the products of", name, mb, 16*nv),
+		fmt.Sprintf("rows rows of dY (%d channels, byte strides dycs, dysr) and the shifted rows of", mb),
+		"cin padded input planes (byte strides xcs, xrs); lanes outside mask are left alone.")
+	acc := make([][]VecPhysical, mb)
+	for m := range acc {
+		acc[m] = zmm[m*nv : (m+1)*nv]
+	}
+	xv := zmm[mb*nv : mb*nv+nv]
+	part := Load(Param("part"), GP64())
+	xc := Load(Param("x"), GP64())
+	xrs := Load(Param("xrs"), GP64())
+	dycs := Load(Param("dycs"), GP64())
+	cin := Load(Param("cin"), GP64())
+	KMOVW(Load(Param("mask"), GP32()), K1)
+	Label(name + "_chan")
+	for i := range 3 {
+		for j := range 3 {
+			tap := fmt.Sprintf("%s_tap%d%d", name, i, j)
+			for m := range mb {
+				for v := range nv {
+					VMOVUPS(Mem{Base: part, Disp: 64 * (m*nv + v)}, acc[m][v])
+				}
+			}
+			xr := GP64()
+			MOVQ(xc, xr)
+			for range i {
+				ADDQ(xrs, xr)
+			}
+			dyr := Load(Param("dy"), GP64())
+			cnt := Load(Param("rows"), GP64())
+			Label(tap)
+			for v := range nv {
+				VMOVUPS(Mem{Base: xr, Disp: 4*j + 64*v}, xv[v])
+			}
+			dyp := GP64()
+			MOVQ(dyr, dyp)
+			for m := range mb {
+				for v := range nv - 1 {
+					VFMADD231PS(Mem{Base: dyp, Disp: 64 * v}, xv[v], acc[m][v])
+				}
+				VFMADD231PS(Mem{Base: dyp, Disp: 64 * (nv - 1)}, xv[nv-1], K1, acc[m][nv-1])
+				if m < mb-1 {
+					ADDQ(dycs, dyp)
+				}
+			}
+			ADDQ(xrs, xr)
+			ADDQ(NewParamAddr("dysr", 64), dyr)
+			DECQ(cnt)
+			JNZ(LabelRef(tap))
+			for m := range mb {
+				for v := range nv {
+					VMOVUPS(acc[m][v], Mem{Base: part, Disp: 64 * (m*nv + v)})
+				}
+			}
+			ADDQ(U32(64*mb*nv), part)
+		}
+	}
+	ADDQ(NewParamAddr("xcs", 32), xc)
+	DECQ(cin)
+	JNZ(LabelRef(name + "_chan"))
+	for _, r := range xv {
 		VPXORD(r, r, r)
 	}
 	VZEROUPPER()
