@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/keenml/keen/backends"
+	"github.com/keenml/keen/backends/cpu/internal/pgrad"
 	"github.com/keenml/keen/ir"
 )
 
@@ -223,40 +224,17 @@ func fsel(m uint32, x, y float32) float32 {
 // patterns of positive floats order as integers as the values do, and
 // every other value's is below them (negative as an int32, or +0), so the
 // winner of a window with a positive maximum is found with integer
-// compares (conditional moves). Windows with a NaN (whose MaxPool output
+// compares (pgrad.Max2x2Pos: AVX-512 compares into masks, or conditional
+// moves in its Go twin). Windows with a NaN (whose MaxPool output
 // is NaN) pass nothing.
 func maxGrad2x2PlanePos(t *convG3, x, dp, gp []float32) {
 	w, ow := t.in[2], t.out[2]
-	const inf = 0x7f800000
 	for d := 0; d < t.out[0]; d++ {
 		xd, gd := x[d*t.in[1]*w:], gp[d*t.in[1]*w:]
 		for oh := 0; oh < t.out[1]; oh++ {
 			i0 := 2 * oh * w
-			r0, r1 := xd[i0:i0+2*ow], xd[i0+w:i0+w+2*ow]
-			g0, g1 := gd[i0:i0+2*ow], gd[i0+w:i0+w+2*ow]
-			dr := dp[(d*t.out[1]+oh)*ow:][:ow]
-			for o, v := range dr {
-				a, b := int32(math.Float32bits(r0[2*o])), int32(math.Float32bits(r0[2*o+1]))
-				c, e := int32(math.Float32bits(r1[2*o])), int32(math.Float32bits(r1[2*o+1]))
-				best, k := a, 0
-				if b > best {
-					best, k = b, 1
-				}
-				if c > best {
-					best, k = c, 2
-				}
-				if e > best {
-					best, k = e, 3
-				}
-				if a > inf || b > inf || c > inf || e > inf {
-					best = 0
-				}
-				vb := math.Float32bits(v) & fmask(best > 0)
-				g0[2*o] = math.Float32frombits(vb & fmask(k == 0))
-				g0[2*o+1] = math.Float32frombits(vb & fmask(k == 1))
-				g1[2*o] = math.Float32frombits(vb & fmask(k == 2))
-				g1[2*o+1] = math.Float32frombits(vb & fmask(k == 3))
-			}
+			pgrad.Max2x2Pos(gd[i0:i0+2*ow], gd[i0+w:i0+w+2*ow], xd[i0:i0+2*ow], xd[i0+w:i0+w+2*ow],
+				dp[(d*t.out[1]+oh)*ow:][:ow])
 		}
 	}
 }
