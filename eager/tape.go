@@ -102,6 +102,10 @@ func (t *Tensor) Detach() *Tensor { return &Tensor{dev: t.dev, buf: t.buf} }
 // recording reports whether any tape would record now.
 func recording() bool { return nTapes.Load() > 0 && noGrad.Load() == 0 }
 
+// Recording reports whether any tape would record an op run now (the ONNX
+// executor then keeps every intermediate: the tape holds them).
+func Recording() bool { return recording() }
+
 // recordOp appends an op application to every active, unpaused tape.
 func recordOp(r *record) {
 	list := active.Load()

@@ -87,7 +87,12 @@ func (t *Tensor) Buffer() backends.Buffer { return t.buf }
 
 // Host waits for the tensor and returns its values as a host tensor. The
 // result must not be modified.
-func (t *Tensor) Host() (*ir.Tensor, error) { return t.dev.ToHost(t.buf) }
+func (t *Tensor) Host() (*ir.Tensor, error) {
+	if t.Released() {
+		return nil, errReleased(t)
+	}
+	return t.dev.ToHost(t.buf)
+}
 
 // MustHost is Host that panics on a backend error.
 func (t *Tensor) MustHost() *ir.Tensor {

@@ -443,7 +443,7 @@ func convConvKernel[T convNum](c convConv, gemm convGemmFn[T]) kernelFunc {
 		if err != nil {
 			return nil, err
 		}
-		out, err := newTensor(in[0].DType, p.outShape())
+		out, err := newTensorRaw(in[0].DType, p.outShape())
 		if err != nil {
 			return nil, fmt.Errorf("Conv: %w", err)
 		}

@@ -1,0 +1,161 @@
+package cpu
+
+import (
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/keenml/keen/ir"
+)
+
+// storage is the memory behind one or more buffers: a kernel output owns a
+// new one, and an output that is a view of an input (Reshape, Identity,
+// Squeeze, ...) or of another output shares it. The pooled slice returns to
+// the pool when the last buffer holding the storage is released, unless
+// the memory escaped through ToHost.
+type storage struct {
+	refs    atomic.Int32 // buffers holding it and not released
+	escaped atomic.Bool  // handed out by ToHost: never recycled
+	mu      sync.Mutex
+	data    any // the pooled slice; nil for memory the pool does not own
+	class   int
+}
+
+// pooledOutputs records pooled slices taken by kernels and not yet claimed
+// as outputs, keyed by the address of their first element. The map holds
+// them alive, so an address can never be reused by other memory while
+// recorded; sweep forgets the oldest once many accumulate (slices kernels
+// used as scratch), which only leaves them to the garbage collector.
+type pooledOutputs struct {
+	mu  sync.Mutex
+	m   map[unsafe.Pointer]pendingSlice
+	gen uint64
+}
+
+type pendingSlice struct {
+	class int
+	gen   uint64
+}
+
+var pending = pooledOutputs{m: map[unsafe.Pointer]pendingSlice{}}
+
+// pendingMax is how many unclaimed slices are kept before a sweep.
+const pendingMax = 256
+
+func (p *pooledOutputs) put(ptr unsafe.Pointer, class int) {
+	p.mu.Lock()
+	p.gen++
+	p.m[ptr] = pendingSlice{class: class, gen: p.gen}
+	if len(p.m) > pendingMax {
+		p.sweep()
+	}
+	p.mu.Unlock()
+}
+
+// sweep forgets the older half of the unclaimed slices; p.mu is held.
+func (p *pooledOutputs) sweep() {
+	for k, v := range p.m {
+		if v.gen+pendingMax/2 < p.gen {
+			delete(p.m, k)
+		}
+	}
+}
+
+// claim removes data's slice from the records and returns its class, or
+// -1 when data is not a pooled slice starting at its first element.
+func (p *pooledOutputs) claim(data any) int {
+	ptr, n, c := sliceSpan(data)
+	if ptr == nil || n == 0 {
+		return -1
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.m[ptr]
+	if !ok || classSize(e.class) != c {
+		return -1
+	}
+	delete(p.m, ptr)
+	return e.class
+}
+
+// sliceSpan returns the first element's address, the element size and the
+// capacity of a tensor's Data (nil for types not handled).
+func sliceSpan(data any) (ptr unsafe.Pointer, size, capacity int) {
+	switch s := data.(type) {
+	case []float32:
+		return unsafe.Pointer(unsafe.SliceData(s)), 4, cap(s)
+	case []float64:
+		return unsafe.Pointer(unsafe.SliceData(s)), 8, cap(s)
+	case []int64:
+		return unsafe.Pointer(unsafe.SliceData(s)), 8, cap(s)
+	case []int32:
+		return unsafe.Pointer(unsafe.SliceData(s)), 4, cap(s)
+	case []int8:
+		return unsafe.Pointer(unsafe.SliceData(s)), 1, cap(s)
+	case []uint8:
+		return unsafe.Pointer(unsafe.SliceData(s)), 1, cap(s)
+	case []uint16:
+		return unsafe.Pointer(unsafe.SliceData(s)), 2, cap(s)
+	case []bool:
+		return unsafe.Pointer(unsafe.SliceData(s)), 1, cap(s)
+	case []int16:
+		return unsafe.Pointer(unsafe.SliceData(s)), 2, cap(s)
+	case []uint32:
+		return unsafe.Pointer(unsafe.SliceData(s)), 4, cap(s)
+	case []uint64:
+		return unsafe.Pointer(unsafe.SliceData(s)), 8, cap(s)
+	case []complex64:
+		return unsafe.Pointer(unsafe.SliceData(s)), 8, cap(s)
+	case []complex128:
+		return unsafe.Pointer(unsafe.SliceData(s)), 16, cap(s)
+	case []string:
+		return unsafe.Pointer(unsafe.SliceData(s)), int(unsafe.Sizeof("")), cap(s)
+	}
+	return nil, 0, 0
+}
+
+// span is the byte range [lo, hi) of t's backing array from its first
+// element to its capacity (empty for nil or empty tensors).
+func span(t *ir.Tensor) (lo, hi uintptr) {
+	if t == nil {
+		return 0, 0
+	}
+	p, size, c := sliceSpan(t.Data)
+	if p == nil || c == 0 {
+		return 0, 0
+	}
+	return uintptr(p), uintptr(p) + uintptr(size*c)
+}
+
+// recycle returns the storage's slice to the pool.
+func (st *storage) recycle() {
+	st.mu.Lock()
+	data, c := st.data, st.class
+	st.data = nil
+	st.mu.Unlock()
+	switch s := data.(type) {
+	case []float32:
+		putSlice(s, c)
+	case []float64:
+		putSlice(s, c)
+	case []int64:
+		putSlice(s, c)
+	case []int32:
+		putSlice(s, c)
+	case []int8:
+		putSlice(s, c)
+	case []uint8:
+		putSlice(s, c)
+	case []uint16:
+		putSlice(s, c)
+	case []bool:
+		putSlice(s, c)
+	}
+}
+
+// release drops one buffer's hold on the storage.
+func (st *storage) release() {
+	if st.refs.Add(-1) == 0 && !st.escaped.Load() {
+		st.recycle()
+	}
+}
