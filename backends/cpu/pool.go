@@ -38,9 +38,10 @@ func parallelFor(n int, costPerItem int, fn func(lo, hi int)) {
 		fn(0, n)
 		return
 	}
-	chunk := (n + nw - 1) / nw
+	// Four chunks per worker: a worker that wakes late still finds some.
+	chunk := (n + 4*nw - 1) / (4 * nw)
 	chunks := (n + chunk - 1) / chunk
-	workers.Run(chunks, chunks-1, func(i int) {
+	workers.Run(chunks, nw-1, func(i int) {
 		lo := i * chunk
 		fn(lo, min(lo+chunk, n))
 	})
