@@ -123,7 +123,7 @@ func getSlice[T any](n int, zero bool) []T {
 	if !zero && poisonRaw {
 		poison(s[:n])
 	}
-	pending.put(unsafe.Pointer(unsafe.SliceData(s)), c)
+	pending.put(unsafe.Pointer(unsafe.SliceData(s)), c, int64(cap(s))*int64(unsafe.Sizeof(s[0])))
 	return s[:n]
 }
 

@@ -27,35 +27,44 @@ type storage struct {
 // recorded; sweep forgets the oldest once many accumulate (slices kernels
 // used as scratch), which only leaves them to the garbage collector.
 type pooledOutputs struct {
-	mu  sync.Mutex
-	m   map[unsafe.Pointer]pendingSlice
-	gen uint64
+	mu    sync.Mutex
+	m     map[unsafe.Pointer]pendingSlice
+	gen   uint64
+	bytes int64 // held by the entries
 }
 
 type pendingSlice struct {
 	class int
 	gen   uint64
+	bytes int64
 }
 
 var pending = pooledOutputs{m: map[unsafe.Pointer]pendingSlice{}}
 
-// pendingMax is how many unclaimed slices are kept before a sweep.
-const pendingMax = 256
+// A sweep runs when more than pendingMax slices or pendingMaxBytes are
+// recorded; it keeps only the pendingKeep newest (kernels running now).
+const (
+	pendingMax      = 256
+	pendingMaxBytes = 64 << 20
+	pendingKeep     = 32
+)
 
-func (p *pooledOutputs) put(ptr unsafe.Pointer, class int) {
+func (p *pooledOutputs) put(ptr unsafe.Pointer, class int, bytes int64) {
 	p.mu.Lock()
 	p.gen++
-	p.m[ptr] = pendingSlice{class: class, gen: p.gen}
-	if len(p.m) > pendingMax {
+	p.m[ptr] = pendingSlice{class: class, gen: p.gen, bytes: bytes}
+	p.bytes += bytes
+	if len(p.m) > pendingMax || p.bytes > pendingMaxBytes {
 		p.sweep()
 	}
 	p.mu.Unlock()
 }
 
-// sweep forgets the older half of the unclaimed slices; p.mu is held.
+// sweep forgets all but the newest unclaimed slices; p.mu is held.
 func (p *pooledOutputs) sweep() {
 	for k, v := range p.m {
-		if v.gen+pendingMax/2 < p.gen {
+		if v.gen+pendingKeep <= p.gen {
+			p.bytes -= v.bytes
 			delete(p.m, k)
 		}
 	}
@@ -74,6 +83,7 @@ func (p *pooledOutputs) claim(data any) int {
 	if !ok || classSize(e.class) != c {
 		return -1
 	}
+	p.bytes -= e.bytes
 	delete(p.m, ptr)
 	return e.class
 }

@@ -211,3 +211,22 @@ func TestRawSlicePoison(t *testing.T) {
 		}
 	}
 }
+
+// TestPendingForgetsScratch: slices kernels take and drop (scratch) are not
+// held forever by the records of unclaimed outputs.
+func TestPendingForgetsScratch(t *testing.T) {
+	for range 3 * pendingMax {
+		_ = rawSlice[float32](minPooled)
+	}
+	big := rawSlice[float32](pendingMaxBytes / 4)
+	for range pendingKeep {
+		_ = rawSlice[float32](minPooled)
+	}
+	pending.mu.Lock()
+	n, bytes := len(pending.m), pending.bytes
+	_, held := pending.m[unsafe.Pointer(unsafe.SliceData(big))]
+	pending.mu.Unlock()
+	if n > pendingMax || held {
+		t.Fatalf("%d unclaimed slices recorded (%d bytes), the big one held: %v; want at most %d, not held", n, bytes, held, pendingMax)
+	}
+}
