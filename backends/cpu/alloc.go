@@ -38,20 +38,39 @@ func classOf(n int) int {
 	return 4*k + j - 1
 }
 
-// classSize is the capacity of class c's slices.
+// classSize is the least capacity of class c's slices.
 func classSize(c int) int {
 	k, j := c/4, c%4+1
 	return 1<<k + j*(1<<max(k-2, 0))
+}
+
+// floorClass returns the largest class whose size is at most m (the class
+// a released slice of capacity m serves), or -1.
+func floorClass(m int) int {
+	c := classOf(m)
+	if classSize(c) > m {
+		c--
+	}
+	if c < 0 || classSize(c) > m {
+		return -1
+	}
+	return c
 }
 
 // maxCachedBytes bounds the memory the free lists hold.
 const maxCachedBytes = 512 << 20
 
 // freeList holds released slices of one element type by class, newest last
-// (the most recently released is likeliest still in cache).
+// (the most recently released is likeliest still in cache). A class holds
+// slices of at least its size, so any of them serves any request of the
+// class. wanted marks classes that released memory was asked to serve:
+// until then a fresh slice has the exact length asked for (no rounding up,
+// which would only cost zeroing and heap where nothing is ever released,
+// as in a training step whose tape holds every intermediate).
 type freeList[T any] struct {
-	mu sync.Mutex
-	c  [nClasses][][]T
+	mu     sync.Mutex
+	c      [nClasses][][]T
+	wanted [nClasses]bool
 }
 
 var (
@@ -111,9 +130,14 @@ func getSlice[T any](n int, zero bool) []T {
 		l[len(l)-1] = nil
 		fl.c[c] = l[:len(l)-1]
 	}
+	wanted := fl.wanted[c]
 	fl.mu.Unlock()
 	if s == nil {
-		s = make([]T, classSize(c))
+		size := n
+		if wanted {
+			size = classSize(c)
+		}
+		s = make([]T, size)
 	} else {
 		cached.add(-int64(cap(s)) * int64(unsafe.Sizeof(s[0])))
 		if zero {
@@ -123,7 +147,7 @@ func getSlice[T any](n int, zero bool) []T {
 	if !zero && poisonRaw {
 		poison(s[:n])
 	}
-	pending.put(unsafe.Pointer(unsafe.SliceData(s)), c, int64(cap(s))*int64(unsafe.Sizeof(s[0])))
+	pending.put(unsafe.Pointer(unsafe.SliceData(s)), int64(cap(s))*int64(unsafe.Sizeof(s[0])))
 	return s[:n]
 }
 
@@ -131,10 +155,12 @@ func getSlice[T any](n int, zero bool) []T {
 // that write every element.
 func rawSlice[T any](n int) []T { return getSlice[T](n, false) }
 
-// putSlice returns a claimed slice to its free list.
-func putSlice[T any](s []T, c int) {
+// putSlice returns a claimed slice to the free list of the largest class
+// its capacity serves, and marks the class of its capacity as wanted.
+func putSlice[T any](s []T) {
 	fl := listFor[T]()
-	if fl == nil || cap(s) != classSize(c) {
+	c := floorClass(cap(s))
+	if fl == nil || c < 0 {
 		return
 	}
 	b := int64(cap(s)) * int64(unsafe.Sizeof(s[0]))
@@ -143,6 +169,7 @@ func putSlice[T any](s []T, c int) {
 	}
 	fl.mu.Lock()
 	fl.c[c] = append(fl.c[c], s[:cap(s)])
+	fl.wanted[classOf(cap(s))] = true
 	fl.mu.Unlock()
 }
 

@@ -18,7 +18,6 @@ type storage struct {
 	escaped atomic.Bool  // handed out by ToHost: never recycled
 	mu      sync.Mutex
 	data    any // the pooled slice; nil for memory the pool does not own
-	class   int
 }
 
 // pooledOutputs records pooled slices taken by kernels and not yet claimed
@@ -34,7 +33,6 @@ type pooledOutputs struct {
 }
 
 type pendingSlice struct {
-	class int
 	gen   uint64
 	bytes int64
 }
@@ -49,10 +47,10 @@ const (
 	pendingKeep     = 32
 )
 
-func (p *pooledOutputs) put(ptr unsafe.Pointer, class int, bytes int64) {
+func (p *pooledOutputs) put(ptr unsafe.Pointer, bytes int64) {
 	p.mu.Lock()
 	p.gen++
-	p.m[ptr] = pendingSlice{class: class, gen: p.gen, bytes: bytes}
+	p.m[ptr] = pendingSlice{gen: p.gen, bytes: bytes}
 	p.bytes += bytes
 	if len(p.m) > pendingMax || p.bytes > pendingMaxBytes {
 		p.sweep()
@@ -70,22 +68,22 @@ func (p *pooledOutputs) sweep() {
 	}
 }
 
-// claim removes data's slice from the records and returns its class, or
-// -1 when data is not a pooled slice starting at its first element.
-func (p *pooledOutputs) claim(data any) int {
-	ptr, n, c := sliceSpan(data)
-	if ptr == nil || n == 0 {
-		return -1
+// claim removes data's slice from the records and reports whether it was
+// there: a pooled slice, returned from its first element.
+func (p *pooledOutputs) claim(data any) bool {
+	ptr, size, c := sliceSpan(data)
+	if ptr == nil || c == 0 {
+		return false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	e, ok := p.m[ptr]
-	if !ok || classSize(e.class) != c {
-		return -1
+	if !ok || e.bytes != int64(size*c) {
+		return false
 	}
 	p.bytes -= e.bytes
 	delete(p.m, ptr)
-	return e.class
+	return true
 }
 
 // sliceSpan returns the first element's address, the element size and the
@@ -140,26 +138,26 @@ func span(t *ir.Tensor) (lo, hi uintptr) {
 // recycle returns the storage's slice to the pool.
 func (st *storage) recycle() {
 	st.mu.Lock()
-	data, c := st.data, st.class
+	data := st.data
 	st.data = nil
 	st.mu.Unlock()
 	switch s := data.(type) {
 	case []float32:
-		putSlice(s, c)
+		putSlice(s)
 	case []float64:
-		putSlice(s, c)
+		putSlice(s)
 	case []int64:
-		putSlice(s, c)
+		putSlice(s)
 	case []int32:
-		putSlice(s, c)
+		putSlice(s)
 	case []int8:
-		putSlice(s, c)
+		putSlice(s)
 	case []uint8:
-		putSlice(s, c)
+		putSlice(s)
 	case []uint16:
-		putSlice(s, c)
+		putSlice(s)
 	case []bool:
-		putSlice(s, c)
+		putSlice(s)
 	}
 }
 

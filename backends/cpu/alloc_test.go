@@ -88,7 +88,14 @@ func TestPoolReusesReleasedOutputs(t *testing.T) {
 	h := poolHarness{t, New()}
 	const n = 3000
 	x := h.host(ramp(n, 1), n)
+	// The first output has the exact size; once released memory was asked
+	// to serve its size class, outputs are rounded up to the class and reused.
 	a := h.run("Relu", nil, x)
+	if got := cap(floatsOf(a)); got != n {
+		t.Fatalf("first output has capacity %d, want %d", got, n)
+	}
+	h.b.Release(a)
+	a = h.run("Relu", nil, x)
 	pa := dataPtr(a)
 	h.b.Release(a)
 	b := h.run("Relu", nil, x)

@@ -182,8 +182,8 @@ func attach(t *ir.Tensor, own *storage, ins, prev []*Buf) *storage {
 		}
 	}
 	own.refs.Store(1)
-	if c := pending.claim(t.Data); c >= 0 {
-		own.data, own.class = t.Data, c
+	if pending.claim(t.Data) {
+		own.data = t.Data
 	}
 	return own
 }
