@@ -8,16 +8,18 @@ import (
 	"github.com/keenml/keen/ir"
 )
 
-// storage is the memory behind one or more buffers: a kernel output owns a
-// new one, and an output that is a view of an input (Reshape, Identity,
-// Squeeze, ...) or of another output shares it. The pooled slice returns to
-// the pool when the last buffer holding the storage is released, unless
-// the memory escaped through ToHost.
+// storage is pooled memory behind one or more buffers: a kernel output
+// whose slice came from the pool owns a new one, and an output that is a
+// view of it (Reshape, Identity, Squeeze, Split, ... of that output, or
+// another output of the same kernel) shares it. The slice returns to the
+// pool when the last buffer holding the storage is released, unless the
+// memory escaped through ToHost. Buffers of other memory have none.
 type storage struct {
 	refs    atomic.Int32 // buffers holding it and not released
 	escaped atomic.Bool  // handed out by ToHost: never recycled
-	mu      sync.Mutex
-	data    any // the pooled slice; nil for memory the pool does not own
+	// data is the pooled slice; it is read once, by the release that drops
+	// the last reference.
+	data any
 }
 
 // pooledOutputs records pooled slices taken by kernels and not yet claimed
@@ -137,10 +139,8 @@ func span(t *ir.Tensor) (lo, hi uintptr) {
 
 // recycle returns the storage's slice to the pool.
 func (st *storage) recycle() {
-	st.mu.Lock()
 	data := st.data
 	st.data = nil
-	st.mu.Unlock()
 	switch s := data.(type) {
 	case []float32:
 		putSlice(s)

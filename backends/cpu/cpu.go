@@ -144,8 +144,7 @@ func (k kernel) Run(in []backends.Buffer) ([]backends.Buffer, error) {
 		return nil, fmt.Errorf("cpu: %v: %w", k.spec, err)
 	}
 	if len(out) == 1 && out[0] != nil {
-		r := &oneBuf{b: Buf{T: out[0]}}
-		r.b.st = attach(out[0], &r.st, ins, nil)
+		r := &oneBuf{b: Buf{T: out[0], st: attach(out[0], ins, nil)}}
 		r.s[0] = &r.b
 		return r.s[:], nil
 	}
@@ -153,51 +152,48 @@ func (k kernel) Run(in []backends.Buffer) ([]backends.Buffer, error) {
 	made := make([]*Buf, 0, len(out))
 	for i, t := range out {
 		if t != nil {
-			r := &bufStorage{b: Buf{T: t}}
-			r.b.st = attach(t, &r.st, ins, made)
-			bufs[i] = &r.b
-			made = append(made, &r.b)
+			b := &Buf{T: t, st: attach(t, ins, made)}
+			bufs[i] = b
+			made = append(made, b)
 		}
 	}
 	return bufs, nil
 }
 
 // attach returns the storage of output t: that of the input or earlier
-// output whose memory t shares (nil when that one is unmanaged), else own,
-// holding t's slice when it came from the pool.
-func attach(t *ir.Tensor, own *storage, ins, prev []*Buf) *storage {
-	if lo, hi := span(t); lo < hi {
-		for _, set := range [2][]*Buf{ins, prev} {
-			for _, b := range set {
-				if b == nil {
-					continue
-				}
-				if l, h := span(b.T); lo < h && l < hi {
-					if b.st != nil {
-						b.st.refs.Add(1)
-					}
-					return b.st
-				}
+// output whose pooled memory t shares (a view), else a new one when t's
+// slice came from the pool, else nil (memory the pool never recycles).
+//
+// Only memory the pool owns needs the sharing to be known: an output that
+// overlaps other memory cannot be a pooled slice itself.
+func attach(t *ir.Tensor, ins, prev []*Buf) *storage {
+	lo, hi := span(t)
+	if lo == hi {
+		return nil
+	}
+	for _, set := range [2][]*Buf{ins, prev} {
+		for _, b := range set {
+			if b == nil || b.st == nil {
+				continue
+			}
+			if l, h := span(b.T); lo < h && l < hi {
+				b.st.refs.Add(1)
+				return b.st
 			}
 		}
 	}
-	own.refs.Store(1)
-	if pending.claim(t.Data) {
-		own.data = t.Data
+	// Pooled slices hold at least minPooled bytes.
+	if (hi-lo >= minPooled || poisonRaw) && pending.claim(t.Data) {
+		st := &storage{data: t.Data}
+		st.refs.Store(1)
+		return st
 	}
-	return own
+	return nil
 }
 
-// oneBuf holds a single-output kernel's result slice, its buffer and the
-// buffer's storage in one allocation.
+// oneBuf holds a single-output kernel's result slice and its buffer in one
+// allocation.
 type oneBuf struct {
-	s  [1]backends.Buffer
-	b  Buf
-	st storage
-}
-
-// bufStorage is a buffer and its storage in one allocation.
-type bufStorage struct {
-	b  Buf
-	st storage
+	s [1]backends.Buffer
+	b Buf
 }
