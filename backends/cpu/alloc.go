@@ -273,3 +273,14 @@ type tensorBox struct {
 	t    ir.Tensor
 	dims [4]int
 }
+
+// convOut allocates Conv's output: uninitialized on the float32 paths,
+// which write every element (the depthwise taps, the wide path, the GEMM
+// with the bias as its start), zeroed on the others, which accumulate into
+// it (the generic depthwise loop, a bias over zero input channels).
+func convOut(p *convProblem, dt ir.DType) (*ir.Tensor, error) {
+	if dt == ir.Float32 && p.cg*p.kSize > 0 {
+		return newTensorRaw(dt, p.outShape())
+	}
+	return newTensor(dt, p.outShape())
+}

@@ -443,7 +443,7 @@ func convConvKernel[T convNum](c convConv, gemm convGemmFn[T]) kernelFunc {
 		if err != nil {
 			return nil, err
 		}
-		out, err := newTensorRaw(in[0].DType, p.outShape())
+		out, err := convOut(p, in[0].DType)
 		if err != nil {
 			return nil, fmt.Errorf("Conv: %w", err)
 		}
