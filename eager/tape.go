@@ -99,12 +99,12 @@ func NoGrad(fn func()) {
 // history: gradients do not flow through it.
 func (t *Tensor) Detach() *Tensor { return &Tensor{dev: t.dev, buf: t.buf} }
 
+// Recording reports whether any tape would record an op applied now
+// (the ONNX executor then runs fused nodes as their plain ops).
+func Recording() bool { return recording() }
+
 // recording reports whether any tape would record now.
 func recording() bool { return nTapes.Load() > 0 && noGrad.Load() == 0 }
-
-// Recording reports whether any tape would record an op run now (the ONNX
-// executor then keeps every intermediate: the tape holds them).
-func Recording() bool { return recording() }
 
 // recordOp appends an op application to every active, unpaused tape.
 func recordOp(r *record) {
