@@ -90,6 +90,7 @@ func TestPoolReusesReleasedOutputs(t *testing.T) {
 	x := h.host(ramp(n, 1), n)
 	// The first output has the exact size; once released memory was asked
 	// to serve its size class, outputs are rounded up to the class and reused.
+	forgetClass(classOf(n))
 	a := h.run("Relu", nil, x)
 	if got := cap(floatsOf(a)); got != n {
 		t.Fatalf("first output has capacity %d, want %d", got, n)
@@ -108,6 +109,19 @@ func TestPoolReusesReleasedOutputs(t *testing.T) {
 	c := h.run("Relu", nil, b)
 	if unsafe.Pointer(&floatsOf(c)[0]) == dataPtr(x) {
 		t.Fatalf("the memory of a FromHost buffer was reused")
+	}
+}
+
+// forgetClass empties the float32 free lists a request of class c looks at
+// (as in a fresh process), for tests that run more than once.
+func forgetClass(c int) {
+	poolF32.mu.Lock()
+	defer poolF32.mu.Unlock()
+	for k := max(c-1, 0); k <= c; k++ {
+		for _, s := range poolF32.c[k] {
+			cached.add(-4 * int64(cap(s)))
+		}
+		poolF32.c[k], poolF32.wanted[k] = nil, false
 	}
 }
 
