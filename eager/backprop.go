@@ -14,7 +14,64 @@ type GradContext struct {
 	In   []*Tensor // the op's inputs (nil for missing optional ones)
 	Out  []*Tensor // the op's outputs
 	DOut []*Tensor // gradients flowing into each output (nil: none)
+	// need[i] tells whether the gradient of input i is used (nil: all are).
+	need []bool
+	bp   *bpState // nil outside backprop
 }
+
+// bpState is what the rules of one backward pass share.
+type bpState struct {
+	records  []*record
+	sources  []*Tensor
+	producer map[*Tensor]*record // which record made a tensor; built on first use
+	// masked[d] = t: gradient d is zero wherever t is not positive (a fused
+	// MaxPool gradient over a Relu's output t), so that Relu's own rule
+	// has nothing left to do.
+	masked map[*Tensor]*Tensor
+}
+
+// producedBy reports whether input i of the op was made by op (default
+// domain) in the recorded pass, and is not itself a source whose gradient
+// is asked for.
+func (g *GradContext) producedBy(i int, op string) bool {
+	if g.bp == nil || i >= len(g.In) || g.In[i] == nil || slices.Contains(g.bp.sources, g.In[i]) {
+		return false
+	}
+	if g.bp.producer == nil {
+		g.bp.producer = map[*Tensor]*record{}
+		for _, r := range g.bp.records {
+			for _, o := range r.out {
+				if o != nil {
+					g.bp.producer[o] = r
+				}
+			}
+		}
+	}
+	r := g.bp.producer[g.In[i]]
+	return r != nil && r.custom == nil && r.spec.Op == op && ir.NormDomain(r.spec.Domain) == ""
+}
+
+// markMasked records that gradient d is zero wherever t is not positive.
+func (g *GradContext) markMasked(d, t *Tensor) {
+	if g.bp == nil {
+		return
+	}
+	if g.bp.masked == nil {
+		g.bp.masked = map[*Tensor]*Tensor{}
+	}
+	g.bp.masked[d] = t
+}
+
+// isMasked reports whether gradient d is known to be zero wherever t is
+// not positive.
+func (g *GradContext) isMasked(d, t *Tensor) bool {
+	return g.bp != nil && d != nil && g.bp.masked[d] == t
+}
+
+// Needs reports whether the gradient of input i is used: rules may leave
+// out (return nil for) the others, such as the gradient of a model's input
+// when only its parameters are wanted.
+func (g *GradContext) Needs(i int) bool { return g.need == nil || (i < len(g.need) && g.need[i]) }
 
 // Attrs are the op's attributes.
 func (g *GradContext) Attrs() ir.Attrs { return g.Spec.Attrs }
@@ -75,28 +132,9 @@ func GradientStatus(domain, op string) (hasRule, nonDifferentiable bool) {
 // backprop runs the rules of the records that lie between the sources and
 // the target, in reverse order, accumulating gradients per tensor.
 func backprop(records []*record, target, seed *Tensor, sources []*Tensor) ([]*Tensor, error) {
-	// Forward: which records consume (transitively) a source.
-	fromSrc := make(map[*Tensor]bool, len(sources))
-	for _, s := range sources {
-		fromSrc[s] = true
-	}
-	reaches := make([]bool, len(records))
-	for i, r := range records {
-		for _, in := range r.in {
-			if in != nil && fromSrc[in] {
-				reaches[i] = true
-				break
-			}
-		}
-		if reaches[i] {
-			for _, o := range r.out {
-				if o != nil {
-					fromSrc[o] = true
-				}
-			}
-		}
-	}
+	reaches, fromSrc := reaching(records, sources)
 	grads := map[*Tensor]*Tensor{target: seed}
+	bp := &bpState{records: records, sources: sources}
 	for i := len(records) - 1; i >= 0; i-- {
 		r := records[i]
 		if !reaches[i] {
@@ -112,7 +150,11 @@ func backprop(records []*record, target, seed *Tensor, sources []*Tensor) ([]*Te
 		if !any {
 			continue
 		}
-		dIn, err := applyRule(r, dOut)
+		need := make([]bool, len(r.in))
+		for j, in := range r.in {
+			need[j] = in != nil && fromSrc[in]
+		}
+		dIn, err := applyRule(r, dOut, need, bp)
 		if err != nil {
 			return nil, err
 		}
@@ -138,7 +180,33 @@ func backprop(records []*record, target, seed *Tensor, sources []*Tensor) ([]*Te
 	return out, nil
 }
 
-func applyRule(r *record, dOut []*Tensor) ([]*Tensor, error) {
+// reaching finds the records that consume (transitively) a source, and
+// the tensors that depend on one.
+func reaching(records []*record, sources []*Tensor) ([]bool, map[*Tensor]bool) {
+	fromSrc := make(map[*Tensor]bool, len(sources))
+	for _, s := range sources {
+		fromSrc[s] = true
+	}
+	reaches := make([]bool, len(records))
+	for i, r := range records {
+		for _, in := range r.in {
+			if in != nil && fromSrc[in] {
+				reaches[i] = true
+				break
+			}
+		}
+		if reaches[i] {
+			for _, o := range r.out {
+				if o != nil {
+					fromSrc[o] = true
+				}
+			}
+		}
+	}
+	return reaches, fromSrc
+}
+
+func applyRule(r *record, dOut []*Tensor, need []bool, bp *bpState) ([]*Tensor, error) {
 	if r.custom != nil {
 		return r.custom(dOut), nil
 	}
@@ -150,7 +218,7 @@ func applyRule(r *record, dOut []*Tensor) ([]*Tensor, error) {
 		}
 		return nil, fmt.Errorf("no gradient rule for %v", r.spec)
 	}
-	return rule(&GradContext{Spec: r.spec, In: r.in, Out: r.out, DOut: dOut}), nil
+	return rule(&GradContext{Spec: r.spec, In: r.in, Out: r.out, DOut: dOut, need: need, bp: bp}), nil
 }
 
 // unbroadcast sums d down to shape (undoing numpy broadcasting).

@@ -2,6 +2,7 @@ package eager
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/keenml/keen/ir"
 )
@@ -116,9 +117,23 @@ func gradConv(g *GradContext) []*Tensor {
 		panic(&OpError{Err: fmt.Errorf("Conv gradient: %w", err)})
 	}
 	out := make([]*Tensor, len(g.In))
-	out[0] = op1("ConvTranspose", geo.transposeAttrs(spatial, dy.Shape()[2:], group), dy, w)
-	out[1] = groupedWeightGrad(x, dy, geo, group)
-	if len(g.In) > 2 && g.In[2] != nil {
+	if g.Needs(0) {
+		out[0] = inputGrad(dy, w, geo, group, spatial)
+	}
+	bias := len(g.In) > 2 && g.In[2] != nil && g.Needs(2)
+	if g.Needs(1) && useFused("ConvGradFilter", x) && dy.DType() == x.DType() {
+		attrs := g.Attrs().With(ir.IntsAttr("kernel_shape", ints64(geo.k)...))
+		res, err := CallDomain(KeenDomain, "ConvGradFilter", 1, attrs, 1+boolInt(bias), x, dy)
+		if err != nil {
+			panic(&OpError{Err: err})
+		}
+		copy(out[1:], res)
+		return out
+	}
+	if g.Needs(1) {
+		out[1] = groupedWeightGrad(x, dy, geo, group)
+	}
+	if bias {
 		axes := []int64{0}
 		for i := 2; i < dy.Rank(); i++ {
 			axes = append(axes, int64(i))
@@ -132,6 +147,16 @@ func gradConv(g *GradContext) []*Tensor {
 // run again for its Indices output (flat positions in X).
 func gradMaxPool(g *GradContext) []*Tensor {
 	x := g.In[0]
+	if d := g.D(0); useFused("MaxPoolGrad", x) && d.DType() == x.DType() && x.Rank() >= 3 && x.Rank() <= 5 {
+		if !g.producedBy(0, "Relu") {
+			return []*Tensor{fused1("MaxPoolGrad", g.Attrs(), d, x)}
+		}
+		// Over a Relu's output, windows whose maximum is 0 pass nothing:
+		// the Relu's rule then passes the result on as it is.
+		dx := fused1("MaxPoolGrad", g.Attrs().With(ir.IntAttr("positive_only", 1)), d, x)
+		g.markMasked(dx, x)
+		return []*Tensor{dx}
+	}
 	idx := g.Out
 	var indices *Tensor
 	if len(idx) > 1 && idx[1] != nil && g.Attrs().Int("storage_order", 0) == 0 {
@@ -177,4 +202,37 @@ func gradAveragePool(g *GradContext) []*Tensor {
 	kshape := append([]int{c, 1}, k...)
 	kernel := Full(x, x.DType(), 1, kshape...)
 	return []*Tensor{op1("ConvTranspose", geo.transposeAttrs(spatial, dy.Shape()[2:], c), Div(dy, d), kernel)}
+}
+
+// inputGrad is dX of Y = conv(X, W) with window geo: for unit strides a
+// Conv of dY with the kernel flipped and its channel axes swapped (per
+// group), padded by (k-1)·d minus the forward pads, which runs through the
+// backend's forward convolution; otherwise a ConvTranspose.
+func inputGrad(dy, w *Tensor, geo geom, group int, spatial []int) *Tensor {
+	r := len(spatial)
+	pads := make([]int64, 2*r)
+	flip := true
+	for i := 0; i < r && flip; i++ {
+		span := (geo.k[i] - 1) * geo.d[i]
+		pads[i], pads[r+i] = int64(span-geo.pb[i]), int64(span-geo.pe[i])
+		flip = geo.s[i] == 1 && pads[i] >= 0 && pads[r+i] >= 0
+	}
+	if !flip {
+		return op1("ConvTranspose", geo.transposeAttrs(spatial, dy.Shape()[2:], group), dy, w)
+	}
+	ws := w.Shape()
+	m, cg := ws[0], ws[1]
+	axes, starts, ends, steps := make([]int64, r), make([]int64, r), make([]int64, r), make([]int64, r)
+	for i := range axes {
+		axes[i], starts[i], ends[i], steps[i] = int64(i+2), -1, math.MinInt64, -1
+	}
+	wf := op1("Slice", nil, w, Int64s(w, starts...), Int64s(w, ends...), Int64s(w, axes...), Int64s(w, steps...))
+	perm := []int{0, 2, 1}
+	for i := 0; i < r; i++ {
+		perm = append(perm, i+3)
+	}
+	wf = Reshape(wf, append([]int{group, m / group, cg}, geo.k...)...)
+	wf = Reshape(Transpose(wf, perm...), append([]int{cg * group, m / group}, geo.k...)...)
+	attrs := ir.Attrs{ir.IntsAttr("dilations", ints64(geo.d)...), ir.IntsAttr("pads", pads...), ir.IntAttr("group", int64(group))}
+	return op1("Conv", attrs, dy, wf)
 }

@@ -1,9 +1,11 @@
 package eager_test
 
 import (
+	"fmt"
 	"math/rand"
 	"testing"
 
+	"github.com/keenml/keen/eager"
 	"github.com/keenml/keen/ir"
 )
 
@@ -30,7 +32,18 @@ func TestGradConvPool(t *testing.T) {
 		{name: "GlobalAveragePool", op: "GlobalAveragePool", in: []*ir.Tensor{any(2, 3, 2, 3)}, diff: []int{0}},
 		{name: "GlobalMaxPool", op: "GlobalMaxPool", in: []*ir.Tensor{any(2, 3, 2, 3)}, diff: []int{0}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { checkGradient(t, c) })
+	// Both paths: the fused kernels (the default on the CPU backend) and
+	// the composite ONNX formulations other backends run.
+	for _, fused := range []bool{true, false} {
+		old := eager.SetFusedGradients(fused)
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%s fused=%v", c.name, fused), func(t *testing.T) {
+				checkGradient(t, c)
+				if c.op == "Conv" || c.op == "MaxPool" {
+					checkGradientFloat32(t, c)
+				}
+			})
+		}
+		eager.SetFusedGradients(old)
 	}
 }

@@ -52,6 +52,12 @@ func init() {
 		},
 		// d relu(x) = [x > 0] dx
 		"Relu": func(g *GradContext) []*Tensor {
+			if g.isMasked(g.DOut[0], g.Out[0]) {
+				return []*Tensor{g.DOut[0]} // zero already where x <= 0
+			}
+			if d := g.D(0); useFused("ReluGrad", d) && d.DType() == g.In[0].DType() {
+				return []*Tensor{fused1("ReluGrad", nil, d, g.In[0])}
+			}
 			return []*Tensor{mask(g.D(0), Greater(g.In[0], ScalarLike(g.In[0], 0)))}
 		},
 		// d sin = cos dx; d cos = -sin dx

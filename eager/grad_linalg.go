@@ -22,6 +22,17 @@ func swapLast(x *Tensor) *Tensor {
 // batch axes; 1-D operands are promoted to matrices and demoted back.
 func gradMatMul(g *GradContext) []*Tensor {
 	a, b, dy := g.In[0], g.In[1], g.D(0)
+	if a.Rank() == 2 && b.Rank() == 2 {
+		// Matrices: Gemm's transpose flags instead of transposed copies.
+		out := make([]*Tensor, 2)
+		if g.Needs(0) {
+			out[0] = Gemm(dy, b, nil, 1, 0, false, true)
+		}
+		if g.Needs(1) {
+			out[1] = Gemm(a, dy, nil, 1, 0, true, false)
+		}
+		return out
+	}
 	a2, b2 := a, b
 	dyShape := append([]int(nil), dy.Shape()...)
 	if a.Rank() == 1 {
@@ -33,9 +44,16 @@ func gradMatMul(g *GradContext) []*Tensor {
 		dyShape = append(dyShape, 1)
 	}
 	dy2 := Reshape(dy, dyShape...)
-	da := unbroadcast(MatMul(dy2, swapLast(b2)), a2.Shape())
-	db := unbroadcast(MatMul(swapLast(a2), dy2), b2.Shape())
-	return []*Tensor{Reshape(da, a.Shape()...), Reshape(db, b.Shape()...)}
+	out := make([]*Tensor, 2)
+	if g.Needs(0) {
+		da := unbroadcast(MatMul(dy2, swapLast(b2)), a2.Shape())
+		out[0] = Reshape(da, a.Shape()...)
+	}
+	if g.Needs(1) {
+		db := unbroadcast(MatMul(swapLast(a2), dy2), b2.Shape())
+		out[1] = Reshape(db, b.Shape()...)
+	}
+	return out
 }
 
 func insertAxis(shape []int, at, size int) []int {
@@ -60,19 +78,27 @@ func gradGemm(g *GradContext) []*Tensor {
 	transA, transB := at.Int("transA", 0) != 0, at.Int("transB", 0) != 0
 	a, b, dy := g.In[0], g.In[1], g.D(0)
 	var da, db *Tensor
-	if transA {
+	switch {
+	case !g.Needs(0):
+	case transA:
 		da = Gemm(b, dy, nil, alpha, 0, transB, true) // (dY B'ᵀ)ᵀ = B' dYᵀ
-	} else {
+	default:
 		da = Gemm(dy, b, nil, alpha, 0, false, !transB)
 	}
-	if transB {
+	switch {
+	case !g.Needs(1):
+	case transB:
 		db = Gemm(dy, a, nil, alpha, 0, true, transA) // (A'ᵀ dY)ᵀ = dYᵀ A'
-	} else {
+	default:
 		db = Gemm(a, dy, nil, alpha, 0, !transA, false)
 	}
 	out := []*Tensor{da, db}
-	if len(g.In) > 2 && g.In[2] != nil {
-		out = append(out, Mul(dy, ScalarLike(dy, float64(beta))))
+	if len(g.In) > 2 && g.In[2] != nil && g.Needs(2) {
+		dc := dy
+		if beta != 1 {
+			dc = Mul(dy, ScalarLike(dy, float64(beta)))
+		}
+		out = append(out, dc)
 	}
 	return out
 }

@@ -214,6 +214,10 @@ func convTransForward[T convNum](p *convProblem, x, w, y []T, gemm convGemmFn[T]
 func convCol2im[T convNum](yg, cols []T, p *convProblem, i0, i1 int) {
 	g := p.geo
 	r := len(g.in)
+	if r == 2 && g.strides[0] == 1 && g.strides[1] == 1 {
+		convCol2imUnit2D(yg, cols, p, i0, i1)
+		return
+	}
 	nc := len(cols) / (p.mg * p.kSize)
 	outSt := stridesOf(g.out)
 	kSt := stridesOf(g.kernel)
@@ -273,4 +277,38 @@ func convCol2imRow[T convNum](plane, src []T, g *convGeom, kidx, iidx, outSt []i
 			return
 		}
 	}
+}
+
+// convCol2imUnit2D is convCol2im for 2-D windows of unit stride: a kernel
+// tap's cols row is the input rows [i0, i1) shifted by the tap, so each
+// input row adds into one run of an output row, the run's bounds the same
+// for every row of the tap.
+func convCol2imUnit2D[T convNum](yg, cols []T, p *convProblem, i0, i1 int) {
+	g := p.geo
+	inW, outH, outW := g.in[1], g.out[0], g.out[1]
+	kw := g.kernel[1]
+	nc := (i1 - i0) * inW
+	parallelFor(p.mg, p.kSize*nc, func(lo, hi int) {
+		for oc := lo; oc < hi; oc++ {
+			plane := yg[oc*p.outSize : (oc+1)*p.outSize]
+			for kk := 0; kk < p.kSize; kk++ {
+				offH := kk/kw*g.dilations[0] - g.padBegin[0]
+				offW := kk%kw*g.dilations[1] - g.padBegin[1]
+				// Input columns x with 0 <= x+offW < outW; rows y likewise.
+				xlo, xhi := max(0, -offW), min(inW, outW-offW)
+				ylo, yhi := max(i0, -offH), min(i1, outH-offH)
+				if xlo >= xhi {
+					continue
+				}
+				src := cols[(oc*p.kSize+kk)*nc:][:nc]
+				for y := ylo; y < yhi; y++ {
+					s := src[(y-i0)*inW+xlo : (y-i0)*inW+xhi]
+					d := plane[(y+offH)*outW+xlo+offW:][:len(s)]
+					for j, v := range s {
+						d[j] += v
+					}
+				}
+			}
+		}
+	})
 }

@@ -125,6 +125,10 @@ func convWideIm2col2D(cols, x []float32, p *convProblem, g, n0, nb, c0 int) {
 			dst := cols[row*ncols : (row+1)*ncols]
 			for i := 0; i < nb; i++ {
 				plane := x[((n0+i)*p.c+g*p.cg+c)*p.inSize:][:p.inSize]
+				if sh == 1 && sw == 1 && w == ow {
+					convShiftPlane(dst[i*p.outSize:][:p.outSize], plane, h, w, oh, offH, offW)
+					continue
+				}
 				for oy := 0; oy < oh; oy++ {
 					seg := dst[i*p.outSize+oy*ow:][:ow]
 					iy := oy*sh + offH
@@ -133,6 +137,18 @@ func convWideIm2col2D(cols, x []float32, p *convProblem, g, n0, nb, c0 int) {
 						continue
 					}
 					src := plane[iy*w : (iy+1)*w]
+					if sw == 1 {
+						// Unit stride: one run of the source row, zeros either side.
+						lo, hi := min(max(0, -offW), ow), max(0, min(ow, w-offW))
+						if hi <= lo {
+							clear(seg)
+							continue
+						}
+						clear(seg[:lo])
+						copy(seg[lo:hi], src[lo+offW:])
+						clear(seg[hi:])
+						continue
+					}
 					for ox := range seg {
 						var v float32
 						if ix := ox*sw + offW; ix >= 0 && ix < w {
@@ -144,4 +160,39 @@ func convWideIm2col2D(cols, x []float32, p *convProblem, g, n0, nb, c0 int) {
 			}
 		}
 	})
+}
+
+// convShiftPlane fills dst (oh rows of w) with plane (h rows of w) shifted
+// by (offH, offW), zero where the shift leaves the plane: the im2col row of
+// one kernel tap when strides are 1 and the output is as wide as the input.
+// The rows inside the plane are one run of the source (rows of equal width
+// follow each other in both), after which the columns that the run took
+// from a neighbouring row are cleared.
+func convShiftPlane(dst, plane []float32, h, w, oh, offH, offW int) {
+	y0, y1 := min(max(0, -offH), oh), max(0, min(oh, h-offH))
+	if y1 <= y0 || offW <= -w || offW >= w {
+		clear(dst)
+		return
+	}
+	clear(dst[:y0*w])
+	clear(dst[y1*w:])
+	a, b, src := y0*w, y1*w, (y0+offH)*w+offW
+	if src < 0 {
+		a, src = a-src, 0
+	}
+	if over := src + (b - a) - len(plane); over > 0 {
+		b -= over
+	}
+	copy(dst[a:b], plane[src:])
+	// Columns ox with ox+offW outside [0, w) (including any the clamps
+	// above skipped) are zero.
+	c0, c1 := 0, w
+	if offW < 0 {
+		c1 = -offW
+	} else {
+		c0 = w - offW
+	}
+	for r := y0; r < y1; r++ {
+		clear(dst[r*w+c0 : r*w+c1])
+	}
 }

@@ -3,6 +3,7 @@ package optim
 import (
 	"math"
 
+	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/eager"
 	"github.com/keenml/keen/ir"
 )
@@ -21,6 +22,10 @@ type Adam struct {
 	Decoupled         bool
 	m, v              []*eager.Tensor
 	kern              kernelSet
+	// inPlace runs AdamInPlace where the backend has it; owned[i] holds the
+	// buffers of parameter i and its moments that this optimizer made.
+	inPlace kernelSet
+	owned   [][3]backends.Buffer
 }
 
 // NewAdam makes Adam with PyTorch's defaults (betas 0.9, 0.999; eps 1e-8).
@@ -66,9 +71,17 @@ func (a *Adam) Step(grads []*eager.Tensor) error {
 		attrs = append(attrs, ir.FloatAttr("norm_coefficient", float32(a.WeightDecay)))
 	}
 	a.kern.use("Adam", 3, attrs)
+	a.inPlace.domain = eager.KeenDomain
+	a.inPlace.use("AdamInPlace", 0, attrs)
 	for i, p := range a.params {
 		g := grads[i]
 		if g == nil {
+			continue
+		}
+		if done, err := a.stepInPlace(i, g); done || err != nil {
+			if err != nil {
+				return err
+			}
 			continue
 		}
 		x := p
@@ -90,12 +103,80 @@ func (a *Adam) Step(grads []*eager.Tensor) error {
 	return nil
 }
 
+// stepInPlace updates parameter i with the in-place kernel when its
+// backend is the in-process CPU backend and has it for the parameter's
+// dtype (reporting false otherwise; a plugin's buffers are values the
+// client may keep copies of). Whenever the parameter or a moment holds a
+// buffer this optimizer did not make (the first step, after Assign or
+// MoveTo), it is first given a copy of its own, so storage shared with
+// anything else (a loaded model's data, a checkpoint's tensors, values
+// read before) is never written; otherwise the update writes into the
+// buffers and allocates nothing.
+func (a *Adam) stepInPlace(i int, g *eager.Tensor) (bool, error) {
+	p, m, v := a.params[i], a.m[i], a.v[i]
+	dev, dt := p.Backend(), p.DType()
+	if dev.Name() != "cpu" || !eager.HasPrivateOp(dev, "AdamInPlace", dt) || g.Backend() != dev || g.DType() != dt ||
+		m.Backend() != dev || v.Backend() != dev || m.DType() != dt || v.DType() != dt {
+		return false, nil
+	}
+	if len(a.owned) != len(a.params) {
+		a.owned = make([][3]backends.Buffer, len(a.params))
+	}
+	if a.owned[i] != [3]backends.Buffer{p.Buffer(), m.Buffer(), v.Buffer()} {
+		for _, t := range []*eager.Tensor{p, m, v} {
+			if err := own(t); err != nil {
+				return true, err
+			}
+		}
+		a.owned[i] = [3]backends.Buffer{p.Buffer(), m.Buffer(), v.Buffer()}
+	}
+	x := p
+	if a.Decoupled && a.WeightDecay != 0 {
+		eager.NoGrad(func() { x = eager.Mul(p, eager.ScalarLike(p, 1-a.lr*a.WeightDecay)) })
+	}
+	if _, err := a.inPlace.run(eager.ScalarLike(p, a.lr), eager.Scalar(a.step), x, g, m, v); err != nil {
+		return true, err
+	}
+	if x != p {
+		// x is the decay's fresh result, so the parameter's new storage is
+		// this optimizer's own too.
+		if err := p.Assign(x); err != nil {
+			return true, err
+		}
+		a.owned[i][0] = p.Buffer()
+	}
+	return true, nil
+}
+
+// own gives t a copy of its value as its storage.
+func own(t *eager.Tensor) error {
+	h, err := t.Host()
+	if err != nil {
+		return err
+	}
+	c, err := eager.FromHost(t.Backend(), h.Clone())
+	if err != nil {
+		return err
+	}
+	return t.Assign(c)
+}
+
 func (a *Adam) State() map[string]*eager.Tensor {
 	return stateMap(a.step, map[string][]*eager.Tensor{"m": a.m, "v": a.v})
 }
 
 func (a *Adam) LoadState(s map[string]*eager.Tensor) error {
 	step, err := loadState(s, map[string][]*eager.Tensor{"m": a.m, "v": a.v})
-	a.step = step
-	return err
+	a.step, a.owned = step, nil
+	if err != nil {
+		return err
+	}
+	// The moments share the state's storage, which its source may still
+	// update in place: copy them now.
+	for _, t := range append(append([]*eager.Tensor(nil), a.m...), a.v...) {
+		if err := own(t); err != nil {
+			return err
+		}
+	}
+	return nil
 }

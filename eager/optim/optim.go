@@ -6,6 +6,14 @@
 // one fused backend kernel per parameter where ONNX has one (the
 // ai.onnx.preview.training Adam, Adagrad and Momentum ops), outside any
 // tape. Several models with their own optimizers can step in one loop.
+//
+// On the CPU backend Adam and AdamW write the update into the parameter's
+// storage and their moments' (the private com.keenml AdamInPlace kernel),
+// after giving each a copy of its own whenever it holds a buffer the
+// optimizer did not make: what a parameter was made from or assigned is
+// never written, but values read from it between steps (Host, Floats or
+// Detach, which share its storage on the CPU) change with the next step, as
+// a PyTorch tensor's detach() does. Clone them to keep a snapshot.
 package optim
 
 import (
@@ -116,10 +124,11 @@ func fused(op string, attrs ir.Attrs, nout int, in ...*eager.Tensor) ([]*eager.T
 // attribute set it meets, and Adam's epsilon changes every step until its
 // bias correction settles (some ten thousand steps with β2 = 0.999).
 type kernelSet struct {
-	op    string
-	nout  int
-	attrs ir.Attrs
-	prep  map[kernelKey]*eager.Prepared
+	domain string // "": ai.onnx.preview.training
+	op     string
+	nout   int
+	attrs  ir.Attrs
+	prep   map[kernelKey]*eager.Prepared
 }
 
 type kernelKey struct {
@@ -143,7 +152,11 @@ func (k *kernelSet) run(in ...*eager.Tensor) ([]*eager.Tensor, error) {
 	key := kernelKey{x.Backend(), x.DType()}
 	p, ok := k.prep[key]
 	if !ok {
-		spec := &backends.OpSpec{Domain: trainingDomain, Op: k.op, Version: 1, Attrs: k.attrs, NumOutputs: k.nout}
+		domain := k.domain
+		if domain == "" {
+			domain = trainingDomain
+		}
+		spec := &backends.OpSpec{Domain: domain, Op: k.op, Version: 1, Attrs: k.attrs, NumOutputs: k.nout}
 		for _, t := range in {
 			spec.InputTypes = append(spec.InputTypes, t.DType())
 		}
