@@ -167,6 +167,8 @@ type problem struct {
 	// this (sub)problem's B within the PackFunc's columns.
 	bPack PackFunc
 	bCol  int
+	// bPacked, when set, is B already packed (PackB) in place of b.
+	bPacked *PackedB
 	// rowBias, when set, is added to row i of C (SgemmPackB).
 	rowBias []float32
 }
@@ -186,7 +188,10 @@ func (p *problem) check() error {
 	if err := checkMatrix("A", p.a, ar, ac, p.lda); err != nil {
 		return err
 	}
-	if p.bPack == nil {
+	if p.bPacked != nil && (p.bPacked.k != p.k || p.bPacked.n != p.n) {
+		return fmt.Errorf("gemm: Sgemm: packed B is %dx%d, the product wants %dx%d", p.bPacked.k, p.bPacked.n, p.k, p.n)
+	}
+	if p.bPack == nil && p.bPacked == nil {
 		if err := checkMatrix("B", p.b, br, bc, p.ldb); err != nil {
 			return err
 		}
@@ -224,6 +229,7 @@ func (p *problem) sub(i0, i1, j0, j1 int) problem {
 			q.a = p.a[i0*p.lda:]
 		}
 		switch {
+		case p.bPacked != nil: // split by rows only (split)
 		case p.bPack != nil:
 			q.bCol = p.bCol + j0
 		case p.transB:

@@ -67,7 +67,30 @@ func Output(y []float32, rowStride, colStride int, z []float32, zStride int, bia
 		outputAsm(&y[0], rowStride, colStride, &z[0], zStride, &bias[0], lo, hi, done)
 	}
 	if done < n {
-		outputGeneric(y[done:], rowStride, colStride, z[done:], zStride, bias[done:], lo, hi, n-done)
+		outputGeneric(y[done:], rowStride, colStride, z[done:], zStride, bias[done:], lo, hi, n-done, 1)
+	}
+}
+
+// OutputPlanes is Output with each lane's block in its own plane (NCHW):
+// y[l*chanStride+i*rowStride+j] = clamp((Aᵀ Z A)[i][j] + bias[l], lo, hi)
+// for lane l < n, i, j < 4.
+func OutputPlanes(y []float32, rowStride, chanStride int, z []float32, zStride int, bias []float32, lo, hi float32, n int) {
+	if n <= 0 {
+		return
+	}
+	_ = y[(n-1)*chanStride+(Out-1)*rowStride+Out-1]
+	_ = z[(N-1)*zStride+n-1]
+	if bias == nil {
+		bias = zeros(n)
+	}
+	_ = bias[n-1]
+	done := 0
+	if vec := lanes(); vec > 0 && n >= vec {
+		done = n / vec * vec
+		outputPlanesAsm(&y[0], rowStride, chanStride, &z[0], zStride, &bias[0], lo, hi, done)
+	}
+	if done < n {
+		outputGeneric(y[done*chanStride:], rowStride, 1, z[done:], zStride, bias[done:], lo, hi, n-done, chanStride)
 	}
 }
 
@@ -169,7 +192,8 @@ func inputGeneric(v []float32, vStride int, x []float32, rowStride, colStride, n
 	}
 }
 
-func outputGeneric(y []float32, rowStride, colStride int, z []float32, zStride int, bias []float32, lo, hi float32, n int) {
+// outputGeneric is Output in Go with lane l's block at y[l*laneStride:].
+func outputGeneric(y []float32, rowStride, colStride int, z []float32, zStride int, bias []float32, lo, hi float32, n, laneStride int) {
 	for l := range n {
 		var t [Out][In]float32 // t[i][j] = (Aᵀ Z)[i][j]
 		for j := range In {
@@ -179,7 +203,7 @@ func outputGeneric(y []float32, rowStride, colStride int, z []float32, zStride i
 		}
 		for i, row := range t {
 			o0, o1, o2, o3 := output1(row[0], row[1], row[2], row[3], row[4], row[5])
-			p := y[i*rowStride+l:]
+			p := y[i*rowStride+l*laneStride:]
 			p[0], p[colStride], p[2*colStride], p[3*colStride] = clamp(o0+bias[l], lo, hi), clamp(o1+bias[l], lo, hi),
 				clamp(o2+bias[l], lo, hi), clamp(o3+bias[l], lo, hi)
 		}

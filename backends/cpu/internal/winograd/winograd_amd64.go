@@ -37,6 +37,14 @@ func outputAsm(y *float32, rowStride, colStride int, z *float32, zStride int, bi
 	outputAVX2(y, 4*rowStride, 4*colStride, z, 4*zStride, bias, lo, hi, n)
 }
 
+func outputPlanesAsm(y *float32, rowStride, chanStride int, z *float32, zStride int, bias *float32, lo, hi float32, n int) {
+	if vecLanes == 16 {
+		outputPlanesAVX512(y, 4*rowStride, 4*chanStride, z, 4*zStride, bias, lo, hi, n)
+		return
+	}
+	outputPlanesAVX2(y, 4*rowStride, 4*chanStride, z, 4*zStride, bias, lo, hi, n)
+}
+
 // vecLanesSet sets vecLanes (tests) and returns the old value.
 func vecLanesSet(n int) int {
 	old := vecLanes

@@ -1623,3 +1623,861 @@ outputAVX2_loop:
 outputAVX2_done:
 	VZEROUPPER
 	RET
+
+// func outputPlanesAVX512(y *float32, rowStride int, chanStride int, z *float32, zStride int, bias *float32, lo float32, hi float32, n int)
+// Requires: AVX, AVX512F, SSE
+TEXT ·outputPlanesAVX512(SB), $1536-64
+	MOVQ         y+0(FP), AX
+	MOVQ         rowStride+8(FP), CX
+	MOVQ         chanStride+16(FP), DX
+	MOVQ         z+24(FP), BX
+	MOVQ         zStride+32(FP), SI
+	MOVQ         bias+40(FP), DI
+	MOVQ         n+56(FP), R8
+	MOVSS        lo+48(FP), X14
+	MOVSS        hi+52(FP), X15
+	VBROADCASTSS X14, Z14
+	VBROADCASTSS X15, Z15
+	VBROADCASTSS wino2<>+0(SB), Z10
+	VBROADCASTSS wino4<>+0(SB), Z11
+	VBROADCASTSS wino8<>+0(SB), Z12
+	LEAQ         (SI)(SI*2), R9
+	SHLQ         $0x01, R9
+	LEAQ         (DX)(DX*2), R10
+	MOVQ         DX, R11
+	SHLQ         $0x02, R11
+
+outputPlanesAVX512_loop:
+	CMPQ          R8, $0x00
+	JLE           outputPlanesAVX512_done
+	MOVQ          BX, R12
+	MOVQ          R12, R13
+	VMOVUPS       (R13), Z0
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z1
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z2
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z3
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z4
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z0
+	VADDPS        Z8, Z0, Z0
+	VMOVAPS       Z7, Z1
+	VFMADD231PS   Z10, Z9, Z1
+	VMOVAPS       Z6, Z2
+	VFMADD231PS   Z11, Z8, Z2
+	VADDPS        Z7, Z5, Z5
+	VFMADD231PS   Z12, Z9, Z5
+	VMOVUPS       Z0, (SP)
+	VMOVUPS       Z1, 384(SP)
+	VMOVUPS       Z2, 768(SP)
+	VMOVUPS       Z5, 1152(SP)
+	ADDQ          SI, R12
+	MOVQ          R12, R13
+	VMOVUPS       (R13), Z0
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z1
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z2
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z3
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z4
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z0
+	VADDPS        Z8, Z0, Z0
+	VMOVAPS       Z7, Z1
+	VFMADD231PS   Z10, Z9, Z1
+	VMOVAPS       Z6, Z2
+	VFMADD231PS   Z11, Z8, Z2
+	VADDPS        Z7, Z5, Z5
+	VFMADD231PS   Z12, Z9, Z5
+	VMOVUPS       Z0, 64(SP)
+	VMOVUPS       Z1, 448(SP)
+	VMOVUPS       Z2, 832(SP)
+	VMOVUPS       Z5, 1216(SP)
+	ADDQ          SI, R12
+	MOVQ          R12, R13
+	VMOVUPS       (R13), Z0
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z1
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z2
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z3
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z4
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z0
+	VADDPS        Z8, Z0, Z0
+	VMOVAPS       Z7, Z1
+	VFMADD231PS   Z10, Z9, Z1
+	VMOVAPS       Z6, Z2
+	VFMADD231PS   Z11, Z8, Z2
+	VADDPS        Z7, Z5, Z5
+	VFMADD231PS   Z12, Z9, Z5
+	VMOVUPS       Z0, 128(SP)
+	VMOVUPS       Z1, 512(SP)
+	VMOVUPS       Z2, 896(SP)
+	VMOVUPS       Z5, 1280(SP)
+	ADDQ          SI, R12
+	MOVQ          R12, R13
+	VMOVUPS       (R13), Z0
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z1
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z2
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z3
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z4
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z0
+	VADDPS        Z8, Z0, Z0
+	VMOVAPS       Z7, Z1
+	VFMADD231PS   Z10, Z9, Z1
+	VMOVAPS       Z6, Z2
+	VFMADD231PS   Z11, Z8, Z2
+	VADDPS        Z7, Z5, Z5
+	VFMADD231PS   Z12, Z9, Z5
+	VMOVUPS       Z0, 192(SP)
+	VMOVUPS       Z1, 576(SP)
+	VMOVUPS       Z2, 960(SP)
+	VMOVUPS       Z5, 1344(SP)
+	ADDQ          SI, R12
+	MOVQ          R12, R13
+	VMOVUPS       (R13), Z0
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z1
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z2
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z3
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z4
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z0
+	VADDPS        Z8, Z0, Z0
+	VMOVAPS       Z7, Z1
+	VFMADD231PS   Z10, Z9, Z1
+	VMOVAPS       Z6, Z2
+	VFMADD231PS   Z11, Z8, Z2
+	VADDPS        Z7, Z5, Z5
+	VFMADD231PS   Z12, Z9, Z5
+	VMOVUPS       Z0, 256(SP)
+	VMOVUPS       Z1, 640(SP)
+	VMOVUPS       Z2, 1024(SP)
+	VMOVUPS       Z5, 1408(SP)
+	ADDQ          SI, R12
+	MOVQ          R12, R13
+	VMOVUPS       (R13), Z0
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z1
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z2
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z3
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z4
+	ADDQ          R9, R13
+	VMOVUPS       (R13), Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z0
+	VADDPS        Z8, Z0, Z0
+	VMOVAPS       Z7, Z1
+	VFMADD231PS   Z10, Z9, Z1
+	VMOVAPS       Z6, Z2
+	VFMADD231PS   Z11, Z8, Z2
+	VADDPS        Z7, Z5, Z5
+	VFMADD231PS   Z12, Z9, Z5
+	VMOVUPS       Z0, 320(SP)
+	VMOVUPS       Z1, 704(SP)
+	VMOVUPS       Z2, 1088(SP)
+	VMOVUPS       Z5, 1472(SP)
+	VMOVUPS       (DI), Z13
+	MOVQ          AX, R12
+	VMOVUPS       (SP), Z0
+	VMOVUPS       64(SP), Z1
+	VMOVUPS       128(SP), Z2
+	VMOVUPS       192(SP), Z3
+	VMOVUPS       256(SP), Z4
+	VMOVUPS       320(SP), Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z0
+	VADDPS        Z8, Z0, Z0
+	VMOVAPS       Z7, Z1
+	VFMADD231PS   Z10, Z9, Z1
+	VMOVAPS       Z6, Z2
+	VFMADD231PS   Z11, Z8, Z2
+	VADDPS        Z7, Z5, Z5
+	VFMADD231PS   Z12, Z9, Z5
+	VADDPS        Z13, Z0, Z0
+	VMAXPS        Z0, Z14, Z0
+	VMINPS        Z0, Z15, Z0
+	VADDPS        Z13, Z1, Z1
+	VMAXPS        Z1, Z14, Z1
+	VMINPS        Z1, Z15, Z1
+	VADDPS        Z13, Z2, Z2
+	VMAXPS        Z2, Z14, Z2
+	VMINPS        Z2, Z15, Z2
+	VADDPS        Z13, Z5, Z5
+	VMAXPS        Z5, Z14, Z5
+	VMINPS        Z5, Z15, Z5
+	VUNPCKLPS     Z1, Z0, Z6
+	VUNPCKHPS     Z1, Z0, Z7
+	VUNPCKLPS     Z5, Z2, Z8
+	VUNPCKHPS     Z5, Z2, Z9
+	VSHUFPS       $0x44, Z8, Z6, Z3
+	VSHUFPS       $0xee, Z8, Z6, Z4
+	VSHUFPS       $0x44, Z9, Z7, Z0
+	VSHUFPS       $0xee, Z9, Z7, Z1
+	MOVQ          R12, R13
+	VMOVUPS       X3, (R13)
+	VMOVUPS       X4, (R13)(DX*1)
+	VMOVUPS       X0, (R13)(DX*2)
+	VMOVUPS       X1, (R13)(R10*1)
+	ADDQ          R11, R13
+	VEXTRACTF32X4 $0x01, Z3, (R13)
+	VEXTRACTF32X4 $0x01, Z4, (R13)(DX*1)
+	VEXTRACTF32X4 $0x01, Z0, (R13)(DX*2)
+	VEXTRACTF32X4 $0x01, Z1, (R13)(R10*1)
+	ADDQ          R11, R13
+	VEXTRACTF32X4 $0x02, Z3, (R13)
+	VEXTRACTF32X4 $0x02, Z4, (R13)(DX*1)
+	VEXTRACTF32X4 $0x02, Z0, (R13)(DX*2)
+	VEXTRACTF32X4 $0x02, Z1, (R13)(R10*1)
+	ADDQ          R11, R13
+	VEXTRACTF32X4 $0x03, Z3, (R13)
+	VEXTRACTF32X4 $0x03, Z4, (R13)(DX*1)
+	VEXTRACTF32X4 $0x03, Z0, (R13)(DX*2)
+	VEXTRACTF32X4 $0x03, Z1, (R13)(R10*1)
+	ADDQ          CX, R12
+	VMOVUPS       384(SP), Z0
+	VMOVUPS       448(SP), Z1
+	VMOVUPS       512(SP), Z2
+	VMOVUPS       576(SP), Z3
+	VMOVUPS       640(SP), Z4
+	VMOVUPS       704(SP), Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z0
+	VADDPS        Z8, Z0, Z0
+	VMOVAPS       Z7, Z1
+	VFMADD231PS   Z10, Z9, Z1
+	VMOVAPS       Z6, Z2
+	VFMADD231PS   Z11, Z8, Z2
+	VADDPS        Z7, Z5, Z5
+	VFMADD231PS   Z12, Z9, Z5
+	VADDPS        Z13, Z0, Z0
+	VMAXPS        Z0, Z14, Z0
+	VMINPS        Z0, Z15, Z0
+	VADDPS        Z13, Z1, Z1
+	VMAXPS        Z1, Z14, Z1
+	VMINPS        Z1, Z15, Z1
+	VADDPS        Z13, Z2, Z2
+	VMAXPS        Z2, Z14, Z2
+	VMINPS        Z2, Z15, Z2
+	VADDPS        Z13, Z5, Z5
+	VMAXPS        Z5, Z14, Z5
+	VMINPS        Z5, Z15, Z5
+	VUNPCKLPS     Z1, Z0, Z6
+	VUNPCKHPS     Z1, Z0, Z7
+	VUNPCKLPS     Z5, Z2, Z8
+	VUNPCKHPS     Z5, Z2, Z9
+	VSHUFPS       $0x44, Z8, Z6, Z3
+	VSHUFPS       $0xee, Z8, Z6, Z4
+	VSHUFPS       $0x44, Z9, Z7, Z0
+	VSHUFPS       $0xee, Z9, Z7, Z1
+	MOVQ          R12, R13
+	VMOVUPS       X3, (R13)
+	VMOVUPS       X4, (R13)(DX*1)
+	VMOVUPS       X0, (R13)(DX*2)
+	VMOVUPS       X1, (R13)(R10*1)
+	ADDQ          R11, R13
+	VEXTRACTF32X4 $0x01, Z3, (R13)
+	VEXTRACTF32X4 $0x01, Z4, (R13)(DX*1)
+	VEXTRACTF32X4 $0x01, Z0, (R13)(DX*2)
+	VEXTRACTF32X4 $0x01, Z1, (R13)(R10*1)
+	ADDQ          R11, R13
+	VEXTRACTF32X4 $0x02, Z3, (R13)
+	VEXTRACTF32X4 $0x02, Z4, (R13)(DX*1)
+	VEXTRACTF32X4 $0x02, Z0, (R13)(DX*2)
+	VEXTRACTF32X4 $0x02, Z1, (R13)(R10*1)
+	ADDQ          R11, R13
+	VEXTRACTF32X4 $0x03, Z3, (R13)
+	VEXTRACTF32X4 $0x03, Z4, (R13)(DX*1)
+	VEXTRACTF32X4 $0x03, Z0, (R13)(DX*2)
+	VEXTRACTF32X4 $0x03, Z1, (R13)(R10*1)
+	ADDQ          CX, R12
+	VMOVUPS       768(SP), Z0
+	VMOVUPS       832(SP), Z1
+	VMOVUPS       896(SP), Z2
+	VMOVUPS       960(SP), Z3
+	VMOVUPS       1024(SP), Z4
+	VMOVUPS       1088(SP), Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z0
+	VADDPS        Z8, Z0, Z0
+	VMOVAPS       Z7, Z1
+	VFMADD231PS   Z10, Z9, Z1
+	VMOVAPS       Z6, Z2
+	VFMADD231PS   Z11, Z8, Z2
+	VADDPS        Z7, Z5, Z5
+	VFMADD231PS   Z12, Z9, Z5
+	VADDPS        Z13, Z0, Z0
+	VMAXPS        Z0, Z14, Z0
+	VMINPS        Z0, Z15, Z0
+	VADDPS        Z13, Z1, Z1
+	VMAXPS        Z1, Z14, Z1
+	VMINPS        Z1, Z15, Z1
+	VADDPS        Z13, Z2, Z2
+	VMAXPS        Z2, Z14, Z2
+	VMINPS        Z2, Z15, Z2
+	VADDPS        Z13, Z5, Z5
+	VMAXPS        Z5, Z14, Z5
+	VMINPS        Z5, Z15, Z5
+	VUNPCKLPS     Z1, Z0, Z6
+	VUNPCKHPS     Z1, Z0, Z7
+	VUNPCKLPS     Z5, Z2, Z8
+	VUNPCKHPS     Z5, Z2, Z9
+	VSHUFPS       $0x44, Z8, Z6, Z3
+	VSHUFPS       $0xee, Z8, Z6, Z4
+	VSHUFPS       $0x44, Z9, Z7, Z0
+	VSHUFPS       $0xee, Z9, Z7, Z1
+	MOVQ          R12, R13
+	VMOVUPS       X3, (R13)
+	VMOVUPS       X4, (R13)(DX*1)
+	VMOVUPS       X0, (R13)(DX*2)
+	VMOVUPS       X1, (R13)(R10*1)
+	ADDQ          R11, R13
+	VEXTRACTF32X4 $0x01, Z3, (R13)
+	VEXTRACTF32X4 $0x01, Z4, (R13)(DX*1)
+	VEXTRACTF32X4 $0x01, Z0, (R13)(DX*2)
+	VEXTRACTF32X4 $0x01, Z1, (R13)(R10*1)
+	ADDQ          R11, R13
+	VEXTRACTF32X4 $0x02, Z3, (R13)
+	VEXTRACTF32X4 $0x02, Z4, (R13)(DX*1)
+	VEXTRACTF32X4 $0x02, Z0, (R13)(DX*2)
+	VEXTRACTF32X4 $0x02, Z1, (R13)(R10*1)
+	ADDQ          R11, R13
+	VEXTRACTF32X4 $0x03, Z3, (R13)
+	VEXTRACTF32X4 $0x03, Z4, (R13)(DX*1)
+	VEXTRACTF32X4 $0x03, Z0, (R13)(DX*2)
+	VEXTRACTF32X4 $0x03, Z1, (R13)(R10*1)
+	ADDQ          CX, R12
+	VMOVUPS       1152(SP), Z0
+	VMOVUPS       1216(SP), Z1
+	VMOVUPS       1280(SP), Z2
+	VMOVUPS       1344(SP), Z3
+	VMOVUPS       1408(SP), Z4
+	VMOVUPS       1472(SP), Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z0
+	VADDPS        Z8, Z0, Z0
+	VMOVAPS       Z7, Z1
+	VFMADD231PS   Z10, Z9, Z1
+	VMOVAPS       Z6, Z2
+	VFMADD231PS   Z11, Z8, Z2
+	VADDPS        Z7, Z5, Z5
+	VFMADD231PS   Z12, Z9, Z5
+	VADDPS        Z13, Z0, Z0
+	VMAXPS        Z0, Z14, Z0
+	VMINPS        Z0, Z15, Z0
+	VADDPS        Z13, Z1, Z1
+	VMAXPS        Z1, Z14, Z1
+	VMINPS        Z1, Z15, Z1
+	VADDPS        Z13, Z2, Z2
+	VMAXPS        Z2, Z14, Z2
+	VMINPS        Z2, Z15, Z2
+	VADDPS        Z13, Z5, Z5
+	VMAXPS        Z5, Z14, Z5
+	VMINPS        Z5, Z15, Z5
+	VUNPCKLPS     Z1, Z0, Z6
+	VUNPCKHPS     Z1, Z0, Z7
+	VUNPCKLPS     Z5, Z2, Z8
+	VUNPCKHPS     Z5, Z2, Z9
+	VSHUFPS       $0x44, Z8, Z6, Z3
+	VSHUFPS       $0xee, Z8, Z6, Z4
+	VSHUFPS       $0x44, Z9, Z7, Z0
+	VSHUFPS       $0xee, Z9, Z7, Z1
+	MOVQ          R12, R13
+	VMOVUPS       X3, (R13)
+	VMOVUPS       X4, (R13)(DX*1)
+	VMOVUPS       X0, (R13)(DX*2)
+	VMOVUPS       X1, (R13)(R10*1)
+	ADDQ          R11, R13
+	VEXTRACTF32X4 $0x01, Z3, (R13)
+	VEXTRACTF32X4 $0x01, Z4, (R13)(DX*1)
+	VEXTRACTF32X4 $0x01, Z0, (R13)(DX*2)
+	VEXTRACTF32X4 $0x01, Z1, (R13)(R10*1)
+	ADDQ          R11, R13
+	VEXTRACTF32X4 $0x02, Z3, (R13)
+	VEXTRACTF32X4 $0x02, Z4, (R13)(DX*1)
+	VEXTRACTF32X4 $0x02, Z0, (R13)(DX*2)
+	VEXTRACTF32X4 $0x02, Z1, (R13)(R10*1)
+	ADDQ          R11, R13
+	VEXTRACTF32X4 $0x03, Z3, (R13)
+	VEXTRACTF32X4 $0x03, Z4, (R13)(DX*1)
+	VEXTRACTF32X4 $0x03, Z0, (R13)(DX*2)
+	VEXTRACTF32X4 $0x03, Z1, (R13)(R10*1)
+	ADDQ          $0x40, BX
+	MOVQ          R11, R13
+	SHLQ          $0x02, R13
+	ADDQ          R13, AX
+	ADDQ          $0x40, DI
+	SUBQ          $0x10, R8
+	JMP           outputPlanesAVX512_loop
+
+outputPlanesAVX512_done:
+	VZEROUPPER
+	RET
+
+// func outputPlanesAVX2(y *float32, rowStride int, chanStride int, z *float32, zStride int, bias *float32, lo float32, hi float32, n int)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·outputPlanesAVX2(SB), $768-64
+	MOVQ         y+0(FP), AX
+	MOVQ         rowStride+8(FP), CX
+	MOVQ         chanStride+16(FP), DX
+	MOVQ         z+24(FP), BX
+	MOVQ         zStride+32(FP), SI
+	MOVQ         bias+40(FP), DI
+	MOVQ         n+56(FP), R8
+	MOVSS        lo+48(FP), X14
+	MOVSS        hi+52(FP), X15
+	VBROADCASTSS X14, Y14
+	VBROADCASTSS X15, Y15
+	VBROADCASTSS wino2<>+0(SB), Y10
+	VBROADCASTSS wino4<>+0(SB), Y11
+	VBROADCASTSS wino8<>+0(SB), Y12
+	LEAQ         (SI)(SI*2), R9
+	SHLQ         $0x01, R9
+	LEAQ         (DX)(DX*2), R10
+	MOVQ         DX, R11
+	SHLQ         $0x02, R11
+
+outputPlanesAVX2_loop:
+	CMPQ         R8, $0x00
+	JLE          outputPlanesAVX2_done
+	MOVQ         BX, R12
+	MOVQ         R12, R13
+	VMOVUPS      (R13), Y0
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y1
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y2
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y3
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y4
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y5
+	VADDPS       Y2, Y1, Y6
+	VSUBPS       Y2, Y1, Y7
+	VADDPS       Y4, Y3, Y8
+	VSUBPS       Y4, Y3, Y9
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y8, Y0, Y0
+	VMOVAPS      Y7, Y1
+	VFMADD231PS  Y10, Y9, Y1
+	VMOVAPS      Y6, Y2
+	VFMADD231PS  Y11, Y8, Y2
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y12, Y9, Y5
+	VMOVUPS      Y0, (SP)
+	VMOVUPS      Y1, 192(SP)
+	VMOVUPS      Y2, 384(SP)
+	VMOVUPS      Y5, 576(SP)
+	ADDQ         SI, R12
+	MOVQ         R12, R13
+	VMOVUPS      (R13), Y0
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y1
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y2
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y3
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y4
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y5
+	VADDPS       Y2, Y1, Y6
+	VSUBPS       Y2, Y1, Y7
+	VADDPS       Y4, Y3, Y8
+	VSUBPS       Y4, Y3, Y9
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y8, Y0, Y0
+	VMOVAPS      Y7, Y1
+	VFMADD231PS  Y10, Y9, Y1
+	VMOVAPS      Y6, Y2
+	VFMADD231PS  Y11, Y8, Y2
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y12, Y9, Y5
+	VMOVUPS      Y0, 32(SP)
+	VMOVUPS      Y1, 224(SP)
+	VMOVUPS      Y2, 416(SP)
+	VMOVUPS      Y5, 608(SP)
+	ADDQ         SI, R12
+	MOVQ         R12, R13
+	VMOVUPS      (R13), Y0
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y1
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y2
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y3
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y4
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y5
+	VADDPS       Y2, Y1, Y6
+	VSUBPS       Y2, Y1, Y7
+	VADDPS       Y4, Y3, Y8
+	VSUBPS       Y4, Y3, Y9
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y8, Y0, Y0
+	VMOVAPS      Y7, Y1
+	VFMADD231PS  Y10, Y9, Y1
+	VMOVAPS      Y6, Y2
+	VFMADD231PS  Y11, Y8, Y2
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y12, Y9, Y5
+	VMOVUPS      Y0, 64(SP)
+	VMOVUPS      Y1, 256(SP)
+	VMOVUPS      Y2, 448(SP)
+	VMOVUPS      Y5, 640(SP)
+	ADDQ         SI, R12
+	MOVQ         R12, R13
+	VMOVUPS      (R13), Y0
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y1
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y2
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y3
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y4
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y5
+	VADDPS       Y2, Y1, Y6
+	VSUBPS       Y2, Y1, Y7
+	VADDPS       Y4, Y3, Y8
+	VSUBPS       Y4, Y3, Y9
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y8, Y0, Y0
+	VMOVAPS      Y7, Y1
+	VFMADD231PS  Y10, Y9, Y1
+	VMOVAPS      Y6, Y2
+	VFMADD231PS  Y11, Y8, Y2
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y12, Y9, Y5
+	VMOVUPS      Y0, 96(SP)
+	VMOVUPS      Y1, 288(SP)
+	VMOVUPS      Y2, 480(SP)
+	VMOVUPS      Y5, 672(SP)
+	ADDQ         SI, R12
+	MOVQ         R12, R13
+	VMOVUPS      (R13), Y0
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y1
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y2
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y3
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y4
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y5
+	VADDPS       Y2, Y1, Y6
+	VSUBPS       Y2, Y1, Y7
+	VADDPS       Y4, Y3, Y8
+	VSUBPS       Y4, Y3, Y9
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y8, Y0, Y0
+	VMOVAPS      Y7, Y1
+	VFMADD231PS  Y10, Y9, Y1
+	VMOVAPS      Y6, Y2
+	VFMADD231PS  Y11, Y8, Y2
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y12, Y9, Y5
+	VMOVUPS      Y0, 128(SP)
+	VMOVUPS      Y1, 320(SP)
+	VMOVUPS      Y2, 512(SP)
+	VMOVUPS      Y5, 704(SP)
+	ADDQ         SI, R12
+	MOVQ         R12, R13
+	VMOVUPS      (R13), Y0
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y1
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y2
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y3
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y4
+	ADDQ         R9, R13
+	VMOVUPS      (R13), Y5
+	VADDPS       Y2, Y1, Y6
+	VSUBPS       Y2, Y1, Y7
+	VADDPS       Y4, Y3, Y8
+	VSUBPS       Y4, Y3, Y9
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y8, Y0, Y0
+	VMOVAPS      Y7, Y1
+	VFMADD231PS  Y10, Y9, Y1
+	VMOVAPS      Y6, Y2
+	VFMADD231PS  Y11, Y8, Y2
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y12, Y9, Y5
+	VMOVUPS      Y0, 160(SP)
+	VMOVUPS      Y1, 352(SP)
+	VMOVUPS      Y2, 544(SP)
+	VMOVUPS      Y5, 736(SP)
+	VMOVUPS      (DI), Y13
+	MOVQ         AX, R12
+	VMOVUPS      (SP), Y0
+	VMOVUPS      32(SP), Y1
+	VMOVUPS      64(SP), Y2
+	VMOVUPS      96(SP), Y3
+	VMOVUPS      128(SP), Y4
+	VMOVUPS      160(SP), Y5
+	VADDPS       Y2, Y1, Y6
+	VSUBPS       Y2, Y1, Y7
+	VADDPS       Y4, Y3, Y8
+	VSUBPS       Y4, Y3, Y9
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y8, Y0, Y0
+	VMOVAPS      Y7, Y1
+	VFMADD231PS  Y10, Y9, Y1
+	VMOVAPS      Y6, Y2
+	VFMADD231PS  Y11, Y8, Y2
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y12, Y9, Y5
+	VADDPS       Y13, Y0, Y0
+	VMAXPS       Y0, Y14, Y0
+	VMINPS       Y0, Y15, Y0
+	VADDPS       Y13, Y1, Y1
+	VMAXPS       Y1, Y14, Y1
+	VMINPS       Y1, Y15, Y1
+	VADDPS       Y13, Y2, Y2
+	VMAXPS       Y2, Y14, Y2
+	VMINPS       Y2, Y15, Y2
+	VADDPS       Y13, Y5, Y5
+	VMAXPS       Y5, Y14, Y5
+	VMINPS       Y5, Y15, Y5
+	VUNPCKLPS    Y1, Y0, Y6
+	VUNPCKHPS    Y1, Y0, Y7
+	VUNPCKLPS    Y5, Y2, Y8
+	VUNPCKHPS    Y5, Y2, Y9
+	VSHUFPS      $0x44, Y8, Y6, Y3
+	VSHUFPS      $0xee, Y8, Y6, Y4
+	VSHUFPS      $0x44, Y9, Y7, Y0
+	VSHUFPS      $0xee, Y9, Y7, Y1
+	MOVQ         R12, R13
+	VMOVUPS      X3, (R13)
+	VMOVUPS      X4, (R13)(DX*1)
+	VMOVUPS      X0, (R13)(DX*2)
+	VMOVUPS      X1, (R13)(R10*1)
+	ADDQ         R11, R13
+	VEXTRACTF128 $0x01, Y3, (R13)
+	VEXTRACTF128 $0x01, Y4, (R13)(DX*1)
+	VEXTRACTF128 $0x01, Y0, (R13)(DX*2)
+	VEXTRACTF128 $0x01, Y1, (R13)(R10*1)
+	ADDQ         CX, R12
+	VMOVUPS      192(SP), Y0
+	VMOVUPS      224(SP), Y1
+	VMOVUPS      256(SP), Y2
+	VMOVUPS      288(SP), Y3
+	VMOVUPS      320(SP), Y4
+	VMOVUPS      352(SP), Y5
+	VADDPS       Y2, Y1, Y6
+	VSUBPS       Y2, Y1, Y7
+	VADDPS       Y4, Y3, Y8
+	VSUBPS       Y4, Y3, Y9
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y8, Y0, Y0
+	VMOVAPS      Y7, Y1
+	VFMADD231PS  Y10, Y9, Y1
+	VMOVAPS      Y6, Y2
+	VFMADD231PS  Y11, Y8, Y2
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y12, Y9, Y5
+	VADDPS       Y13, Y0, Y0
+	VMAXPS       Y0, Y14, Y0
+	VMINPS       Y0, Y15, Y0
+	VADDPS       Y13, Y1, Y1
+	VMAXPS       Y1, Y14, Y1
+	VMINPS       Y1, Y15, Y1
+	VADDPS       Y13, Y2, Y2
+	VMAXPS       Y2, Y14, Y2
+	VMINPS       Y2, Y15, Y2
+	VADDPS       Y13, Y5, Y5
+	VMAXPS       Y5, Y14, Y5
+	VMINPS       Y5, Y15, Y5
+	VUNPCKLPS    Y1, Y0, Y6
+	VUNPCKHPS    Y1, Y0, Y7
+	VUNPCKLPS    Y5, Y2, Y8
+	VUNPCKHPS    Y5, Y2, Y9
+	VSHUFPS      $0x44, Y8, Y6, Y3
+	VSHUFPS      $0xee, Y8, Y6, Y4
+	VSHUFPS      $0x44, Y9, Y7, Y0
+	VSHUFPS      $0xee, Y9, Y7, Y1
+	MOVQ         R12, R13
+	VMOVUPS      X3, (R13)
+	VMOVUPS      X4, (R13)(DX*1)
+	VMOVUPS      X0, (R13)(DX*2)
+	VMOVUPS      X1, (R13)(R10*1)
+	ADDQ         R11, R13
+	VEXTRACTF128 $0x01, Y3, (R13)
+	VEXTRACTF128 $0x01, Y4, (R13)(DX*1)
+	VEXTRACTF128 $0x01, Y0, (R13)(DX*2)
+	VEXTRACTF128 $0x01, Y1, (R13)(R10*1)
+	ADDQ         CX, R12
+	VMOVUPS      384(SP), Y0
+	VMOVUPS      416(SP), Y1
+	VMOVUPS      448(SP), Y2
+	VMOVUPS      480(SP), Y3
+	VMOVUPS      512(SP), Y4
+	VMOVUPS      544(SP), Y5
+	VADDPS       Y2, Y1, Y6
+	VSUBPS       Y2, Y1, Y7
+	VADDPS       Y4, Y3, Y8
+	VSUBPS       Y4, Y3, Y9
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y8, Y0, Y0
+	VMOVAPS      Y7, Y1
+	VFMADD231PS  Y10, Y9, Y1
+	VMOVAPS      Y6, Y2
+	VFMADD231PS  Y11, Y8, Y2
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y12, Y9, Y5
+	VADDPS       Y13, Y0, Y0
+	VMAXPS       Y0, Y14, Y0
+	VMINPS       Y0, Y15, Y0
+	VADDPS       Y13, Y1, Y1
+	VMAXPS       Y1, Y14, Y1
+	VMINPS       Y1, Y15, Y1
+	VADDPS       Y13, Y2, Y2
+	VMAXPS       Y2, Y14, Y2
+	VMINPS       Y2, Y15, Y2
+	VADDPS       Y13, Y5, Y5
+	VMAXPS       Y5, Y14, Y5
+	VMINPS       Y5, Y15, Y5
+	VUNPCKLPS    Y1, Y0, Y6
+	VUNPCKHPS    Y1, Y0, Y7
+	VUNPCKLPS    Y5, Y2, Y8
+	VUNPCKHPS    Y5, Y2, Y9
+	VSHUFPS      $0x44, Y8, Y6, Y3
+	VSHUFPS      $0xee, Y8, Y6, Y4
+	VSHUFPS      $0x44, Y9, Y7, Y0
+	VSHUFPS      $0xee, Y9, Y7, Y1
+	MOVQ         R12, R13
+	VMOVUPS      X3, (R13)
+	VMOVUPS      X4, (R13)(DX*1)
+	VMOVUPS      X0, (R13)(DX*2)
+	VMOVUPS      X1, (R13)(R10*1)
+	ADDQ         R11, R13
+	VEXTRACTF128 $0x01, Y3, (R13)
+	VEXTRACTF128 $0x01, Y4, (R13)(DX*1)
+	VEXTRACTF128 $0x01, Y0, (R13)(DX*2)
+	VEXTRACTF128 $0x01, Y1, (R13)(R10*1)
+	ADDQ         CX, R12
+	VMOVUPS      576(SP), Y0
+	VMOVUPS      608(SP), Y1
+	VMOVUPS      640(SP), Y2
+	VMOVUPS      672(SP), Y3
+	VMOVUPS      704(SP), Y4
+	VMOVUPS      736(SP), Y5
+	VADDPS       Y2, Y1, Y6
+	VSUBPS       Y2, Y1, Y7
+	VADDPS       Y4, Y3, Y8
+	VSUBPS       Y4, Y3, Y9
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y8, Y0, Y0
+	VMOVAPS      Y7, Y1
+	VFMADD231PS  Y10, Y9, Y1
+	VMOVAPS      Y6, Y2
+	VFMADD231PS  Y11, Y8, Y2
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y12, Y9, Y5
+	VADDPS       Y13, Y0, Y0
+	VMAXPS       Y0, Y14, Y0
+	VMINPS       Y0, Y15, Y0
+	VADDPS       Y13, Y1, Y1
+	VMAXPS       Y1, Y14, Y1
+	VMINPS       Y1, Y15, Y1
+	VADDPS       Y13, Y2, Y2
+	VMAXPS       Y2, Y14, Y2
+	VMINPS       Y2, Y15, Y2
+	VADDPS       Y13, Y5, Y5
+	VMAXPS       Y5, Y14, Y5
+	VMINPS       Y5, Y15, Y5
+	VUNPCKLPS    Y1, Y0, Y6
+	VUNPCKHPS    Y1, Y0, Y7
+	VUNPCKLPS    Y5, Y2, Y8
+	VUNPCKHPS    Y5, Y2, Y9
+	VSHUFPS      $0x44, Y8, Y6, Y3
+	VSHUFPS      $0xee, Y8, Y6, Y4
+	VSHUFPS      $0x44, Y9, Y7, Y0
+	VSHUFPS      $0xee, Y9, Y7, Y1
+	MOVQ         R12, R13
+	VMOVUPS      X3, (R13)
+	VMOVUPS      X4, (R13)(DX*1)
+	VMOVUPS      X0, (R13)(DX*2)
+	VMOVUPS      X1, (R13)(R10*1)
+	ADDQ         R11, R13
+	VEXTRACTF128 $0x01, Y3, (R13)
+	VEXTRACTF128 $0x01, Y4, (R13)(DX*1)
+	VEXTRACTF128 $0x01, Y0, (R13)(DX*2)
+	VEXTRACTF128 $0x01, Y1, (R13)(R10*1)
+	ADDQ         $0x20, BX
+	MOVQ         R11, R13
+	SHLQ         $0x01, R13
+	ADDQ         R13, AX
+	ADDQ         $0x20, DI
+	SUBQ         $0x08, R8
+	JMP          outputPlanesAVX2_loop
+
+outputPlanesAVX2_done:
+	VZEROUPPER
+	RET

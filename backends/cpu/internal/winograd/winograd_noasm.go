@@ -13,4 +13,8 @@ func outputAsm(y *float32, rowStride, colStride int, z *float32, zStride int, bi
 	panic("winograd: no assembly in this build")
 }
 
+func outputPlanesAsm(y *float32, rowStride, chanStride int, z *float32, zStride int, bias *float32, lo, hi float32, n int) {
+	panic("winograd: no assembly in this build")
+}
+
 func vecLanesSet(n int) int { return 0 }

@@ -15,3 +15,9 @@ func outputAVX512(y *float32, rowStride int, colStride int, z *float32, zStride 
 
 // outputAVX2 is Output over n lanes (a multiple of 8), strides in bytes.
 func outputAVX2(y *float32, rowStride int, colStride int, z *float32, zStride int, bias *float32, lo float32, hi float32, n int)
+
+// outputPlanesAVX512 is OutputPlanes over n lanes (a multiple of 16), strides in bytes.
+func outputPlanesAVX512(y *float32, rowStride int, chanStride int, z *float32, zStride int, bias *float32, lo float32, hi float32, n int)
+
+// outputPlanesAVX2 is OutputPlanes over n lanes (a multiple of 8), strides in bytes.
+func outputPlanesAVX2(y *float32, rowStride int, chanStride int, z *float32, zStride int, bias *float32, lo float32, hi float32, n int)

@@ -115,7 +115,7 @@ func TestAsmTwin(t *testing.T) {
 			z[5] = float32(math.NaN())
 			yg, yw := make([]float32, 16*n), make([]float32, 16*n)
 			withLanes(t, w, func() { Output(yg, 4*n, n, z, vs, bias, lh[0], lh[1], n) })
-			outputGeneric(yw, 4*n, n, z, vs, bias, lh[0], lh[1], n)
+			outputGeneric(yw, 4*n, n, z, vs, bias, lh[0], lh[1], n, 1)
 			for i := range yg {
 				a, b := yg[i], yw[i]
 				if math.IsNaN(float64(a)) != math.IsNaN(float64(b)) || math.Abs(float64(a-b)) > 1e-4*(1+math.Abs(float64(b))) {
@@ -136,4 +136,42 @@ func maxDiff(a, b []float32) float64 {
 		d = max(d, math.Abs(float64(a[i]-b[i]))/(1+math.Abs(float64(b[i]))))
 	}
 	return d
+}
+
+// TestOutputPlanes checks OutputPlanes (every width, Go tails) against
+// Output: the same values, one plane per lane, and nothing written
+// between the blocks.
+func TestOutputPlanes(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, w := range widths() {
+		for _, n := range []int{1, 8, 16, 21, 48} {
+			withLanes(t, w, func() {
+				zs := n + 3
+				z := randSlice(r, N*zs)
+				bias := randSlice(r, n)
+				lo, hi := float32(-0.5), float32(2)
+				want := make([]float32, 16*n)
+				outputGeneric(want, 4*n, n, z, zs, bias, lo, hi, n, 1)
+				rs, cs := 7, 31 // plane row stride and plane size
+				y := make([]float32, n*cs)
+				for i := range y {
+					y[i] = 99
+				}
+				OutputPlanes(y, rs, cs, z, zs, bias, lo, hi, n)
+				for l := range n {
+					for q := range cs {
+						i, j := q/rs, q%rs
+						exp := float32(99)
+						if i < 4 && j < 4 {
+							exp = want[i*4*n+j*n+l]
+						}
+						got := y[l*cs+q]
+						if math.Abs(float64(got-exp)) > 1e-4*(1+math.Abs(float64(exp))) {
+							t.Fatalf("w%d n%d: lane %d (%d,%d) = %g, want %g", w, n, l, i, j, got, exp)
+						}
+					}
+				}
+			})
+		}
+	}
 }

@@ -27,6 +27,8 @@ func main() {
 	input(&vec{name: "AVX2", bytes: 32, r: ys, xor: VXORPS}, k)
 	output(&vec{name: "AVX512", bytes: 64, r: zs, xor: VPXORD}, k)
 	output(&vec{name: "AVX2", bytes: 32, r: ys, xor: VXORPS}, k)
+	outputPlanes(&vec{name: "AVX512", bytes: 64, r: zs, xor: VPXORD}, k)
+	outputPlanes(&vec{name: "AVX2", bytes: 32, r: ys, xor: VXORPS}, k)
 	Generate()
 }
 
@@ -214,6 +216,127 @@ func output(w *vec, k consts) {
 	}
 	ADDQ(Imm(uint64(w.bytes)), z)
 	ADDQ(Imm(uint64(w.bytes)), y)
+	ADDQ(Imm(uint64(w.bytes)), bias)
+	SUBQ(Imm(uint64(w.bytes/4)), n)
+	JMP(LabelRef(name + "_loop"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// outputPlanes emits outputPlanesV: Output's arithmetic, but each lane's
+// 4x4 block goes to its own plane (lane l at y + l·chanStride, row i at
+// + i·rowStride, 4 contiguous floats): per output row the four vectors
+// (one per column) are transposed 4x4 within each 128-bit lane, giving
+// lanes' rows of 4, stored 16 bytes at a time.
+func outputPlanes(w *vec, k consts) {
+	name := "outputPlanes" + w.name
+	TEXT(name, 0, "func(y *float32, rowStride, chanStride int, z *float32, zStride int, bias *float32, lo, hi float32, n int)")
+	Doc(fmt.Sprintf("%s is OutputPlanes over n lanes (a multiple of %d), strides in bytes.", name, w.bytes/4))
+	tmp := AllocLocal(24 * w.bytes)
+	y := Load(Param("y"), GP64())
+	rs := Load(Param("rowStride"), GP64())
+	cs := Load(Param("chanStride"), GP64())
+	z := Load(Param("z"), GP64())
+	zs := Load(Param("zStride"), GP64())
+	bias := Load(Param("bias"), GP64())
+	n := Load(Param("n"), GP64())
+	m, t := w.r[0:6], w.r[6:10]
+	c2, c4, c8, bv, lo, hi := w.r[10], w.r[11], w.r[12], w.r[13], w.r[14], w.r[15]
+	Load(Param("lo"), lo.AsX())
+	Load(Param("hi"), hi.AsX())
+	VBROADCASTSS(lo.AsX(), lo)
+	VBROADCASTSS(hi.AsX(), hi)
+	VBROADCASTSS(k.two, c2)
+	VBROADCASTSS(k.four, c4)
+	VBROADCASTSS(k.eight, c8)
+	zs6 := GP64()
+	LEAQ(Mem{Base: zs, Index: zs, Scale: 2}, zs6)
+	SHLQ(Imm(1), zs6)
+	cs3, cs4 := GP64(), GP64()
+	LEAQ(Mem{Base: cs, Index: cs, Scale: 2}, cs3)
+	MOVQ(cs, cs4)
+	SHLQ(Imm(2), cs4)
+	groups := w.bytes / 16 // 128-bit lanes per vector
+	col, p := GP64(), GP64()
+	Label(name + "_loop")
+	CMPQ(n, Imm(0))
+	JLE(LabelRef(name + "_done"))
+	MOVQ(z, col)
+	for j := range 6 {
+		MOVQ(col, p)
+		for r := range 6 {
+			VMOVUPS(Mem{Base: p}, m[r])
+			if r < 5 {
+				ADDQ(zs6, p)
+			}
+		}
+		res := output1(m, t, c2, c4, c8)
+		for i, reg := range res {
+			VMOVUPS(reg, tmp.Offset((i*6+j)*w.bytes))
+		}
+		if j < 5 {
+			ADDQ(zs, col)
+		}
+	}
+	VMOVUPS(Mem{Base: bias}, bv)
+	MOVQ(y, col)
+	for i := range 4 {
+		for j := range 6 {
+			VMOVUPS(tmp.Offset((i*6+j)*w.bytes), m[j])
+		}
+		res := output1(m, t, c2, c4, c8)
+		for _, reg := range res {
+			VADDPS(bv, reg, reg)
+			VMAXPS(reg, lo, reg) // NaN in reg stays
+			VMINPS(reg, hi, reg)
+		}
+		// 4x4 transpose per 128-bit lane: res = columns a, b, c, d.
+		u0, u1, u2, u3 := t[0], t[1], t[2], t[3]
+		VUNPCKLPS(res[1], res[0], u0) // a0 b0 a1 b1
+		VUNPCKHPS(res[1], res[0], u1) // a2 b2 a3 b3
+		VUNPCKLPS(res[3], res[2], u2) // c0 d0 c1 d1
+		VUNPCKHPS(res[3], res[2], u3) // c2 d2 c3 d3
+		out := []VecPhysical{m[3], m[4], res[0], res[1]}
+		VSHUFPS(Imm(0x44), u2, u0, out[0]) // lane channel 0 of each 4
+		VSHUFPS(Imm(0xee), u2, u0, out[1]) // channel 1
+		VSHUFPS(Imm(0x44), u3, u1, out[2]) // channel 2
+		VSHUFPS(Imm(0xee), u3, u1, out[3]) // channel 3
+		MOVQ(col, p)
+		for g := range groups {
+			for c, reg := range out {
+				var dst Mem
+				switch c {
+				case 0:
+					dst = Mem{Base: p}
+				case 1:
+					dst = Mem{Base: p, Index: cs, Scale: 1}
+				case 2:
+					dst = Mem{Base: p, Index: cs, Scale: 2}
+				default:
+					dst = Mem{Base: p, Index: cs3, Scale: 1}
+				}
+				switch {
+				case g == 0:
+					VMOVUPS(reg.AsX(), dst)
+				case w.bytes == 32:
+					VEXTRACTF128(Imm(uint64(g)), reg, dst)
+				default:
+					VEXTRACTF32X4(Imm(uint64(g)), reg, dst)
+				}
+			}
+			if g < groups-1 {
+				ADDQ(cs4, p)
+			}
+		}
+		if i < 3 {
+			ADDQ(rs, col)
+		}
+	}
+	ADDQ(Imm(uint64(w.bytes)), z)
+	MOVQ(cs4, p)
+	SHLQ(Imm(uint64(map[int]int{64: 2, 32: 1}[w.bytes])), p) // lanes·chanStride
+	ADDQ(p, y)
 	ADDQ(Imm(uint64(w.bytes)), bias)
 	SUBQ(Imm(uint64(w.bytes/4)), n)
 	JMP(LabelRef(name + "_loop"))

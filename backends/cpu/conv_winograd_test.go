@@ -1,0 +1,243 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/keenml/keen/backends"
+	"github.com/keenml/keen/ir"
+)
+
+// convNormT is a tensor of standard normal values and its float64 copy.
+func convNormT(r *rand.Rand, shape ...int) (*ir.Tensor, []float64) {
+	n := ir.Size(shape)
+	f := make([]float32, n)
+	d := make([]float64, n)
+	for i := range f {
+		f[i] = float32(r.NormFloat64())
+		d[i] = float64(f[i])
+	}
+	return ir.FromSlice(f, shape...), d
+}
+
+// winoErr is the largest |got - want| over the largest |want|: the error
+// relative to the output's scale, which Winograd's transforms set.
+func winoErr(got []float32, want []float64) float64 {
+	var d, s float64
+	for i, w := range want {
+		d = max(d, math.Abs(float64(got[i])-w))
+		s = max(s, math.Abs(w))
+	}
+	return d / s
+}
+
+// winoCases are Conv problems that take the Winograd path: channel counts
+// on and off the 16-lane blocks, planes that are not whole tiles,
+// asymmetric and missing padding, batches.
+var winoCases = []struct {
+	name   string
+	xs, ws []int
+	pads   []int64
+}{
+	{"resnet 64x56", []int{1, 64, 56, 56}, []int{64, 64, 3, 3}, []int64{1, 1, 1, 1}},
+	{"odd channels 20->17", []int{1, 20, 13, 11}, []int{17, 20, 3, 3}, []int64{1, 1, 1, 1}},
+	{"no padding 13x11 out", []int{2, 16, 15, 13}, []int{32, 16, 3, 3}, []int64{0, 0, 0, 0}},
+	{"asymmetric pads", []int{1, 24, 10, 15}, []int{16, 24, 3, 3}, []int64{0, 2, 1, 0}},
+	{"wide pads", []int{1, 16, 6, 6}, []int{16, 16, 3, 3}, []int64{2, 3, 3, 2}},
+	{"batch 3, 9x9", []int{3, 48, 9, 9}, []int{40, 48, 3, 3}, []int64{1, 1, 1, 1}},
+	{"deep 256x14", []int{1, 256, 14, 14}, []int{64, 256, 3, 3}, []int64{1, 1, 1, 1}},
+}
+
+// TestConvWinogradMatchesNaive runs each case through the Winograd path
+// (with one and several threads, and chunks of one tile row) against the
+// float64 direct convolution, and reports the error.
+func TestConvWinogradMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	oldT, oldChunk, oldMin := Threads(), winoChunkTiles, winoMinTiles
+	defer func() { setPoolThreads(oldT); winoChunkTiles, winoMinTiles = oldChunk, oldMin }()
+	winoMinTiles = 1 // every case, however small
+	for _, tc := range winoCases {
+		x, xd := convNormT(r, tc.xs...)
+		w, wd := convNormT(r, tc.ws...)
+		b, bd := convNormT(r, tc.ws[0])
+		attrs := ir.Attrs{ir.IntsAttr("pads", tc.pads...)}
+		win, _ := convReadWin("Conv", attrs)
+		g, err := win.resolve(tc.xs[2:], tc.ws[2:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := convPlan(win, 1, tc.xs, tc.ws, b)
+		if err != nil || !p.convWinogradOK() {
+			t.Fatalf("%s: not a Winograd problem (%v)", tc.name, err)
+		}
+		want, shape := convNaive(xd, tc.xs, wd, tc.ws, bd, 1, g)
+		// Chunks: the default, one tile row, about two images.
+		for _, c := range []struct{ threads, chunk int }{{1, 64}, {3, 64}, {2, 1}, {1, 20}, {2, 20}} {
+			t.Run(fmt.Sprintf("%s/t%d/chunk%d", tc.name, c.threads, c.chunk), func(t *testing.T) {
+				setPoolThreads(c.threads)
+				winoChunkTiles = c.chunk
+				got := runOp(t, "Conv", 22, attrs, 1, x, w, b)[0]
+				if !equalInts(got.Shape, shape) {
+					t.Fatalf("shape %v, want %v", got.Shape, shape)
+				}
+				e := winoErr(got.Data.([]float32), want)
+				t.Logf("max error / max |y| = %.2g", e)
+				if e > 1e-5 {
+					t.Fatalf("max error / max |y| = %g", e)
+				}
+			})
+		}
+	}
+}
+
+// TestConvWinogradEpilogue checks the clamp and the range callback of the
+// output stage: y = min(max(conv + b, lo), hi), and fn sees every output
+// exactly once.
+func TestConvWinogradEpilogue(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	xs, ws := []int{2, 16, 9, 10}, []int{24, 16, 3, 3}
+	_, xd := convNormT(r, xs...)
+	_, wd := convNormT(r, ws...)
+	_, bd := convNormT(r, ws[0])
+	win, _ := convReadWin("Conv", ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)})
+	p, err := convPlan(win, 1, xs, ws, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, shape := convNaive(xd, xs, wd, ws, bd, 1, p.geo)
+	y := make([]float32, ir.Size(shape))
+	seen := make([]int, len(y))
+	ep := winoEpilogue{lo: 0, hi: 1.5, fn: func(y []float32, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			seen[i]++
+		}
+	}}
+	convWinograd(p, winoF32(xd), winoF32(wd), winoF32(bd), y, ep)
+	for i, w := range want {
+		w = min(max(w, 0), 1.5)
+		if math.Abs(float64(y[i])-w) > 1e-4 {
+			t.Fatalf("y[%d] = %g, want %g", i, y[i], w)
+		}
+		if seen[i] != 1 {
+			t.Fatalf("fn saw y[%d] %d times", i, seen[i])
+		}
+	}
+}
+
+func winoF32(d []float64) []float32 {
+	f := make([]float32, len(d))
+	for i, v := range d {
+		f[i] = float32(v)
+	}
+	return f
+}
+
+// TestConvWinogradWeightsUpdated: weights changed in place (as an
+// optimizer does) are transformed afresh, not served from the cache.
+func TestConvWinogradWeightsUpdated(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	xs, ws := []int{1, 16, 12, 12}, []int{16, 16, 3, 3}
+	x, xd := convNormT(r, xs...)
+	w, wd := convNormT(r, ws...)
+	attrs := ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}
+	win, _ := convReadWin("Conv", attrs)
+	g, _ := win.resolve(xs[2:], ws[2:])
+	oldMin := winoMinTiles
+	defer func() { winoMinTiles = oldMin }()
+	winoMinTiles = 1
+	for step := range 3 {
+		want, _ := convNaive(xd, xs, wd, ws, nil, 1, g)
+		got := runOp(t, "Conv", 22, attrs, 1, x, w)[0]
+		if e := winoErr(got.Data.([]float32), want); e > 1e-5 {
+			t.Fatalf("step %d: error %g", step, e)
+		}
+		wf := w.Data.([]float32)
+		wf[step*7] += 3 // one value, in place
+		wd[step*7] = float64(wf[step*7])
+	}
+}
+
+// TestConvWinogradOK lists what takes the Winograd path.
+func TestConvWinogradOK(t *testing.T) {
+	for _, c := range []struct {
+		xs, ws []int
+		attrs  ir.Attrs
+		group  int
+		want   bool
+	}{
+		{[]int{1, 16, 32, 32}, []int{16, 16, 3, 3}, nil, 1, true},      // 64 tiles
+		{[]int{1, 64, 56, 56}, []int{64, 64, 3, 3}, nil, 1, true},      // ResNet 56²: 196 tiles
+		{[]int{1, 128, 28, 28}, []int{128, 128, 3, 3}, nil, 1, true},   // 49 tiles
+		{[]int{1, 256, 14, 14}, []int{256, 256, 3, 3}, nil, 1, false},  // 16 tiles
+		{[]int{4, 256, 14, 14}, []int{256, 256, 3, 3}, nil, 1, true},   // 4 images a chunk
+		{[]int{1, 512, 7, 7}, []int{512, 512, 3, 3}, nil, 1, false},    // 4 tiles
+		{[]int{8, 512, 7, 7}, []int{512, 512, 3, 3}, nil, 1, true},     // 8 images a chunk
+		{[]int{1, 15, 32, 32}, []int{16, 15, 3, 3}, nil, 1, false},     // few input channels
+		{[]int{1, 16, 32, 32}, []int{8, 16, 3, 3}, nil, 1, false},      // few outputs
+		{[]int{1, 32, 32, 32}, []int{32, 16, 3, 3}, nil, 2, false},     // groups
+		{[]int{1, 16, 32, 32}, []int{16, 16, 5, 5}, nil, 1, false},     // 5x5
+		{[]int{1, 16, 8, 8, 8}, []int{16, 16, 3, 3, 3}, nil, 1, false}, // 3-D
+		{[]int{1, 16, 64, 64}, []int{16, 16, 3, 3}, ir.Attrs{ir.IntsAttr("strides", 2, 2)}, 1, false},
+		{[]int{1, 16, 64, 64}, []int{16, 16, 3, 3}, ir.Attrs{ir.IntsAttr("dilations", 2, 2)}, 1, false},
+	} {
+		win, _ := convReadWin("Conv", c.attrs)
+		p, err := convPlan(win, c.group, c.xs, c.ws, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.convWinogradOK(); got != c.want {
+			t.Errorf("x %v w %v %v: %v, want %v", c.xs, c.ws, c.attrs, got, c.want)
+		}
+	}
+}
+
+// BenchmarkConvWinograd compares Winograd with the direct path on
+// ResNet-18's stride-1 3x3 convolutions (batch 1 and 8; GFLOP/s counts the
+// direct convolution's flops; 512 channels at 7² stay direct by default,
+// winoMinTiles). One untimed run first fills the weight cache.
+func BenchmarkConvWinograd(b *testing.B) {
+	for _, s := range []struct{ n, c, hw int }{{1, 64, 56}, {1, 128, 28}, {1, 256, 14}, {1, 512, 7}, {8, 64, 56}, {8, 256, 14}, {8, 512, 7}} {
+		for _, nt := range []int{1, 2} {
+			for _, on := range []bool{true, false} {
+				name := map[bool]string{true: "winograd", false: "direct"}[on]
+				b.Run(fmt.Sprintf("n%d_c%d_hw%d/t%d/%s", s.n, s.c, s.hw, nt, name), func(b *testing.B) {
+					saved, savedT := convWinogradOn, Threads()
+					convWinogradOn = on
+					setPoolThreads(nt)
+					defer func() { convWinogradOn = saved; setPoolThreads(savedT) }()
+					winoBench(b, []int{s.n, s.c, s.hw, s.hw}, []int{s.c, s.c, 3, 3})
+				})
+			}
+		}
+	}
+}
+
+func winoBench(b *testing.B, xs, ws []int) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x, _ := convNormT(r, xs...)
+	w, _ := convNormT(r, ws...)
+	attrs := ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}
+	spec := &backends.OpSpec{Op: "Conv", Version: 22, Attrs: attrs, NumOutputs: 1,
+		InputTypes: []ir.DType{ir.Float32, ir.Float32}}
+	k, err := New().Prepare(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bufs := []backends.Buffer{&Buf{T: x}, &Buf{T: w}}
+	if _, err := k.Run(bufs); err != nil {
+		b.Fatal(err)
+	}
+	c0 := cpuSeconds()
+	for b.Loop() {
+		if _, err := k.Run(bufs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	total := float64(2*xs[0]*ws[0]*xs[2]*xs[3]*ir.Size(ws[1:])) * float64(b.N)
+	b.ReportMetric(total/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu := cpuSeconds() - c0; c0 > 0 && cpu > 0 {
+		b.ReportMetric(total/cpu/1e9, "GFLOP/s/core")
+	}
+}
