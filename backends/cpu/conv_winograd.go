@@ -141,8 +141,9 @@ func winoChunks(wg *winoGeo, n int) []winoChunk {
 }
 
 // convWinograd computes y (N×M×oh×ow) = conv(x, w) + b through Winograd,
-// then ep. Chunks go over the threads when the batch has several images,
-// otherwise each chunk's stages are split over the threads.
+// then ep. Chunks go over the threads when there are at least two per
+// thread (one parallel section rather than four per chunk), otherwise
+// each chunk's stages are split over the threads.
 func convWinograd(p *convProblem, x, w, b, y []float32, ep winoEpilogue) {
 	wg := newWinoGeo(p)
 	chunks := winoChunks(wg, p.n)
@@ -150,7 +151,7 @@ func convWinograd(p *convProblem, x, w, b, y []float32, ep winoEpilogue) {
 	bias := make([]float32, wg.mp)
 	copy(bias, b)
 	nt := Threads()
-	if p.n >= 2 && nt > 1 && len(chunks) > 1 {
+	if nt > 1 && len(chunks) >= 2*nt {
 		parallelFor(len(chunks), 1<<20, func(lo, hi int) {
 			for _, c := range chunks[lo:hi] {
 				winoRun(wg, x, u, bias, y, c, 1, ep)
