@@ -107,8 +107,8 @@ func convForward[T convNum](p *convProblem, x, w, b, y []T, gemm convGemmFn[T]) 
 	if p.outSize == 0 || p.n == 0 || p.m == 0 {
 		return
 	}
-	if xf, ok := any(x).([]float32); ok && p.convWinogradOK() {
-		convWinograd(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32), winoNoEpilogue)
+	if xf, ok := any(x).([]float32); ok && p.convWinogradOK() &&
+		convWinograd(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32), winoNoEpilogue) {
 		return
 	}
 	if p.depthwise() {

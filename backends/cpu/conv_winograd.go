@@ -141,13 +141,17 @@ func winoChunks(wg *winoGeo, n int) []winoChunk {
 }
 
 // convWinograd computes y (N×M×oh×ow) = conv(x, w) + b through Winograd,
-// then ep. Chunks go over the threads when there are at least two per
+// then ep; false (nothing done) when the weight cache declines them
+// (winoWeights: the caller runs the direct path). Chunks go over the threads when there are at least two per
 // thread (one parallel section rather than four per chunk), otherwise
 // each chunk's stages are split over the threads.
-func convWinograd(p *convProblem, x, w, b, y []float32, ep winoEpilogue) {
+func convWinograd(p *convProblem, x, w, b, y []float32, ep winoEpilogue) bool {
 	wg := newWinoGeo(p)
 	chunks := winoChunks(wg, p.n)
 	u := winoWeights(w, wg, chunks[0].tiles(wg))
+	if u == nil {
+		return false
+	}
 	bias := make([]float32, wg.mp)
 	copy(bias, b)
 	nt := Threads()
@@ -157,11 +161,12 @@ func convWinograd(p *convProblem, x, w, b, y []float32, ep winoEpilogue) {
 				winoRun(wg, x, u, bias, y, c, 1, ep)
 			}
 		})
-		return
+		return true
 	}
 	for _, c := range chunks {
 		winoRun(wg, x, u, bias, y, c, nt, ep)
 	}
+	return true
 }
 
 // winoRun runs one chunk (x: N×C×h×w, y: N×M×oh×ow) on up to nt

@@ -114,7 +114,9 @@ func TestConvWinogradEpilogue(t *testing.T) {
 			seen[i]++
 		}
 	}}
-	convWinograd(p, winoF32(xd), winoF32(wd), winoF32(bd), y, ep)
+	if !convWinograd(p, winoF32(xd), winoF32(wd), winoF32(bd), y, ep) {
+		t.Fatal("convWinograd declined")
+	}
 	for i, w := range want {
 		w = min(max(w, 0), 1.5)
 		if math.Abs(float64(y[i])-w) > 3e-4 {
@@ -135,28 +137,69 @@ func winoF32(d []float64) []float32 {
 }
 
 // TestConvWinogradWeightsUpdated: weights changed in place (as an
-// optimizer does) are transformed afresh, not served from the cache.
+// optimizer does) are transformed afresh, never served from the cache;
+// after winoMaxChanges changes they run direct. Every step is checked.
 func TestConvWinogradWeightsUpdated(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
 	xs, ws := []int{1, 16, 12, 12}, []int{16, 16, 3, 3}
-	x, xd := convNormT(r, xs...)
-	w, wd := convNormT(r, ws...)
-	attrs := ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}
-	win, _ := convReadWin("Conv", attrs)
-	g, _ := win.resolve(xs[2:], ws[2:])
-	oldMin := winoMinTiles
-	defer func() { winoMinTiles = oldMin }()
-	winoMinTiles = 1
-	for step := range 3 {
-		want, _ := convNaive(xd, xs, wd, ws, nil, 1, g)
-		got := runOp(t, "Conv", 22, attrs, 1, x, w)[0]
-		if e := winoErr(got.Data.([]float32), want); e > 1e-5 {
+	xd := winoNorm(r, xs)
+	wd := winoNorm(r, ws)
+	x, w := winoF32(xd), winoF32(wd)
+	win, _ := convReadWin("Conv", ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)})
+	p, _ := convPlan(win, 1, xs, ws, nil)
+	for step := range winoMaxChanges + 2 {
+		want, shape := convNaive(xd, xs, wd, ws, nil, 1, p.geo)
+		y := make([]float32, ir.Size(shape))
+		ran := convWinograd(p, x, w, nil, y, winoNoEpilogue)
+		if want := step < winoMaxChanges; ran != want {
+			t.Fatalf("step %d: Winograd ran %v, want %v", step, ran, want)
+		}
+		if !ran {
+			continue
+		}
+		if e := winoErr(y, want); e > 3e-5 {
 			t.Fatalf("step %d: error %g", step, e)
 		}
-		wf := w.Data.([]float32)
-		wf[step*7] += 3 // one value, in place
-		wd[step*7] = float64(wf[step*7])
+		w[step*7] += 3 // one value, in place
+		wd[step*7] = float64(w[step*7])
 	}
+}
+
+// TestConvWinogradCacheFull: with no room for the transform, Winograd
+// declines (the direct path runs) rather than evicting weights in use;
+// stale entries make room.
+func TestConvWinogradCacheFull(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	xs, ws := []int{1, 16, 12, 12}, []int{16, 16, 3, 3}
+	win, _ := convReadWin("Conv", ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)})
+	p, _ := convPlan(win, 1, xs, ws, nil)
+	x := winoF32(winoNorm(r, xs))
+	y := make([]float32, 16*12*12)
+	savedMax, savedStale := winoCacheMax, winoStale
+	defer func() { winoCacheMax, winoStale = savedMax, savedStale }()
+	w1 := winoF32(winoNorm(r, ws))
+	if !convWinograd(p, x, w1, nil, y, winoNoEpilogue) {
+		t.Fatal("first weights declined")
+	}
+	winoCache.Lock()
+	winoCacheMax, winoStale = winoCache.floats, 1<<40 // full, nothing stale
+	winoCache.Unlock()
+	w2 := winoF32(winoNorm(r, ws))
+	if convWinograd(p, x, w2, nil, y, winoNoEpilogue) {
+		t.Fatal("second weights taken with the cache full")
+	}
+	if !convWinograd(p, x, w1, nil, y, winoNoEpilogue) {
+		t.Fatal("cached weights declined")
+	}
+	winoStale = 0 // everything not used by this very lookup is stale
+	if !convWinograd(p, x, w2, nil, y, winoNoEpilogue) {
+		t.Fatal("no room made from stale entries")
+	}
+}
+
+func winoNorm(r *rand.Rand, shape []int) []float64 {
+	_, d := convNormT(r, shape...)
+	return d
 }
 
 // TestConvWinogradOK lists what takes the Winograd path.
