@@ -42,8 +42,9 @@ func (pb *PackedB) block(jc, pc, nb int) []float32 {
 
 // SgemmPackedStrided sets C_i = A_i·B_i for i < len(bs): A_i (m×k, row
 // stride lda) starts at a[i*strideA], B_i is bs[i] (all the same k×n and
-// kernel), C_i (row stride ldc) at c[i*strideC]; on up to nt goroutines,
-// as SgemmStridedThreads.
+// kernel), C_i (row stride ldc) at c[i*strideC]; on up to nt goroutines:
+// two or more products a goroutine are dealt out whole, fewer split as
+// SgemmStridedThreads does.
 func SgemmPackedStrided(nt, m int, a []float32, lda, strideA int, bs []*PackedB, c []float32, ldc, strideC int) {
 	if len(bs) == 0 {
 		return
@@ -60,5 +61,21 @@ func SgemmPackedStrided(nt, m int, a []float32, lda, strideA int, bs []*PackedB,
 			panic(fmt.Errorf("gemm: SgemmPackedStrided: batch %d: %w", i, err))
 		}
 	}
-	b0.im.batch(ps, max(nt, 1))
+	nt = max(nt, 1)
+	if nt > 1 && len(ps) >= 2*nt {
+		// Deal the products out whole: with B packed and A read in place
+		// nothing is packed twice, and one parallel section replaces one
+		// per product.
+		var wg group
+		for t := range nt {
+			wg.Go(func() {
+				for i := t; i < len(ps); i += nt {
+					b0.im.sgemm(&ps[i], 1)
+				}
+			})
+		}
+		wg.Wait()
+		return
+	}
+	b0.im.batch(ps, nt)
 }

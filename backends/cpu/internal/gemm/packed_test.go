@@ -14,14 +14,14 @@ func TestSgemmPackedStrided(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	for _, s := range [][3]int{{16, 64, 64}, {56, 64, 64}, {4, 512, 300}, {33, 1100, 70}, {7, 20, 5}, {1, 40, 9}} {
 		m, n, k := s[0], s[1], s[2]
-		const batch = 3
+		const batch = 5 // dealt out whole over 2 goroutines
 		a := newMatrix(r, batch*m, k, 0, 0)
 		bm := newMatrix(r, batch*k, n, 0, 0)
 		bs := make([]*PackedB, batch)
 		for i := range bs {
 			bs[i] = PackB(m, n, k, bm.data[i*k*n:], n)
 		}
-		for _, nt := range []int{1, 2} {
+		for _, nt := range []int{1, 2, 3} {
 			t.Run(fmt.Sprintf("%dx%dx%d/t%d", m, n, k, nt), func(t *testing.T) {
 				c := make([]float32, batch*m*n)
 				SgemmPackedStrided(nt, m, a.data, k, m*k, bs, c, n, m*n)
