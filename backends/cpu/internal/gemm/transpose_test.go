@@ -38,3 +38,18 @@ func TestTranspose(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkTranspose is the Winograd input stage's transpose of one row
+// of a 64-channel 56² image (channels × positions into positions ×
+// channels), over the whole image.
+func BenchmarkTranspose(b *testing.B) {
+	const c, h, w = 64, 56, 56
+	src := make([]float32, c*h*w)
+	dst := make([]float32, h*w*c)
+	for b.Loop() {
+		for r := range h {
+			Transpose(dst[r*w*c:], c, src[r*w:], h*w, c, w)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*c*h*w), "ns/elem")
+}
