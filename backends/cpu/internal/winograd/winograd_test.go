@@ -175,3 +175,14 @@ func TestOutputPlanes(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWeights is the kernel transform of a 512×512×3×3 weight (done
+// once per weights, then cached by the caller).
+func BenchmarkWeights(b *testing.B) {
+	const c, m = 512, 512
+	w := randSlice(rand.New(rand.NewPCG(1, 2)), m*c*9)
+	u := make([]float32, N*c*m)
+	for b.Loop() {
+		Weights(u, w, c, m, c, m, 0, c)
+	}
+}
