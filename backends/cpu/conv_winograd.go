@@ -214,13 +214,15 @@ func winoRun(wg *winoGeo, x []float32, u []*gemm.PackedB, bias, y []float32, c w
 	})
 	// 3. The 36 products.
 	gemm.SgemmPackedStrided(nt, tc, v, wg.cp, tc*wg.cp, u, z, wg.mp, tc*wg.mp)
-	// 4. Output transform, tile row by tile row.
-	run(imgs*trows, wg.tw*winograd.N*wg.mp*8, func(lo, hi int) {
+	// 4. Output transform, by tile rows and blocks of output channels.
+	blocks := ceilDivInt(wg.m, winoBlock)
+	run(imgs*trows*blocks, wg.tw*winograd.N*winoBlock*8, func(lo, hi int) {
 		edge := convScratch[float32](winograd.Out * winograd.Out * winoBlock)
 		defer convRelease(edge)
 		for i := lo; i < hi; i++ {
-			img, r := i/trows, i%trows
-			winoOutRow(wg, z[i*wg.tw*wg.mp:], tc*wg.mp, bias, y, edge, c.n0+img, c.ty0+r, ep)
+			row, m0 := i/blocks, i%blocks*winoBlock
+			img, r := row/trows, row%trows
+			winoOutRow(wg, z[row*wg.tw*wg.mp:], tc*wg.mp, bias, y, edge, c.n0+img, c.ty0+r, m0, ep)
 		}
 	})
 }
@@ -264,40 +266,39 @@ func winoFillGroup(wg *winoGeo, xt, x []float32, ih0, xtRows, g int) {
 	}
 }
 
-// winoOutRow transforms one tile row (tile row ty of image n; z starts at
-// its first tile, zs between transformed positions) straight into y's
-// planes, then runs ep.fn over the rows written. Blocks of 16 channels go
-// outermost, so the output lines a block fills across the row (16 × 4
-// rows) stay in L1 between the tiles' 16-byte pieces (all channels at
-// once thrash it: +60% time on 64×56²). Tiles that stick out of the plane
-// go through edge (16·16 floats) and are cropped.
-func winoOutRow(wg *winoGeo, z []float32, zs int, bias, y, edge []float32, n, ty int, ep winoEpilogue) {
+// winoOutRow transforms output channels [m0, m0+16) of one tile row
+// (tile row ty of image n; z starts at its first tile, zs between
+// transformed positions) straight into y's planes, then runs ep.fn over
+// the rows written. One block of 16 channels at a time keeps the output
+// lines it fills across the row (16 × 4 rows) in L1 between the tiles'
+// 16-byte pieces (all channels at once thrash it: +60% time on 64×56²).
+// Tiles that stick out of the plane go through edge (16·16 floats) and
+// are cropped.
+func winoOutRow(wg *winoGeo, z []float32, zs int, bias, y, edge []float32, n, ty, m0 int, ep winoEpilogue) {
 	plane := wg.oh * wg.ow
 	base := n * wg.m * plane
 	oy0 := winograd.Out * ty
 	rows := min(winograd.Out, wg.oh-oy0)
-	for m0 := 0; m0 < wg.m; m0 += winoBlock {
-		nb := min(winoBlock, wg.m-m0)
-		ym := y[base+m0*plane:]
-		for tx := range wg.tw {
-			zt := z[tx*wg.mp+m0:]
-			ox := winograd.Out * tx
-			cols := min(winograd.Out, wg.ow-ox)
-			if rows == winograd.Out && cols == winograd.Out {
-				winograd.OutputPlanes(ym[oy0*wg.ow+ox:], wg.ow, plane, zt, zs, bias[m0:], ep.lo, ep.hi, nb)
-				continue
-			}
-			winograd.OutputPlanes(edge, winograd.Out, 16, zt, zs, bias[m0:], ep.lo, ep.hi, nb)
-			for m := range nb {
-				for i := range rows {
-					copy(ym[m*plane+(oy0+i)*wg.ow+ox:][:cols], edge[m*16+i*winograd.Out:][:cols])
-				}
+	nb := min(winoBlock, wg.m-m0)
+	ym := y[base+m0*plane:]
+	for tx := range wg.tw {
+		zt := z[tx*wg.mp+m0:]
+		ox := winograd.Out * tx
+		cols := min(winograd.Out, wg.ow-ox)
+		if rows == winograd.Out && cols == winograd.Out {
+			winograd.OutputPlanes(ym[oy0*wg.ow+ox:], wg.ow, plane, zt, zs, bias[m0:], ep.lo, ep.hi, nb)
+			continue
+		}
+		winograd.OutputPlanes(edge, winograd.Out, 16, zt, zs, bias[m0:], ep.lo, ep.hi, nb)
+		for m := range nb {
+			for i := range rows {
+				copy(ym[m*plane+(oy0+i)*wg.ow+ox:][:cols], edge[m*16+i*winograd.Out:][:cols])
 			}
 		}
-		if ep.fn != nil {
-			for m := m0; m < m0+nb; m++ {
-				ep.fn(y, base+m*plane+oy0*wg.ow, base+m*plane+(oy0+rows)*wg.ow)
-			}
+	}
+	if ep.fn != nil {
+		for m := m0; m < m0+nb; m++ {
+			ep.fn(y, base+m*plane+oy0*wg.ow, base+m*plane+(oy0+rows)*wg.ow)
 		}
 	}
 }
