@@ -33,8 +33,9 @@ func Input(v []float32, vStride int, x []float32, rowStride, colStride, n int) {
 	if n <= 0 {
 		return
 	}
-	_ = v[(N-1)*vStride+n-1]
-	_ = x[(In-1)*rowStride+(In-1)*colStride+n-1]
+	// Bounds checks by slicing: no read of values other workers write.
+	_ = v[:(N-1)*vStride+n]
+	_ = x[:(In-1)*rowStride+(In-1)*colStride+n]
 	done := 0
 	if vec := lanes(); vec > 0 && n >= vec {
 		done = n / vec * vec
@@ -55,12 +56,12 @@ func Output(y []float32, rowStride, colStride int, z []float32, zStride int, bia
 	if n <= 0 {
 		return
 	}
-	_ = y[(Out-1)*rowStride+(Out-1)*colStride+n-1]
-	_ = z[(N-1)*zStride+n-1]
+	_ = y[:(Out-1)*rowStride+(Out-1)*colStride+n]
+	_ = z[:(N-1)*zStride+n]
 	if bias == nil {
 		bias = zeros(n)
 	}
-	_ = bias[n-1]
+	_ = bias[:n]
 	done := 0
 	if vec := lanes(); vec > 0 && n >= vec {
 		done = n / vec * vec
@@ -78,12 +79,12 @@ func OutputPlanes(y []float32, rowStride, chanStride int, z []float32, zStride i
 	if n <= 0 {
 		return
 	}
-	_ = y[(n-1)*chanStride+(Out-1)*rowStride+Out-1]
-	_ = z[(N-1)*zStride+n-1]
+	_ = y[:(n-1)*chanStride+(Out-1)*rowStride+Out]
+	_ = z[:(N-1)*zStride+n]
 	if bias == nil {
 		bias = zeros(n)
 	}
-	_ = bias[n-1]
+	_ = bias[:n]
 	done := 0
 	if vec := lanes(); vec > 0 && n >= vec {
 		done = n / vec * vec
@@ -110,8 +111,8 @@ func zeros(n int) []float32 {
 // arithmetic is float64. Rows of c in [clo, chi) only (for splitting the
 // work); u must hold 36·cp·mp values.
 func Weights(u, w []float32, c0, m0, cp, mp, clo, chi int) {
-	_ = u[N*cp*mp-1]
-	_ = w[m0*c0*K*K-1]
+	_ = u[:N*cp*mp]
+	_ = w[:m0*c0*K*K]
 	for c := clo; c < chi; c++ {
 		for m := 0; m < mp; m++ {
 			var t [N]float64
