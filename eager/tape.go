@@ -99,6 +99,10 @@ func NoGrad(fn func()) {
 // history: gradients do not flow through it.
 func (t *Tensor) Detach() *Tensor { return &Tensor{dev: t.dev, buf: t.buf} }
 
+// Recording reports whether any tape would record an op applied now
+// (the ONNX executor then runs fused nodes as their plain ops).
+func Recording() bool { return recording() }
+
 // recording reports whether any tape would record now.
 func recording() bool { return nTapes.Load() > 0 && noGrad.Load() == 0 }
 

@@ -72,6 +72,13 @@ func Compile(m *ir.Model, opts ...Option) (*Model, error) {
 		return nil, err
 	}
 	mod.graph = gp
+	fp, err := mod.planFused(gp)
+	if err != nil {
+		return nil, err
+	}
+	if fp != nil {
+		mod.graph = fp
+	}
 	return mod, nil
 }
 

@@ -33,6 +33,10 @@ type convProblem struct {
 	inSize, outSize, kSize int
 	pad                    *convDWPlan // padGeom's cache
 	padDone                bool
+	// epi, when set (FusedConv), finishes each block of the float32 output
+	// while it is in cache: every float32 path below calls it once per
+	// output element (conv_epilogue.go).
+	epi *convEpi
 }
 
 // convPlan checks X, W and the optional bias shapes of Conv-like ops.
@@ -121,12 +125,17 @@ func convForward[T convNum](p *convProblem, x, w, b, y []T, gemm convGemmFn[T]) 
 		return
 	}
 	if xf, ok := any(x).([]float32); ok && p.wide() {
-		convForwardWide(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32))
+		yf := any(y).([]float32)
+		convForwardWide(p, xf, any(w).([]float32), any(b).([]float32), yf)
+		p.epi.apply(yf, 0)
 		return
 	}
 	rows := p.cg * p.kSize
 	if rows == 0 { // no input channels: the output is the bias
 		convAddBias(y, b, p.n, p.m, p.outSize)
+		if yf, ok := any(y).([]float32); ok {
+			p.epi.apply(yf, 0)
+		}
 		return
 	}
 	out0 := p.geo.out[0]
@@ -188,9 +197,10 @@ func convImage[T convNum](p *convProblem, n int, x, w, b, y, cols []T, chunk int
 	for g := 0; g < p.group; g++ {
 		xg := x[(n*p.c+g*p.cg)*p.inSize:]
 		wg := w[g*p.mg*rows:]
-		yg := y[(n*p.m+g*p.mg)*p.outSize:]
+		yoff := (n*p.m + g*p.mg) * p.outSize
+		yg := y[yoff:]
 		if f32 && (direct || p.implicit(serial || Threads() == 1)) {
-			convFusedGemm(p, any(xg).([]float32), any(wg).([]float32), any(b).([]float32), any(yg).([]float32), g, serial)
+			convFusedGemm(p, any(xg).([]float32), any(wg).([]float32), any(b).([]float32), any(yg).([]float32), g, yoff, serial)
 			continue
 		}
 		if direct {
@@ -204,6 +214,7 @@ func convImage[T convNum](p *convProblem, n int, x, w, b, y, cols []T, chunk int
 			if f32 {
 				convBiasGemm(p, any(cols).([]float32), nc, any(wg).([]float32), any(b).([]float32),
 					any(yg[o0*inner:]).([]float32), g, serial)
+				p.epi.applyRows(any(yg).([]float32), yoff, p.mg, p.outSize, o0*inner, o1*inner)
 				continue
 			}
 			mm(false, false, p.mg, nc, rows, wg, rows, cols, nc, yg[o0*inner:], p.outSize)
@@ -233,14 +244,23 @@ func convGroupBias(p *convProblem, b []float32, g int) []float32 {
 // convFusedGemm computes group g of one image in float32 with the bias
 // added inside the GEMM: a pointwise kernel multiplies the input planes as
 // they lie, other 1-D/2-D kernels with large outputs go through implicit
-// GEMM.
-func convFusedGemm(p *convProblem, xg, wg, b, yg []float32, g int, serial bool) {
+// GEMM. yg starts at element yoff of the output (for the epilogue).
+func convFusedGemm(p *convProblem, xg, wg, b, yg []float32, g, yoff int, serial bool) {
 	nt, bg := convThreads(serial), convGroupBias(p, b, g)
 	if p.pointwise() {
+		if p.epi != nil {
+			convPointwiseEpi(p, xg, wg, bg, yg, yoff, nt)
+			return
+		}
 		gemm.SgemmBias(nt, p.mg, p.outSize, p.cg, 1, wg, p.cg, xg, p.inSize, bg, 0, yg, p.outSize)
 		return
 	}
+	if p.padGeom() != nil {
+		convPadGemmEpi(p, p.padGeom(), xg, wg, bg, yg, p.epi, yoff, nt)
+		return
+	}
 	convImplicitGemm(p, xg, wg, bg, yg, nt)
+	p.epi.applyRows(yg, yoff, p.mg, p.outSize, 0, p.outSize)
 }
 
 // convBiasGemm multiplies group g's weights by an explicit im2col chunk of

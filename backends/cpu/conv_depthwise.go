@@ -73,11 +73,8 @@ func (d *convDWPlan) fill(buf, x []float32) {
 					continue
 				}
 				dst := row[lo:hi]
-				if d.sw == 2 { // MobileNet's strided layers: pairs, without a running index
-					pairs := src[s : s+2*len(dst)-1]
-					for c := range dst {
-						dst[c] = pairs[2*c]
-					}
+				if d.sw == 2 { // MobileNet's strided layers
+					dwconv.Even(dst, src[s:])
 					continue
 				}
 				for c := range dst {
@@ -90,8 +87,10 @@ func (d *convDWPlan) fill(buf, x []float32) {
 }
 
 // plane computes one output plane y (oh×ow) from the filled phase planes
-// in buf, with weights w (kh·kw) and bias b; out is oh·pw scratch.
-func (d *convDWPlan) plane(y, buf, out, w []float32, b float32) {
+// in buf, with weights w (kh·kw) and bias b; out is oh·pw scratch. epi
+// (may be nil) finishes it, y starting at element off of the output: as
+// the rows are copied out of the scratch when there is one.
+func (d *convDWPlan) plane(y, buf, out, w []float32, b float32, epi *convEpi, off int) {
 	dst := out[:d.outLen]
 	if d.pw == d.ow {
 		dst = y[:d.outLen]
@@ -105,10 +104,21 @@ func (d *convDWPlan) plane(y, buf, out, w []float32, b float32) {
 		}
 		dwconv.Taps(dst, src[:k1-k0], w[k0:k1], b, k0 > 0)
 	}
-	if d.pw != d.ow {
+	if d.pw == d.ow {
+		epi.apply(y[:d.outLen], off)
+		return
+	}
+	if epi != nil && epi.res != nil {
 		for o := 0; o < d.oh; o++ {
-			copy(y[o*d.ow:(o+1)*d.ow], out[o*d.pw:o*d.pw+d.ow])
+			epi.applyTo(y[o*d.ow:(o+1)*d.ow], out[o*d.pw:o*d.pw+d.ow], off+o*d.ow)
 		}
+		return
+	}
+	// One epilogue call over the scratch plane (garbage columns and all):
+	// per-row calls cost more than the work on 7- and 14-wide rows.
+	epi.apply(out[:d.outLen], 0)
+	for o, src := 0, 0; o < d.oh; o, src = o+1, src+d.pw {
+		copy(y[o*d.ow:(o+1)*d.ow], out[src:src+d.ow])
 	}
 }
 
@@ -138,7 +148,7 @@ func convDepthwiseF32(p *convProblem, x, w, bias, y []float32) {
 				b = bias[m]
 			}
 			kk := len(d.tapPlane)
-			d.plane(y[nm*outPlane:][:outPlane], phases, out, w[m*kk:][:kk], b)
+			d.plane(y[nm*outPlane:][:outPlane], phases, out, w[m*kk:][:kk], b, p.epi, nm*outPlane)
 		}
 	})
 }

@@ -27,6 +27,15 @@ func TestDepthwiseF32MatchesTwin(t *testing.T) {
 		{[]int{1, 2, 7, 7}, []int{2, 1, 7, 7}, ir.Attrs{ir.IntsAttr("pads", 3, 3, 3, 3)}},
 		{[]int{1, 2, 5, 5}, []int{2, 1, 1, 1}, ir.Attrs{ir.IntsAttr("strides", 2, 2)}},
 		{[]int{1, 2, 3, 3}, []int{2, 1, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 4, 4, 4, 4), ir.IntsAttr("strides", 3, 3)}},
+		// Direct planes (unit strides, output as wide as the input):
+		{[]int{1, 3, 20, 33}, []int{3, 1, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
+		{[]int{1, 2, 9, 9}, []int{2, 1, 5, 5}, ir.Attrs{ir.IntsAttr("pads", 2, 2, 2, 2)}}, // 25 taps: chunked
+		{[]int{1, 2, 10, 12}, []int{2, 1, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 0, 2, 2, 0)}},
+		{[]int{1, 2, 2, 2}, []int{2, 1, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}}, // narrower than the kernel
+		{[]int{1, 2, 2, 5}, []int{2, 1, 5, 3}, ir.Attrs{ir.IntsAttr("pads", 2, 1, 2, 1)}}, // no interior row
+		{[]int{1, 2, 4, 40}, []int{2, 1, 1, 1}, nil},                                      // 1x1
+		{[]int{2, 3, 50}, []int{3, 1, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1)}},            // 1-D
+		{[]int{1, 2, 16, 16}, []int{4, 1, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 2, 2, 2, 2), ir.IntsAttr("dilations", 2, 2)}},
 	}
 	r := rand.New(rand.NewPCG(9, 9))
 	for i, tc := range cases {

@@ -75,6 +75,12 @@ func (c *convPadPacker) pack(dst []float32, p0, kb, j0, nb, nr int) {
 // convPadGemm computes one image's group y (mg × out) = w · im2col(x) + b
 // through padded planes, on nt goroutines.
 func convPadGemm(p *convProblem, d *convDWPlan, x, w, b, y []float32, nt int) {
+	convPadGemmEpi(p, d, x, w, b, y, nil, 0, nt)
+}
+
+// convPadGemmEpi is convPadGemm finishing each output row with epi as it is
+// copied out (y starts at element yoff of the output); epi may be nil.
+func convPadGemmEpi(p *convProblem, d *convDWPlan, x, w, b, y []float32, epi *convEpi, yoff, nt int) {
 	rows := p.cg * p.kSize
 	n := d.oh * d.pw
 	chanLen := d.sh * d.sw * d.planeLen
@@ -93,6 +99,7 @@ func convPadGemm(p *convProblem, d *convDWPlan, x, w, b, y []float32, nt int) {
 			for r := 0; r < d.oh; r++ {
 				copy(y[o*p.outSize+r*d.ow:][:d.ow], c[o*n+r*d.pw:][:d.ow])
 			}
+			epi.apply(y[o*p.outSize:][:p.outSize], yoff+o*p.outSize)
 		}
 	}
 	if nt > 1 {

@@ -178,6 +178,9 @@ func ewActivationF32(op string, a ir.Attrs) func(dst, x []float32) {
 		return vecmath.Gelu
 	case op == "Swish" && a.Float("alpha", 1) == 1:
 		return vecmath.Silu
+	case op == "LeakyRelu":
+		alpha := a.Float("alpha", 0.01)
+		return func(dst, x []float32) { vecmath.LeakyRelu(dst, x, alpha) }
 	}
 	return nil
 }

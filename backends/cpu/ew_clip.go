@@ -2,8 +2,10 @@ package cpu
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/keenml/keen/backends"
+	"github.com/keenml/keen/backends/cpu/internal/vecmath"
 	"github.com/keenml/keen/ir"
 )
 
@@ -77,6 +79,9 @@ func ewClip(x, lo, hi *ir.Tensor) (*ir.Tensor, error) {
 	}
 	switch x.Data.(type) {
 	case []float32:
+		if l, h, ok := ewClipBounds32(lo, hi); ok {
+			return ewUnary(x, x.DType, 1, func(o, x []float32) { vecmath.Clamp(o, x, l, h) })
+		}
 		return ewClipT[float32](x, lo, hi)
 	case []float64:
 		return ewClipT[float64](x, lo, hi)
@@ -98,6 +103,28 @@ func ewClip(x, lo, hi *ir.Tensor) (*ir.Tensor, error) {
 		return ewClipT[uint64](x, lo, hi)
 	}
 	return nil, fmt.Errorf("%w: Clip input 0 is %v", errDType, x.DType)
+}
+
+// ewClipBounds32 returns float32 bounds for vecmath.Clamp, ±Inf where a
+// bound is absent; ok is false when a bound is not a float32 scalar or is
+// NaN (ewClipT then gives NaN everywhere, as min and max do).
+func ewClipBounds32(lo, hi *ir.Tensor) (l, h float32, ok bool) {
+	l, h = float32(math.Inf(-1)), float32(math.Inf(1))
+	for i, b := range []*ir.Tensor{lo, hi} {
+		if b == nil {
+			continue
+		}
+		d, isF32 := b.Data.([]float32)
+		if !isF32 || d[0] != d[0] {
+			return 0, 0, false
+		}
+		if i == 0 {
+			l = d[0]
+		} else {
+			h = d[0]
+		}
+	}
+	return l, h, true
 }
 
 func ewClipT[T ewNum](x, lo, hi *ir.Tensor) (*ir.Tensor, error) {

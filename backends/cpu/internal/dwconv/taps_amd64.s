@@ -134,3 +134,27 @@ taps9AVX2_acc_tail:
 taps9AVX2_done:
 	VZEROUPPER
 	RET
+
+// func even2AVX2(dst *float32, src *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·even2AVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+	SHRQ $0x03, DX
+	JZ   even2AVX2_done
+
+even2AVX2_loop:
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000020, AX
+	DECQ    DX
+	JNZ     even2AVX2_loop
+
+even2AVX2_done:
+	VZEROUPPER
+	RET

@@ -6,4 +6,11 @@ package dwconv
 
 // taps9AVX2 sets dst[t] = bias + Σ_k w[k]·src[k][t] for t < n (dst[t] += Σ_k ... when acc);
 // n is a multiple of 8.
+//
+//go:noescape
 func taps9AVX2(dst *float32, src *[9]*float32, w *[9]float32, bias float32, n int, acc bool)
+
+// even2AVX2 sets dst[i] = src[2i] for i < n, reading src[0 .. 2n); n is a multiple of 8.
+//
+//go:noescape
+func even2AVX2(dst *float32, src *float32, n int)

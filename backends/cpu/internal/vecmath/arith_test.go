@@ -42,6 +42,13 @@ func TestElementwise(t *testing.T) {
 		{"AddScalar", func(im *impl, d, a, b []float32) { im.addScalar(d, a, 1.5) }},
 		{"MulScalar", func(im *impl, d, a, b []float32) { im.mulScalar(d, a, -0.75) }},
 		{"Relu", func(im *impl, d, a, b []float32) { im.relu(d, a) }},
+		{"Clamp", func(im *impl, d, a, b []float32) { im.clamp(d, a, 0, 6) }},
+		{"ClampLo", func(im *impl, d, a, b []float32) { im.clamp(d, a, -1, float32(math.Inf(1))) }},
+		{"ClampCrossed", func(im *impl, d, a, b []float32) { im.clamp(d, a, 3, -2) }},
+		{"AddClamp", func(im *impl, d, a, b []float32) { im.addClamp(d, a, b, 0, 6) }},
+		{"LeakyRelu", func(im *impl, d, a, b []float32) { im.leakyRelu(d, a, 0.1) }},
+		{"LeakyRelu0", func(im *impl, d, a, b []float32) { im.leakyRelu(d, a, 0) }},
+		{"LeakyRelu3", func(im *impl, d, a, b []float32) { im.leakyRelu(d, a, 3) }},
 	}
 	for _, n := range lengths {
 		a, b := randSlice(r, n, true), randSlice(r, n, true)
@@ -234,4 +241,30 @@ func softmax64(x []float32) ([]float64, float64) {
 		out[i] /= s
 	}
 	return out, m
+}
+
+// TestClampValues pins Clamp's results on the edge cases: NaN kept, bounds
+// crossed give hi, signed zeros kept, infinities clamped.
+func TestClampValues(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	negz := float32(math.Copysign(0, -1))
+	x := []float32{-7, -0.5, negz, 0, 2.5, 6, 9, nan, inf, -inf, 3, -3, 1, 5, 8, 6.5, -1}
+	want := []float32{0, 0, negz, 0, 2.5, 6, 6, nan, 6, 0, 3, 0, 1, 5, 6, 6, 0}
+	for _, im := range impls {
+		got := make([]float32, len(x))
+		im.clamp(got, x, 0, 6)
+		for i := range x {
+			if !sameBits(got[i], want[i]) {
+				t.Errorf("%s: Clamp(%g, 0, 6) = %g, want %g", im.name, x[i], got[i], want[i])
+			}
+		}
+		im.clamp(got[:3], []float32{-1, 0.5, 9}, 2, 1)
+		if got[0] != 1 || got[1] != 1 || got[2] != 1 {
+			t.Errorf("%s: Clamp(x, 2, 1) = %v, want all 1", im.name, got[:3])
+		}
+		im.addClamp(got[:3], []float32{1, nan, 5}, []float32{-3, 1, 2}, 0, 6)
+		if got[0] != 0 || got[1] == got[1] || got[2] != 6 {
+			t.Errorf("%s: AddClamp = %v, want [0 NaN 6]", im.name, got[:3])
+		}
+	}
 }

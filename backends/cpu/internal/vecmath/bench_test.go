@@ -187,3 +187,20 @@ func BenchmarkSoftmaxRow(b *testing.B) {
 		})
 	})
 }
+
+func BenchmarkClamp(b *testing.B) {
+	benchUnary(b, func(im *impl) func(dst, x []float32) {
+		return func(dst, x []float32) { im.clamp(dst, x, 0, 6) }
+	}, func(x float32) float32 { return min(max(x, 0), 6) }, benchInput(3))
+}
+
+func BenchmarkLeakyRelu(b *testing.B) {
+	benchUnary(b, func(im *impl) func(dst, x []float32) {
+		return func(dst, x []float32) { im.leakyRelu(dst, x, 0.1) }
+	}, func(x float32) float32 {
+		if x < 0 {
+			return 0.1 * x
+		}
+		return x
+	}, benchInput(3))
+}

@@ -54,6 +54,45 @@ func reluGeneric(dst, x []float32) {
 	}
 }
 
+// clampGeneric is min(max(x, lo), hi) by comparisons: NaN fails both and
+// stays, as does a zero of either sign.
+func clampGeneric(dst, x []float32, lo, hi float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		if v < lo {
+			v = lo
+		}
+		if v > hi {
+			v = hi
+		}
+		dst[i] = v
+	}
+}
+
+func leakyReluGeneric(dst, x []float32, alpha float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		if v < 0 {
+			v *= alpha
+		}
+		dst[i] = v
+	}
+}
+
+func addClampGeneric(dst, a, b []float32, lo, hi float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		v := a[i] + b[i]
+		if v < lo {
+			v = lo
+		}
+		if v > hi {
+			v = hi
+		}
+		dst[i] = v
+	}
+}
+
 func axpyGeneric(alpha float32, x, y []float32) {
 	x = x[:len(y)]
 	for i := range y {

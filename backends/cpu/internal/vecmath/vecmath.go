@@ -27,6 +27,9 @@ type impl struct {
 
 	add, sub, mul, div   func(dst, a, b []float32)
 	addScalar, mulScalar func(dst, x []float32, s float32)
+	clamp                func(dst, x []float32, lo, hi float32)
+	leakyRelu            func(dst, x []float32, alpha float32)
+	addClamp             func(dst, a, b []float32, lo, hi float32)
 	axpy                 func(alpha float32, x, y []float32)
 	dot                  func(x, y []float32) float32
 	sum                  func(x []float32) float32
@@ -41,6 +44,7 @@ var genericImpl = &impl{name: "generic",
 	expShiftSum: expShiftSumGeneric,
 	add:         addGeneric, sub: subGeneric, mul: mulGeneric, div: divGeneric,
 	addScalar: addScalarGeneric, mulScalar: mulScalarGeneric, axpy: axpyGeneric,
+	clamp: clampGeneric, addClamp: addClampGeneric, leakyRelu: leakyReluGeneric,
 	dot: dotGeneric, sum: sumGeneric, sum64: sum64Generic, max: maxGeneric,
 }
 
@@ -92,6 +96,19 @@ func AddScalar(dst, x []float32, s float32) { cur.addScalar(dst[:len(x)], x, s) 
 
 // MulScalar sets dst[i] = x[i] · s.
 func MulScalar(dst, x []float32, s float32) { cur.mulScalar(dst[:len(x)], x, s) }
+
+// Clamp sets dst[i] = min(max(x[i], lo), hi): NaN stays NaN and a zero
+// keeps its sign; lo > hi gives hi. Pass ±Inf for a missing bound. lo and
+// hi must not be NaN.
+func Clamp(dst, x []float32, lo, hi float32) { cur.clamp(dst[:len(x)], x, lo, hi) }
+
+// LeakyRelu sets dst[i] = alpha·x[i] where x[i] < 0, else x[i] (NaN kept).
+func LeakyRelu(dst, x []float32, alpha float32) { cur.leakyRelu(dst[:len(x)], x, alpha) }
+
+// AddClamp sets dst[i] = Clamp(a[i] + b[i], lo, hi).
+func AddClamp(dst, a, b []float32, lo, hi float32) {
+	cur.addClamp(dst, a[:len(dst)], b[:len(dst)], lo, hi)
+}
 
 // Axpy sets y[i] += alpha·x[i]; x is at least as long as y.
 func Axpy(alpha float32, x, y []float32) { cur.axpy(alpha, x[:len(y)], y) }

@@ -20,6 +20,7 @@ func amd64Impls() []*impl {
 		gelu: unary(geluAVX2), relu: unary(reluAVX2), expShiftSum: expShiftSum(expShiftSumAVX2),
 		add: binary(addAVX2), sub: binary(subAVX2), mul: binary(mulAVX2), div: binary(divAVX2),
 		addScalar: scalar(addScalarAVX2), mulScalar: scalar(mulScalarAVX2),
+		clamp: clampAsm, addClamp: addClampAsm, leakyRelu: leakyReluAsm,
 		axpy: axpyAsm, dot: dotAsm, sum: sumAsm, sum64: sum64Asm, max: maxAsm,
 	}
 	if cpuid.CPU.Supports(cpuid.AVX512F) {
@@ -70,6 +71,24 @@ func expShiftSum(k func(dst, x *float32, shift float32, n int) float32) func(dst
 			return 0
 		}
 		return k(&dst[0], &x[0], shift, len(x))
+	}
+}
+
+func clampAsm(dst, x []float32, lo, hi float32) {
+	if len(x) > 0 {
+		clampAVX2(&dst[0], &x[0], lo, hi, len(x))
+	}
+}
+
+func leakyReluAsm(dst, x []float32, alpha float32) {
+	if len(x) > 0 {
+		leakyReluAVX2(&dst[0], &x[0], alpha, len(x))
+	}
+}
+
+func addClampAsm(dst, a, b []float32, lo, hi float32) {
+	if len(dst) > 0 {
+		addClampAVX2(&dst[0], &a[0], &b[0], lo, hi, len(dst))
 	}
 }
 

@@ -1637,8 +1637,7 @@ TEXT ·expShiftSumAVX2(SB), NOSPLIT, $0-36
 	MOVQ         x+8(FP), CX
 	MOVQ         n+24(FP), DX
 	VXORPS       Y1, Y1, Y1
-	MOVSS        shift+16(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS shift+16(FP), Y0
 	MOVQ         DX, BX
 	SHRQ         $0x03, BX
 	JZ           expShiftSumAVX2_tail
@@ -3929,8 +3928,7 @@ TEXT ·expShiftSumAVX512(SB), NOSPLIT, $0-36
 	MOVQ         x+8(FP), CX
 	MOVQ         n+24(FP), DX
 	VPXORD       Z1, Z1, Z1
-	MOVSS        shift+16(FP), X0
-	VBROADCASTSS X0, Z0
+	VBROADCASTSS shift+16(FP), Z0
 	MOVQ         DX, BX
 	SHRQ         $0x04, BX
 	JZ           expShiftSumAVX512_tail
@@ -4270,13 +4268,12 @@ divAVX2_done:
 	RET
 
 // func addScalarAVX2(dst *float32, x *float32, s float32, n int)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX
 TEXT ·addScalarAVX2(SB), NOSPLIT, $0-32
 	MOVQ         dst+0(FP), AX
 	MOVQ         x+8(FP), CX
 	MOVQ         n+24(FP), DX
-	MOVSS        s+16(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS s+16(FP), Y0
 	MOVQ         DX, BX
 	SHRQ         $0x05, BX
 	JZ           addScalarAVX2_one
@@ -4330,13 +4327,12 @@ addScalarAVX2_done:
 	RET
 
 // func mulScalarAVX2(dst *float32, x *float32, s float32, n int)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX
 TEXT ·mulScalarAVX2(SB), NOSPLIT, $0-32
 	MOVQ         dst+0(FP), AX
 	MOVQ         x+8(FP), CX
 	MOVQ         n+24(FP), DX
-	MOVSS        s+16(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS s+16(FP), Y0
 	MOVQ         DX, BX
 	SHRQ         $0x05, BX
 	JZ           mulScalarAVX2_one
@@ -4454,14 +4450,232 @@ reluAVX2_done:
 	VZEROUPPER
 	RET
 
+// func clampAVX2(dst *float32, x *float32, lo float32, hi float32, n int)
+// Requires: AVX
+TEXT ·clampAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+24(FP), DX
+	VBROADCASTSS lo+16(FP), Y0
+	VBROADCASTSS hi+20(FP), Y1
+	MOVQ         DX, BX
+	SHRQ         $0x05, BX
+	JZ           clampAVX2_one
+
+clampAVX2_loopn:
+	VMOVUPS (CX), Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(CX), Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(CX), Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(CX), Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	DECQ    BX
+	JNZ     clampAVX2_loopn
+
+clampAVX2_one:
+	ANDQ $0x0000001f, DX
+	MOVQ DX, BX
+	SHRQ $0x03, BX
+	JZ   clampAVX2_tail
+
+clampAVX2_loop1:
+	VMOVUPS (CX), Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	DECQ    BX
+	JNZ     clampAVX2_loop1
+
+clampAVX2_tail:
+	ANDQ       $0x00000007, DX
+	JZ         clampAVX2_done
+	LEAQ       tailmask<>+0(SB), BX
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	VMOVUPS    (BX)(SI*4), Y2
+	VMASKMOVPS (CX), Y2, Y3
+	VMAXPS     Y3, Y0, Y0
+	VMINPS     Y0, Y1, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+clampAVX2_done:
+	VZEROUPPER
+	RET
+
+// func leakyReluAVX2(dst *float32, x *float32, alpha float32, n int)
+// Requires: AVX
+TEXT ·leakyReluAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+24(FP), DX
+	VBROADCASTSS alpha+16(FP), Y0
+	VXORPS       Y1, Y1, Y1
+	MOVQ         DX, BX
+	SHRQ         $0x05, BX
+	JZ           leakyReluAVX2_one
+
+leakyReluAVX2_loopn:
+	VMOVUPS   (CX), Y2
+	VCMPPS    $0x01, Y1, Y2, Y3
+	VMULPS    Y0, Y2, Y4
+	VBLENDVPS Y3, Y4, Y2, Y2
+	VMOVUPS   Y2, (AX)
+	VMOVUPS   32(CX), Y2
+	VCMPPS    $0x01, Y1, Y2, Y3
+	VMULPS    Y0, Y2, Y4
+	VBLENDVPS Y3, Y4, Y2, Y2
+	VMOVUPS   Y2, 32(AX)
+	VMOVUPS   64(CX), Y2
+	VCMPPS    $0x01, Y1, Y2, Y3
+	VMULPS    Y0, Y2, Y4
+	VBLENDVPS Y3, Y4, Y2, Y2
+	VMOVUPS   Y2, 64(AX)
+	VMOVUPS   96(CX), Y2
+	VCMPPS    $0x01, Y1, Y2, Y3
+	VMULPS    Y0, Y2, Y4
+	VBLENDVPS Y3, Y4, Y2, Y2
+	VMOVUPS   Y2, 96(AX)
+	ADDQ      $0x00000080, AX
+	ADDQ      $0x00000080, CX
+	DECQ      BX
+	JNZ       leakyReluAVX2_loopn
+
+leakyReluAVX2_one:
+	ANDQ $0x0000001f, DX
+	MOVQ DX, BX
+	SHRQ $0x03, BX
+	JZ   leakyReluAVX2_tail
+
+leakyReluAVX2_loop1:
+	VMOVUPS   (CX), Y2
+	VCMPPS    $0x01, Y1, Y2, Y3
+	VMULPS    Y0, Y2, Y4
+	VBLENDVPS Y3, Y4, Y2, Y2
+	VMOVUPS   Y2, (AX)
+	ADDQ      $0x00000020, AX
+	ADDQ      $0x00000020, CX
+	DECQ      BX
+	JNZ       leakyReluAVX2_loop1
+
+leakyReluAVX2_tail:
+	ANDQ       $0x00000007, DX
+	JZ         leakyReluAVX2_done
+	LEAQ       tailmask<>+0(SB), BX
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	VMOVUPS    (BX)(SI*4), Y2
+	VMASKMOVPS (CX), Y2, Y3
+	VCMPPS     $0x01, Y1, Y3, Y1
+	VMULPS     Y0, Y3, Y0
+	VBLENDVPS  Y1, Y0, Y3, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+leakyReluAVX2_done:
+	VZEROUPPER
+	RET
+
+// func addClampAVX2(dst *float32, a *float32, b *float32, lo float32, hi float32, n int)
+// Requires: AVX
+TEXT ·addClampAVX2(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         a+8(FP), CX
+	MOVQ         b+16(FP), DX
+	MOVQ         n+32(FP), BX
+	VBROADCASTSS lo+24(FP), Y0
+	VBROADCASTSS hi+28(FP), Y1
+	MOVQ         BX, SI
+	SHRQ         $0x05, SI
+	JZ           addClampAVX2_one
+
+addClampAVX2_loopn:
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VADDPS  Y2, Y3, Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(DX), Y2
+	VMOVUPS 32(CX), Y3
+	VADDPS  Y2, Y3, Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(DX), Y2
+	VMOVUPS 64(CX), Y3
+	VADDPS  Y2, Y3, Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(DX), Y2
+	VMOVUPS 96(CX), Y3
+	VADDPS  Y2, Y3, Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	DECQ    SI
+	JNZ     addClampAVX2_loopn
+
+addClampAVX2_one:
+	ANDQ $0x0000001f, BX
+	MOVQ BX, SI
+	SHRQ $0x03, SI
+	JZ   addClampAVX2_tail
+
+addClampAVX2_loop1:
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VADDPS  Y2, Y3, Y2
+	VMAXPS  Y2, Y0, Y2
+	VMINPS  Y2, Y1, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	DECQ    SI
+	JNZ     addClampAVX2_loop1
+
+addClampAVX2_tail:
+	ANDQ       $0x00000007, BX
+	JZ         addClampAVX2_done
+	LEAQ       tailmask<>+0(SB), SI
+	MOVQ       $0x00000008, DI
+	SUBQ       BX, DI
+	VMOVUPS    (SI)(DI*4), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VADDPS     Y3, Y4, Y3
+	VMAXPS     Y3, Y0, Y0
+	VMINPS     Y0, Y1, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+addClampAVX2_done:
+	VZEROUPPER
+	RET
+
 // func axpyAVX2(alpha float32, x *float32, y *float32, n int)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·axpyAVX2(SB), NOSPLIT, $0-32
 	MOVQ         x+8(FP), AX
 	MOVQ         y+16(FP), CX
 	MOVQ         n+24(FP), DX
-	MOVSS        alpha+0(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS alpha+0(FP), Y0
 	MOVQ         DX, BX
 	SHRQ         $0x05, BX
 	JZ           axpyAVX2_one

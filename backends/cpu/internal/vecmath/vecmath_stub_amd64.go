@@ -119,6 +119,21 @@ func mulScalarAVX2(dst *float32, x *float32, s float32, n int)
 //go:noescape
 func reluAVX2(dst *float32, x *float32, n int)
 
+// clampAVX2 sets dst[i] = min(max(x[i], lo), hi) for i < n, NaN kept.
+//
+//go:noescape
+func clampAVX2(dst *float32, x *float32, lo float32, hi float32, n int)
+
+// leakyReluAVX2 sets dst[i] = x[i] < 0 ? alpha·x[i] : x[i] for i < n, NaN kept.
+//
+//go:noescape
+func leakyReluAVX2(dst *float32, x *float32, alpha float32, n int)
+
+// addClampAVX2 sets dst[i] = min(max(a[i] + b[i], lo), hi) for i < n, NaN kept.
+//
+//go:noescape
+func addClampAVX2(dst *float32, a *float32, b *float32, lo float32, hi float32, n int)
+
 // axpyAVX2 sets y[i] += alpha·x[i] for i < n.
 //
 //go:noescape

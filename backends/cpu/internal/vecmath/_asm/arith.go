@@ -21,6 +21,9 @@ func arithKernels(g *gen) {
 	g.scalar("addScalar", "+", VADDPS)
 	g.scalar("mulScalar", "·", VMULPS)
 	g.reluKernel()
+	g.clampKernel()
+	g.leakyKernel()
+	g.addClampKernel()
 	g.axpyKernel()
 	g.dotKernel()
 	g.sumKernel()
@@ -54,7 +57,7 @@ func (g *gen) scalar(name, sym string, f op3) {
 	Doc(fmt.Sprintf("%s sets dst[i] = x[i] %s s for i < n.", fn, sym))
 	p := params("dst", "x", "n")
 	s := g.v()
-	VBROADCASTSS(Load(Param("s"), XMM()), s)
+	broadcastParam("s", s)
 	g.stream(fn, p[2], p[:2], 4, func(v int, mask Op) {
 		g.st(g.bin(f, s, g.ld(p[1], v, mask)), p[0], v, mask)
 	})
@@ -78,6 +81,68 @@ func (g *gen) reluKernel() {
 	RET()
 }
 
+// clampKernel emits dst[i] = min(max(x[i], lo), hi): both instructions
+// return their first operand (x) when either is NaN or both are zero, so
+// NaN stays NaN and a zero keeps its sign, as the twin's comparisons do.
+// (Bounds come through broadcastParam: see there why.)
+func (g *gen) clampKernel() {
+	fn := "clamp" + g.name
+	TEXT(fn, NOSPLIT, "func(dst, x *float32, lo, hi float32, n int)")
+	Pragma("noescape")
+	Doc(fn + " sets dst[i] = min(max(x[i], lo), hi) for i < n, NaN kept.")
+	p := params("dst", "x", "n")
+	lo, hi := g.bounds()
+	g.stream(fn, p[2], p[:2], 4, func(v int, mask Op) {
+		g.st(g.min(g.max(g.ld(p[1], v, mask), lo), hi), p[0], v, mask)
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// leakyKernel emits dst[i] = x[i] < 0 ? alpha·x[i] : x[i] as a blend, so
+// NaN (which compares false) and every zero come out as the twin's.
+func (g *gen) leakyKernel() {
+	fn := "leakyRelu" + g.name
+	TEXT(fn, NOSPLIT, "func(dst, x *float32, alpha float32, n int)")
+	Pragma("noescape")
+	Doc(fn + " sets dst[i] = x[i] < 0 ? alpha·x[i] : x[i] for i < n, NaN kept.")
+	p := params("dst", "x", "n")
+	alpha := g.v()
+	broadcastParam("alpha", alpha)
+	z := g.zero()
+	g.stream(fn, p[2], p[:2], 4, func(v int, mask Op) {
+		x := g.ld(p[1], v, mask)
+		neg := g.cmp(cmpLT, x, z) // false for NaN
+		g.st(g.blend(neg, g.mul(alpha, x), x), p[0], v, mask)
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// addClampKernel emits dst[i] = min(max(a[i] + b[i], lo), hi), NaN kept.
+func (g *gen) addClampKernel() {
+	fn := "addClamp" + g.name
+	TEXT(fn, NOSPLIT, "func(dst, a, b *float32, lo, hi float32, n int)")
+	Pragma("noescape")
+	Doc(fn + " sets dst[i] = min(max(a[i] + b[i], lo), hi) for i < n, NaN kept.")
+	p := params("dst", "a", "b", "n")
+	lo, hi := g.bounds()
+	g.stream(fn, p[3], p[:3], 4, func(v int, mask Op) {
+		s := g.add(g.ld(p[2], v, mask), g.ld(p[1], v, mask))
+		g.st(g.min(g.max(s, lo), hi), p[0], v, mask)
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// bounds broadcasts the float32 parameters lo and hi.
+func (g *gen) bounds() (reg.VecVirtual, reg.VecVirtual) {
+	lo, hi := g.v(), g.v()
+	broadcastParam("lo", lo)
+	broadcastParam("hi", hi)
+	return lo, hi
+}
+
 func (g *gen) axpyKernel() {
 	fn := "axpy" + g.name
 	TEXT(fn, NOSPLIT, "func(alpha float32, x, y *float32, n int)")
@@ -85,7 +150,7 @@ func (g *gen) axpyKernel() {
 	Doc(fn + " sets y[i] += alpha·x[i] for i < n.")
 	p := params("x", "y", "n")
 	alpha := g.v()
-	VBROADCASTSS(Load(Param("alpha"), XMM()), alpha)
+	broadcastParam("alpha", alpha)
 	g.stream(fn, p[2], p[:2], 4, func(v int, mask Op) {
 		y := g.ld(p[1], v, mask)
 		VFMADD231PS(g.ld(p[0], v, mask), alpha, y)

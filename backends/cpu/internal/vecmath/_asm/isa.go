@@ -223,3 +223,16 @@ const (
 	signBit = 0x80000000
 	absMask = 0x7fffffff
 )
+
+// broadcastParam broadcasts the float32 parameter name into r straight
+// from memory. Loading it first with MOVSS, a legacy-SSE instruction, stalls
+// for hundreds of cycles when AVX-512 code (the GEMM's, which uses Z16-Z31)
+// left upper register state that VZEROUPPER does not clear: the CPU
+// profile of MobileNetV2's conv epilogues showed it.
+func broadcastParam(name string, r reg.VecVirtual) {
+	p, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	VBROADCASTSS(p.Addr, r)
+}

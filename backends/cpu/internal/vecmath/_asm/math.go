@@ -196,7 +196,7 @@ func (g *gen) expShiftSum() {
 	Doc(fmt.Sprintf("%s sets dst[i] = e^(x[i]-shift) for i < n and returns their sum.", fn))
 	p := params("dst", "x", "n")
 	shift, acc := g.v(), g.zero()
-	VBROADCASTSS(Load(Param("shift"), XMM()), shift)
+	broadcastParam("shift", shift)
 	g.stream(fn, p[2], p[:2], 1, func(_ int, mask Op) {
 		r := g.exp(g.sub(g.ld(p[1], 0, mask), shift))
 		g.st(r, p[0], 0, mask)
