@@ -112,7 +112,7 @@ func convForward[T convNum](p *convProblem, x, w, b, y []T, gemm convGemmFn[T]) 
 		return
 	}
 	if xf, ok := any(x).([]float32); ok && p.convWinogradOK() &&
-		convWinograd(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32), winoNoEpilogue) {
+		convWinograd(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32), winoEpilogueOf(p.epi)) {
 		return
 	}
 	if p.depthwise() {

@@ -45,6 +45,24 @@ type winoEpilogue struct {
 // winoNoEpilogue leaves y = conv + bias.
 var winoNoEpilogue = winoEpilogue{lo: float32(math.Inf(-1)), hi: float32(math.Inf(1))}
 
+// winoEpilogueOf is FusedConv's epilogue e (nil: none) for the output
+// stage: Relu and Clip without a residual become the clamp inside the
+// transform; the rest (a residual, LeakyRelu, a NaN bound) runs e over
+// each finished range.
+func winoEpilogueOf(e *convEpi) winoEpilogue {
+	ep := winoNoEpilogue
+	switch {
+	case e == nil:
+	case e.res == nil && e.act == epiRelu:
+		ep.lo = 0
+	case e.res == nil && e.act == epiClip && !e.nan:
+		ep.lo, ep.hi = e.lo, e.hi
+	default:
+		ep.fn = func(y []float32, lo, hi int) { e.apply(y[lo:hi], lo) }
+	}
+	return ep
+}
+
 // convWinogradOn switches the Winograd path (tests turn it off for the
 // direct twin).
 var convWinogradOn = true

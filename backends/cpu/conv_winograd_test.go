@@ -286,3 +286,49 @@ func winoBench(b *testing.B, xs, ws []int) {
 		b.ReportMetric(total/cpu/1e9, "GFLOP/s/core")
 	}
 }
+
+// TestConvWinogradFusedEpilogue runs FusedConv's epilogues (convEpi)
+// through Winograd and through the direct path: the same outputs.
+func TestConvWinogradFusedEpilogue(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	xs, ws := []int{2, 32, 14, 14}, []int{24, 32, 3, 3}
+	x, w, b := winoF32(winoNorm(r, xs)), winoF32(winoNorm(r, ws)), winoF32(winoNorm(r, ws[:1]))
+	res := winoF32(winoNorm(r, []int{2, 24, 14, 14}))
+	inf := float32(math.Inf(1))
+	epis := map[string]*convEpi{
+		"none":          nil,
+		"relu":          {act: epiRelu, lo: -inf, hi: inf},
+		"clip":          {act: epiClip, lo: -0.5, hi: 0.7},
+		"leaky":         {act: epiLeaky, alpha: 0.1, lo: -inf, hi: inf},
+		"residual":      {act: epiNone, res: res, lo: -inf, hi: inf},
+		"residual relu": {act: epiRelu, res: res, lo: -inf, hi: inf},
+		"residual clip": {act: epiClip, res: res, lo: -1, hi: 1},
+	}
+	win, _ := convReadWin("Conv", ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)})
+	savedOn, savedMin := convWinogradOn, winoMinTiles
+	defer func() { convWinogradOn, winoMinTiles = savedOn, savedMin }()
+	winoMinTiles = 1
+	for name, e := range epis {
+		t.Run(name, func(t *testing.T) {
+			var ys [2][]float32
+			for i, on := range []bool{true, false} {
+				convWinogradOn = on
+				p, err := convPlan(win, 1, xs, ws, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if on != p.convWinogradOK() {
+					t.Fatalf("Winograd %v, want %v", p.convWinogradOK(), on)
+				}
+				p.epi = e
+				ys[i] = make([]float32, 2*24*14*14)
+				convForward(p, x, w, b, ys[i], convSgemmFn)
+			}
+			for i, v := range ys[0] {
+				if d := math.Abs(float64(v - ys[1][i])); d > 1e-4*(1+math.Abs(float64(ys[1][i]))) {
+					t.Fatalf("y[%d] = %g through Winograd, %g direct", i, v, ys[1][i])
+				}
+			}
+		})
+	}
+}
