@@ -305,30 +305,34 @@ func TestConvWinogradFusedEpilogue(t *testing.T) {
 		"residual clip": {act: epiClip, res: res, lo: -1, hi: 1},
 	}
 	win, _ := convReadWin("Conv", ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)})
-	savedOn, savedMin := convWinogradOn, winoMinTiles
-	defer func() { convWinogradOn, winoMinTiles = savedOn, savedMin }()
+	savedOn, savedMin, savedChunk := convWinogradOn, winoMinTiles, winoChunkTiles
+	defer func() { convWinogradOn, winoMinTiles, winoChunkTiles = savedOn, savedMin, savedChunk }()
 	winoMinTiles = 1
 	for name, e := range epis {
-		t.Run(name, func(t *testing.T) {
-			var ys [2][]float32
-			for i, on := range []bool{true, false} {
-				convWinogradOn = on
-				p, err := convPlan(win, 1, xs, ws, nil)
-				if err != nil {
-					t.Fatal(err)
+		// One chunk split over the threads; 8 chunks dealt out to them.
+		for _, chunk := range []int{64, 4} {
+			t.Run(fmt.Sprintf("%s/chunk%d", name, chunk), func(t *testing.T) {
+				winoChunkTiles = chunk
+				var ys [2][]float32
+				for i, on := range []bool{true, false} {
+					convWinogradOn = on
+					p, err := convPlan(win, 1, xs, ws, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if on != p.convWinogradOK() {
+						t.Fatalf("Winograd %v, want %v", p.convWinogradOK(), on)
+					}
+					p.epi = e
+					ys[i] = make([]float32, 2*24*14*14)
+					convForward(p, x, w, b, ys[i], convSgemmFn)
 				}
-				if on != p.convWinogradOK() {
-					t.Fatalf("Winograd %v, want %v", p.convWinogradOK(), on)
+				for i, v := range ys[0] {
+					if d := math.Abs(float64(v - ys[1][i])); d > 1e-4*(1+math.Abs(float64(ys[1][i]))) {
+						t.Fatalf("y[%d] = %g through Winograd, %g direct", i, v, ys[1][i])
+					}
 				}
-				p.epi = e
-				ys[i] = make([]float32, 2*24*14*14)
-				convForward(p, x, w, b, ys[i], convSgemmFn)
-			}
-			for i, v := range ys[0] {
-				if d := math.Abs(float64(v - ys[1][i])); d > 1e-4*(1+math.Abs(float64(ys[1][i]))) {
-					t.Fatalf("y[%d] = %g through Winograd, %g direct", i, v, ys[1][i])
-				}
-			}
-		})
+			})
+		}
 	}
 }
