@@ -2,6 +2,8 @@ package cpu
 
 import (
 	"bytes"
+	"runtime"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -20,6 +22,10 @@ import (
 // the transform. Entries are found by the address and length of the
 // weights.
 //
+// An entry goes when its weights are collected (a runtime cleanup on
+// their backing array): a training loop that makes new weight tensors
+// every step leaves no dead entries behind.
+//
 // The cache holds at most winoCacheMax floats (copies and transforms).
 // Entries unused for winoStale lookups make room for new ones; when there
 // is no room, or when the same weights have changed winoMaxChanges times
@@ -34,6 +40,7 @@ type winoEntry struct {
 	floats  int
 	lastUse uint64 // winoCache.clock at the last lookup
 	changes int    // times the weights were found changed
+	id      uint64 // tells the entry from a later one with its key
 }
 
 type winoKey struct {
@@ -56,6 +63,7 @@ var winoCache struct {
 	entries []*winoEntry
 	floats  int
 	clock   uint64
+	lastID  uint64
 }
 
 // winoWeights returns U (36 matrices cp × mp, packed for products of
@@ -80,8 +88,38 @@ func winoWeights(w []float32, wg *winoGeo, rows int) []*gemm.PackedB {
 			packed[e] = gemm.PackB(rows, wg.mp, wg.cp, ut[e*mat:], wg.mp)
 		}
 	})
-	winoStore(&winoEntry{key: key, src: append([]float32(nil), w...), u: packed, floats: need, changes: changes})
+	e := &winoEntry{key: key, src: append([]float32(nil), w...), u: packed, floats: need, changes: changes}
+	if winoStore(e) {
+		winoWatch(&w[0], winoRef{key: key, id: e.id})
+	}
 	return packed
+}
+
+// winoWatch has r forgotten when the allocation holding p is collected.
+// Weights outside the Go heap (memory mapped, say) get no cleanup
+// (AddCleanup panics on them): their entry stays until evicted.
+func winoWatch(p *float32, r winoRef) {
+	defer func() { _ = recover() }()
+	runtime.AddCleanup(p, winoForget, r)
+}
+
+// winoRef names one cache entry for winoForget.
+type winoRef struct {
+	key winoKey
+	id  uint64
+}
+
+// winoForget drops the entry r once its weights are collected.
+func winoForget(r winoRef) {
+	winoCache.Lock()
+	defer winoCache.Unlock()
+	for i, e := range winoCache.entries {
+		if e.key == r.key && e.id == r.id {
+			winoCache.floats -= e.floats
+			winoCache.entries = slices.Delete(winoCache.entries, i, i+1)
+			return
+		}
+	}
 }
 
 func roundUpInt(a, b int) int { return (a + b - 1) / b * b }
@@ -127,24 +165,27 @@ func winoLookup(key winoKey, w []float32, need int) (u []*gemm.PackedB, ok bool,
 	return nil, winoCache.floats-held+need <= winoCacheMax, changes
 }
 
-// winoStore adds e, replacing any entry with its key (and dropping e if
-// the cache filled up meanwhile).
-func winoStore(e *winoEntry) {
+// winoStore adds e, replacing any entry with its key; false when it
+// dropped e because the cache filled up meanwhile.
+func winoStore(e *winoEntry) bool {
 	winoCache.Lock()
 	defer winoCache.Unlock()
 	e.lastUse = winoCache.clock
+	winoCache.lastID++
+	e.id = winoCache.lastID
 	for i, o := range winoCache.entries {
 		if o.key == e.key {
 			winoCache.floats += e.floats - o.floats
 			winoCache.entries[i] = e
-			return
+			return true
 		}
 	}
 	if winoCache.floats+e.floats > winoCacheMax {
-		return
+		return false
 	}
 	winoCache.entries = append(winoCache.entries, e)
 	winoCache.floats += e.floats
+	return true
 }
 
 // floatBytes views s as its bytes (for the comparison).

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/ir"
@@ -335,4 +337,46 @@ func TestConvWinogradFusedEpilogue(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestConvWinogradCacheForgets: the entry of weights that are collected
+// goes (a training loop's new weight tensor every step leaves none).
+func TestConvWinogradCacheForgets(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	xs, ws := []int{1, 16, 12, 12}, []int{16, 16, 3, 3}
+	win, _ := convReadWin("Conv", ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)})
+	p, _ := convPlan(win, 1, xs, ws, nil)
+	x := winoF32(winoNorm(r, xs))
+	y := make([]float32, 16*12*12)
+	var id uint64
+	held := func() bool {
+		winoCache.Lock()
+		defer winoCache.Unlock()
+		for _, e := range winoCache.entries {
+			if e.id == id {
+				return true
+			}
+		}
+		return false
+	}
+	func() {
+		w := winoF32(winoNorm(r, ws))
+		if !convWinograd(p, x, w, nil, y, winoNoEpilogue) {
+			t.Fatal("declined")
+		}
+		winoCache.Lock()
+		id = winoCache.lastID
+		winoCache.Unlock()
+	}()
+	if !held() {
+		t.Fatal("no entry for the weights")
+	}
+	for range 200 {
+		runtime.GC()
+		if !held() {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("entry kept after the weights were collected")
 }
