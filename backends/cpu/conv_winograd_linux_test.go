@@ -12,6 +12,7 @@ import (
 // mapped, as external data can be) run through Winograd without the
 // cache's cleanup hook panicking.
 func TestConvWinogradMappedWeights(t *testing.T) {
+	winoTesting(t)
 	const n = 16 * 16 * 9
 	mem, err := syscall.Mmap(-1, 0, 4*n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {

@@ -24,6 +24,14 @@ func convNormT(r *rand.Rand, shape ...int) (*ir.Tensor, []float64) {
 	return ir.FromSlice(f, shape...), d
 }
 
+// winoTesting makes every problem of a test take Winograd from its first
+// call (any tile count, no admission on the second call).
+func winoTesting(t testing.TB) {
+	minT, admit := winoMinTiles, winoAdmitTiles
+	winoMinTiles, winoAdmitTiles = 1, 0
+	t.Cleanup(func() { winoMinTiles, winoAdmitTiles = minT, admit })
+}
+
 // winoErr is the largest |got - want| over the largest |want|: the error
 // relative to the output's scale, which Winograd's transforms set.
 func winoErr(got []float32, want []float64) float64 {
@@ -56,6 +64,7 @@ var winoCases = []struct {
 // (with one and several threads, and chunks of one tile row) against the
 // float64 direct convolution, and reports the error.
 func TestConvWinogradMatchesNaive(t *testing.T) {
+	winoTesting(t)
 	r := rand.New(rand.NewPCG(11, 12))
 	oldT, oldChunk, oldMin := Threads(), winoChunkTiles, winoMinTiles
 	defer func() { setPoolThreads(oldT); winoChunkTiles, winoMinTiles = oldChunk, oldMin }()
@@ -98,6 +107,7 @@ func TestConvWinogradMatchesNaive(t *testing.T) {
 // output stage: y = min(max(conv + b, lo), hi), and fn sees every output
 // exactly once.
 func TestConvWinogradEpilogue(t *testing.T) {
+	winoTesting(t)
 	r := rand.New(rand.NewPCG(13, 14))
 	xs, ws := []int{2, 16, 9, 10}, []int{24, 16, 3, 3}
 	_, xd := convNormT(r, xs...)
@@ -142,6 +152,7 @@ func winoF32(d []float64) []float32 {
 // optimizer does) are transformed afresh, never served from the cache;
 // after winoMaxChanges changes they run direct. Every step is checked.
 func TestConvWinogradWeightsUpdated(t *testing.T) {
+	winoTesting(t)
 	r := rand.New(rand.NewPCG(15, 16))
 	xs, ws := []int{1, 16, 12, 12}, []int{16, 16, 3, 3}
 	xd := winoNorm(r, xs)
@@ -171,6 +182,7 @@ func TestConvWinogradWeightsUpdated(t *testing.T) {
 // declines (the direct path runs) rather than evicting weights in use;
 // stale entries make room.
 func TestConvWinogradCacheFull(t *testing.T) {
+	winoTesting(t)
 	r := rand.New(rand.NewPCG(17, 18))
 	xs, ws := []int{1, 16, 12, 12}, []int{16, 16, 3, 3}
 	win, _ := convReadWin("Conv", ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)})
@@ -252,6 +264,7 @@ func BenchmarkConvWinograd(b *testing.B) {
 				b.Run(fmt.Sprintf("n%d_c%d_hw%d/t%d/%s", s.n, s.c, s.hw, nt, name), func(b *testing.B) {
 					saved, savedT, savedMin := convWinogradOn, Threads(), winoMinTiles
 					convWinogradOn, winoMinTiles = on, 1
+					winoTesting(b)
 					setPoolThreads(nt)
 					defer func() { convWinogradOn, winoMinTiles = saved, savedMin; setPoolThreads(savedT) }()
 					winoBench(b, []int{s.n, s.c, s.hw, s.hw}, []int{s.c, s.c, 3, 3})
@@ -292,6 +305,7 @@ func winoBench(b *testing.B, xs, ws []int) {
 // TestConvWinogradFusedEpilogue runs FusedConv's epilogues (convEpi)
 // through Winograd and through the direct path: the same outputs.
 func TestConvWinogradFusedEpilogue(t *testing.T) {
+	winoTesting(t)
 	r := rand.New(rand.NewPCG(19, 20))
 	xs, ws := []int{2, 32, 14, 14}, []int{24, 32, 3, 3}
 	x, w, b := winoF32(winoNorm(r, xs)), winoF32(winoNorm(r, ws)), winoF32(winoNorm(r, ws[:1]))
@@ -342,6 +356,7 @@ func TestConvWinogradFusedEpilogue(t *testing.T) {
 // TestConvWinogradCacheForgets: the entry of weights that are collected
 // goes (a training loop's new weight tensor every step leaves none).
 func TestConvWinogradCacheForgets(t *testing.T) {
+	winoTesting(t)
 	r := rand.New(rand.NewPCG(21, 22))
 	xs, ws := []int{1, 16, 12, 12}, []int{16, 16, 3, 3}
 	win, _ := convReadWin("Conv", ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)})
@@ -379,4 +394,27 @@ func TestConvWinogradCacheForgets(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatal("entry kept after the weights were collected")
+}
+
+// TestConvWinogradAdmission: small calls transform weights on their
+// second call (the first runs direct); a call with winoAdmitTiles tiles
+// or more transforms at once.
+func TestConvWinogradAdmission(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	win, _ := convReadWin("Conv", ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)})
+	for _, c := range []struct {
+		n     int
+		first bool
+	}{{1, false}, {8, true}} { // 64 tiles an image
+		xs, ws := []int{c.n, 16, 32, 32}, []int{16, 16, 3, 3}
+		p, _ := convPlan(win, 1, xs, ws, nil)
+		x, w := winoF32(winoNorm(r, xs)), winoF32(winoNorm(r, ws))
+		y := make([]float32, c.n*16*32*32)
+		if got := convWinograd(p, x, w, nil, y, winoNoEpilogue); got != c.first {
+			t.Fatalf("batch %d: first call ran Winograd %v, want %v", c.n, got, c.first)
+		}
+		if !convWinograd(p, x, w, nil, y, winoNoEpilogue) {
+			t.Fatalf("batch %d: second call declined", c.n)
+		}
+	}
 }
