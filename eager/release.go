@@ -2,6 +2,7 @@ package eager
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/keenml/keen/ir"
 )
@@ -43,4 +44,27 @@ func (b releasedBuf) Shape() []int    { return b.shape }
 // errReleased is returned for a released tensor used as an op input or read.
 func errReleased(t *Tensor) error {
 	return fmt.Errorf("eager: tensor %v%v was released and cannot be used", t.DType(), t.Shape())
+}
+
+// MarkIntermediate tells the tapes recording now that t is an intermediate
+// value no user code holds (the ONNX executor's dead values): once every
+// tape that recorded the op making it has dropped its records (Gradient of
+// a non-persistent tape, Release of a persistent one), its buffer is
+// released.
+func (t *Tensor) MarkIntermediate() { t.intermediate = true }
+
+// dropRecords is called by a tape letting go of its records: records no
+// other tape holds release their intermediate outputs, except the tensors
+// in keep (the gradients just returned, the target, the seed).
+func dropRecords(rs []*record, keep ...*Tensor) {
+	for _, r := range rs {
+		if r.holders.Add(-1) != 0 {
+			continue
+		}
+		for _, o := range r.out {
+			if o != nil && o.intermediate && !slices.Contains(keep, o) {
+				o.Release()
+			}
+		}
+	}
 }

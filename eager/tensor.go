@@ -20,6 +20,9 @@ import (
 type Tensor struct {
 	dev backends.Backend
 	buf backends.Buffer
+	// intermediate: made by an executor that no user code sees; the tapes
+	// that recorded it release it when they drop their records.
+	intermediate bool
 }
 
 // Wrap makes a Tensor of a buffer owned by dev.

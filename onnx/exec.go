@@ -180,8 +180,12 @@ func (m *Model) runGraph(ctx context.Context, gp *graphPlan, parent *scope, inpu
 		if err := m.runNode(ctx, np, s); err != nil {
 			return nil, err
 		}
-		if rel := gp.releases[i]; len(rel) > 0 && s.tape == nil && !eager.Recording() {
-			s.release(rel)
+		if rel := gp.releases[i]; len(rel) > 0 {
+			if s.tape == nil && !eager.Recording() {
+				s.release(rel)
+			} else {
+				s.markIntermediate(rel)
+			}
 		}
 	}
 	outs := make([]Value, len(gp.g.Outputs))
@@ -200,6 +204,17 @@ func (s *scope) release(names []string) {
 	for _, name := range names {
 		if t, ok := s.vals[name].(*eager.Tensor); ok {
 			t.Release()
+		}
+		delete(s.vals, name)
+	}
+}
+
+// markIntermediate hands dead intermediates to the recording tapes, which
+// release them when they drop the records holding them.
+func (s *scope) markIntermediate(names []string) {
+	for _, name := range names {
+		if t, ok := s.vals[name].(*eager.Tensor); ok {
+			t.MarkIntermediate()
 		}
 		delete(s.vals, name)
 	}
