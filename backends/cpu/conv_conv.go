@@ -111,6 +111,10 @@ func convForward[T convNum](p *convProblem, x, w, b, y []T, gemm convGemmFn[T]) 
 	if p.outSize == 0 || p.n == 0 || p.m == 0 {
 		return
 	}
+	if xf, ok := any(x).([]float32); ok && p.direct3x3() { // before Winograd: faster on these few channels
+		convDirect3x3(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32))
+		return
+	}
 	if xf, ok := any(x).([]float32); ok && p.convWinogradOK() &&
 		convWinograd(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32), winoEpilogueOf(p.epi)) {
 		return
@@ -122,10 +126,6 @@ func convForward[T convNum](p *convProblem, x, w, b, y []T, gemm convGemmFn[T]) 
 		}
 		convDepthwise(p, x, w, y)
 		convAddBias(y, b, p.n, p.m, p.outSize)
-		return
-	}
-	if xf, ok := any(x).([]float32); ok && p.direct3x3() {
-		convDirect3x3(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32))
 		return
 	}
 	if xf, ok := any(x).([]float32); ok && p.wide() {
