@@ -61,7 +61,11 @@ func maxPoolGradKernel[T float32 | float64](win convWin, pos bool) kernelFunc {
 		if want := append([]int{n, ch}, g.out...); dy.DType != x.DType || !slices.Equal(dy.Shape, want) {
 			return nil, fmt.Errorf("%w: %s: dY (input 0) %v%v, want %v%v for X %v", errShape, op, dy.DType, dy.Shape, x.DType, want, x.Shape)
 		}
-		out, err := newTensor(x.DType, x.Shape)
+		alloc := newTensor
+		if _, f32 := any(T(0)).(float32); f32 && pos && t.is2x2() && t.in[1] == 2*t.out[1] && t.in[2] == 2*t.out[2] {
+			alloc = newTensorRaw // maxGrad2x2PlanePos writes every element
+		}
+		out, err := alloc(x.DType, x.Shape)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
