@@ -73,15 +73,24 @@ func convDirect3x3(p *convProblem, x, w, b, y []float32) {
 func convDirectPad(p *convProblem, x []float32, n int, planes []float32, pcs, prs int) {
 	g := p.geo
 	ih, iw := g.in[0], g.in[1]
+	r0, r1 := max(0, -g.padBegin[0]), min(ih, g.out[0]+2-g.padBegin[0])
+	c0, left := 0, g.padBegin[1]
+	if left < 0 {
+		c0, left = -left, 0
+	}
+	width := min(iw-c0, prs-left)
+	if r0 >= r1 || width <= 0 {
+		return
+	}
 	for c := range p.c {
-		src := x[(n*p.c+c)*p.inSize:][:p.inSize]
-		dst := planes[c*pcs:]
-		for r := range ih {
-			pr := r + g.padBegin[0]
-			if pr < 0 || pr >= g.out[0]+2 {
-				continue
-			}
-			convDirectRow(dst[pr*prs:][:prs], src[r*iw:][:iw], g.padBegin[1])
+		src := x[(n*p.c+c)*p.inSize+r0*iw+c0:]
+		dst := planes[c*pcs+(r0+g.padBegin[0])*prs+left:]
+		if width <= 32 {
+			dconv.CopyRows(dst, src, r1-r0, width, prs, iw)
+			continue
+		}
+		for r := range r1 - r0 {
+			copy(dst[r*prs:][:width], src[r*iw:][:width])
 		}
 	}
 }
@@ -155,20 +164,6 @@ func convGradLanes(part, dw []float32, c, m0, mb, span, ow int) {
 			}
 		}
 	}
-}
-
-// convDirectRow copies an input row into a padded row at column offset
-// left (negative: the row starts cropped), dropping what falls outside;
-// the padded row's other columns stay zero.
-func convDirectRow(dst, src []float32, left int) {
-	if left < 0 {
-		src = src[min(len(src), -left):]
-		left = 0
-	}
-	if left >= len(dst) {
-		return
-	}
-	copy(dst[left:], src)
 }
 
 // convDirectWeights packs W (M×C×3×3) block by block as dconv wants it,

@@ -60,9 +60,9 @@ func TestConvDirect3x3(t *testing.T) {
 					t.Fatalf("direct3x3() = %v, want %v", got, tc.direct)
 				}
 				got := runOp(t, "Conv", 11, tc.attrs, 1, in...)[0]
-				convDirectOn = false
+				convDirectOn, convWinogradOn = false, false // the GEMM paths: exact here
 				want := runOp(t, "Conv", 11, tc.attrs, 1, in...)[0]
-				convDirectOn = true
+				convDirectOn, convWinogradOn = true, true
 				fusedSame(t, got, want)
 			})
 		}

@@ -142,3 +142,25 @@ func grad3x3Go(part, x, dy []float32, mb, cin, xcs, xrs, dycs, rows, dysr, width
 		}
 	}
 }
+
+// CopyRows copies rows rows of width floats (width <= 32) from src (row
+// stride ss) to dst (row stride ds): the padded planes' interior, each row
+// two masked vector moves rather than a memmove call. It panics when a
+// slice is too short.
+func CopyRows(dst, src []float32, rows, width, ds, ss int) {
+	if rows <= 0 || width <= 0 {
+		return
+	}
+	if width > 32 {
+		panic("dconv: CopyRows: want width <= 32")
+	}
+	_, _ = dst[(rows-1)*ds+width-1], src[(rows-1)*ss+width-1]
+	if !useAsm {
+		for r := range rows {
+			copy(dst[r*ds:][:width], src[r*ss:][:width])
+		}
+		return
+	}
+	m := uint32(1)<<uint(width) - 1
+	copyRowsAVX512(&dst[0], &src[0], rows, 4*ds, 4*ss, uint16(m), uint16(m>>16))
+}

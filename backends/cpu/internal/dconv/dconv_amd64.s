@@ -1823,3 +1823,28 @@ grad3x3V2M8AVX512_tap22:
 	VPXORD      Z17, Z17, Z17
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX512(dst *float32, src *float32, rows int, dstStride int, srcStride int, mask0 uint16, mask1 uint16)
+// Requires: AVX, AVX512F
+TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-44
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+8(FP), CX
+	MOVQ    rows+16(FP), DX
+	MOVQ    dstStride+24(FP), BX
+	MOVQ    srcStride+32(FP), SI
+	MOVWLZX mask0+40(FP), DI
+	KMOVW   DI, K1
+	MOVWLZX mask1+42(FP), DI
+	KMOVW   DI, K2
+
+row:
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS.Z 64(CX), K2, Z1
+	VMOVUPS   Z0, K1, (AX)
+	VMOVUPS   Z1, K2, 64(AX)
+	ADDQ      BX, AX
+	ADDQ      SI, CX
+	DECQ      DX
+	JNZ       row
+	VZEROUPPER
+	RET

@@ -19,3 +19,7 @@ func grad3x3V1M16AVX512(part, x, dy *float32, cin, xcs, xrs, dycs, rows, dysr in
 func grad3x3V2M8AVX512(part, x, dy *float32, cin, xcs, xrs, dycs, rows, dysr int, mask uint16) {
 	panic("dconv: no assembly in this build")
 }
+
+func copyRowsAVX512(dst, src *float32, rows, dstStride, srcStride int, mask0, mask1 uint16) {
+	panic("dconv: no assembly in this build")
+}

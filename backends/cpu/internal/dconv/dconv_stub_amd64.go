@@ -33,3 +33,9 @@ func grad3x3V1M16AVX512(part *float32, x *float32, dy *float32, cin int, xcs int
 //
 //go:noescape
 func grad3x3V2M8AVX512(part *float32, x *float32, dy *float32, cin int, xcs int, xrs int, dycs int, rows int, dysr int, mask uint16)
+
+// copyRowsAVX512 copies rows rows (byte strides dstStride, srcStride) of the lanes in mask0 and
+// mask1 of two 16-float vectors.
+//
+//go:noescape
+func copyRowsAVX512(dst *float32, src *float32, rows int, dstStride int, srcStride int, mask0 uint16, mask1 uint16)

@@ -122,3 +122,27 @@ func TestGrad3x3(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyRows copies rows of 1 to 32 floats and checks that nothing
+// around them is written.
+func TestCopyRows(t *testing.T) {
+	for width := 1; width <= 32; width++ {
+		const rows, ds, ss = 3, 40, 33
+		src := make([]float32, (rows-1)*ss+width)
+		for i := range src {
+			src[i] = float32(i + 1)
+		}
+		dst := make([]float32, rows*ds)
+		CopyRows(dst, src, rows, width, ds, ss)
+		for i, v := range dst {
+			r, c := i/ds, i%ds
+			want := float32(0)
+			if c < width {
+				want = src[r*ss+c]
+			}
+			if v != want {
+				t.Fatalf("width %d: dst[%d] = %v, want %v", width, i, v, want)
+			}
+		}
+	}
+}

@@ -18,6 +18,7 @@ func main() {
 	rows3x3(2, 8)
 	grad3x3(1, 16)
 	grad3x3(2, 8)
+	copyRows()
 	Generate()
 }
 
@@ -182,6 +183,33 @@ func grad3x3(nv, mb int) {
 	for _, r := range xv {
 		VPXORD(r, r, r)
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// copyRows emits copyRowsAVX512: rows rows of up to 32 floats, each as two
+// masked vectors (a zero mask reads and writes nothing).
+func copyRows() {
+	TEXT("copyRowsAVX512", NOSPLIT, "func(dst, src *float32, rows, dstStride, srcStride int, mask0, mask1 uint16)")
+	Pragma("noescape")
+	Doc("copyRowsAVX512 copies rows rows (byte strides dstStride, srcStride) of the lanes in mask0 and",
+		"mask1 of two 16-float vectors.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	rows := Load(Param("rows"), GP64())
+	ds := Load(Param("dstStride"), GP64())
+	ss := Load(Param("srcStride"), GP64())
+	KMOVW(Load(Param("mask0"), GP32()), K1)
+	KMOVW(Load(Param("mask1"), GP32()), K2)
+	Label("row")
+	VMOVUPS_Z(Mem{Base: src}, K1, Z0)
+	VMOVUPS_Z(Mem{Base: src, Disp: 64}, K2, Z1)
+	VMOVUPS(Z0, K1, Mem{Base: dst})
+	VMOVUPS(Z1, K2, Mem{Base: dst, Disp: 64})
+	ADDQ(ds, dst)
+	ADDQ(ss, src)
+	DECQ(rows)
+	JNZ(LabelRef("row"))
 	VZEROUPPER()
 	RET()
 }
