@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/keenml/keen/backends"
+	"github.com/keenml/keen/backends/cpu/internal/pgrad"
 	"github.com/keenml/keen/ir"
 )
 
@@ -273,9 +274,21 @@ func (t *convG3) is2x2() bool {
 
 // convMax2x2Plane is convMaxPlane for is2x2 geometries, with the same
 // results: max propagates NaN without indices, and with indices the first
-// strictly greatest value of a window (row-major) wins.
+// strictly greatest value of a window (row-major) wins. float32 maxima
+// without indices run pgrad.Max2x2 (AVX-512, Go's max to the bit).
 func convMax2x2Plane[T convPoolT](t *convG3, x, y []T, ip []int64, base int64, colMajor bool) {
 	w, ow := t.in[2], t.out[2]
+	if xf, ok := any(x).([]float32); ok && ip == nil {
+		yf := any(y).([]float32)
+		for d := 0; d < t.out[0]; d++ {
+			xd := xf[d*t.in[1]*w:]
+			for oh := 0; oh < t.out[1]; oh++ {
+				i0 := 2 * oh * w
+				pgrad.Max2x2(yf[(d*t.out[1]+oh)*ow:][:ow], xd[i0:i0+2*ow], xd[i0+w:i0+w+2*ow])
+			}
+		}
+		return
+	}
 	for d := 0; d < t.out[0]; d++ {
 		xd := x[d*t.in[1]*w:]
 		for oh := 0; oh < t.out[1]; oh++ {

@@ -100,3 +100,126 @@ done:
 	VPXORD Z31, Z31, Z31
 	VZEROUPPER
 	RET
+
+DATA max2x2_even<>+0(SB)/4, $0x00000000
+DATA max2x2_even<>+4(SB)/4, $0x00000002
+DATA max2x2_even<>+8(SB)/4, $0x00000004
+DATA max2x2_even<>+12(SB)/4, $0x00000006
+DATA max2x2_even<>+16(SB)/4, $0x00000008
+DATA max2x2_even<>+20(SB)/4, $0x0000000a
+DATA max2x2_even<>+24(SB)/4, $0x0000000c
+DATA max2x2_even<>+28(SB)/4, $0x0000000e
+DATA max2x2_even<>+32(SB)/4, $0x00000010
+DATA max2x2_even<>+36(SB)/4, $0x00000012
+DATA max2x2_even<>+40(SB)/4, $0x00000014
+DATA max2x2_even<>+44(SB)/4, $0x00000016
+DATA max2x2_even<>+48(SB)/4, $0x00000018
+DATA max2x2_even<>+52(SB)/4, $0x0000001a
+DATA max2x2_even<>+56(SB)/4, $0x0000001c
+DATA max2x2_even<>+60(SB)/4, $0x0000001e
+GLOBL max2x2_even<>(SB), RODATA|NOPTR, $64
+
+DATA max2x2_odd<>+0(SB)/4, $0x00000001
+DATA max2x2_odd<>+4(SB)/4, $0x00000003
+DATA max2x2_odd<>+8(SB)/4, $0x00000005
+DATA max2x2_odd<>+12(SB)/4, $0x00000007
+DATA max2x2_odd<>+16(SB)/4, $0x00000009
+DATA max2x2_odd<>+20(SB)/4, $0x0000000b
+DATA max2x2_odd<>+24(SB)/4, $0x0000000d
+DATA max2x2_odd<>+28(SB)/4, $0x0000000f
+DATA max2x2_odd<>+32(SB)/4, $0x00000011
+DATA max2x2_odd<>+36(SB)/4, $0x00000013
+DATA max2x2_odd<>+40(SB)/4, $0x00000015
+DATA max2x2_odd<>+44(SB)/4, $0x00000017
+DATA max2x2_odd<>+48(SB)/4, $0x00000019
+DATA max2x2_odd<>+52(SB)/4, $0x0000001b
+DATA max2x2_odd<>+56(SB)/4, $0x0000001d
+DATA max2x2_odd<>+60(SB)/4, $0x0000001f
+GLOBL max2x2_odd<>(SB), RODATA|NOPTR, $64
+
+// func max2x2AVX512(y *float32, r0 *float32, r1 *float32, n int, lo uint16, hi uint16, out uint16)
+// Requires: AVX, AVX512F
+TEXT ·max2x2AVX512(SB), NOSPLIT, $0-38
+	MOVQ    y+0(FP), AX
+	MOVQ    r0+8(FP), CX
+	MOVQ    r1+16(FP), DX
+	MOVQ    n+24(FP), BX
+	VMOVUPS max2x2_even<>+0(SB), Z20
+	VMOVUPS max2x2_odd<>+0(SB), Z21
+	MOVL    $0x0000ffff, SI
+	KMOVW   SI, K1
+	KMOVW   SI, K2
+	KMOVW   SI, K3
+
+loop:
+	CMPQ      BX, $0x10
+	JL        tail
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS.Z 64(CX), K2, Z1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z 64(DX), K2, Z3
+	VMAXPS    Z2, Z0, Z4
+	VCMPPS    $0x00, Z2, Z0, K4
+	VPANDD    Z0, Z2, K4, Z4
+	VCMPPS    $0x03, Z2, Z0, K5
+	VADDPS    Z0, Z2, K5, Z4
+	VMAXPS    Z3, Z1, Z5
+	VCMPPS    $0x00, Z3, Z1, K4
+	VPANDD    Z1, Z3, K4, Z5
+	VCMPPS    $0x03, Z3, Z1, K5
+	VADDPS    Z1, Z3, K5, Z5
+	VMOVAPS   Z20, Z6
+	VPERMI2PS Z5, Z4, Z6
+	VMOVAPS   Z21, Z7
+	VPERMI2PS Z5, Z4, Z7
+	VMAXPS    Z7, Z6, Z8
+	VCMPPS    $0x00, Z7, Z6, K4
+	VPANDD    Z6, Z7, K4, Z8
+	VCMPPS    $0x03, Z7, Z6, K5
+	VADDPS    Z6, Z7, K5, Z8
+	VMOVUPS   Z8, K3, (AX)
+	ADDQ      $0x40, AX
+	ADDQ      $0x00000080, CX
+	ADDQ      $0x00000080, DX
+	SUBQ      $0x10, BX
+	JMP       loop
+
+tail:
+	TESTQ     BX, BX
+	JZ        done
+	MOVWLZX   lo+32(FP), BX
+	KMOVW     BX, K1
+	MOVWLZX   hi+34(FP), BX
+	KMOVW     BX, K2
+	MOVWLZX   out+36(FP), BX
+	KMOVW     BX, K3
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS.Z 64(CX), K2, Z1
+	VMOVUPS.Z (DX), K1, Z2
+	VMOVUPS.Z 64(DX), K2, Z3
+	VMAXPS    Z2, Z0, Z4
+	VCMPPS    $0x00, Z2, Z0, K4
+	VPANDD    Z0, Z2, K4, Z4
+	VCMPPS    $0x03, Z2, Z0, K5
+	VADDPS    Z0, Z2, K5, Z4
+	VMAXPS    Z3, Z1, Z5
+	VCMPPS    $0x00, Z3, Z1, K4
+	VPANDD    Z1, Z3, K4, Z5
+	VCMPPS    $0x03, Z3, Z1, K5
+	VADDPS    Z1, Z3, K5, Z5
+	VMOVAPS   Z20, Z6
+	VPERMI2PS Z5, Z4, Z6
+	VMOVAPS   Z21, Z7
+	VPERMI2PS Z5, Z4, Z7
+	VMAXPS    Z7, Z6, Z8
+	VCMPPS    $0x00, Z7, Z6, K4
+	VPANDD    Z6, Z7, K4, Z8
+	VCMPPS    $0x03, Z7, Z6, K5
+	VADDPS    Z6, Z7, K5, Z8
+	VMOVUPS   Z8, K3, (AX)
+
+done:
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VZEROUPPER
+	RET

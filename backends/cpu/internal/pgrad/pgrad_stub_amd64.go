@@ -9,3 +9,9 @@ package pgrad
 //
 //go:noescape
 func max2x2PosAVX512(g0 *float32, g1 *float32, r0 *float32, r1 *float32, dy *float32, n int, cols uint16, grads uint16)
+
+// max2x2AVX512 sets y[o] = max(r0[2o], r0[2o+1], r1[2o], r1[2o+1]) for o < n (Go's max);
+// lo, hi and out mask the last n%16 windows' input columns and outputs.
+//
+//go:noescape
+func max2x2AVX512(y *float32, r0 *float32, r1 *float32, n int, lo uint16, hi uint16, out uint16)

@@ -43,3 +43,35 @@ func TestMax2x2Pos(t *testing.T) {
 		}
 	}
 }
+
+// TestMax2x2 checks the forward kernel against Go's max over rows of 1
+// to 40 windows: bit for bit, except that any NaN matches any NaN.
+func TestMax2x2(t *testing.T) {
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1, 2, -1, -3, 0.5,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), -float32(math.NaN())}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 1; n <= 40; n++ {
+		for trial := range 20 {
+			r0, r1 := make([]float32, 2*n), make([]float32, 2*n)
+			for i := range r0 {
+				r0[i], r1[i] = vals[rng.IntN(len(vals))], vals[rng.IntN(len(vals))]
+				if trial%2 == 0 {
+					r0[i], r1[i] = vals[rng.IntN(7)], vals[rng.IntN(7)] // no NaN or infinity
+				}
+			}
+			got, want := make([]float32, n+1), make([]float32, n)
+			got[n] = 7
+			Max2x2(got[:n], r0, r1)
+			max2x2Go(want, r0, r1)
+			if got[n] != 7 {
+				t.Fatalf("n=%d: wrote past the row", n)
+			}
+			for i := range want {
+				g, w := got[i], want[i]
+				if math.Float32bits(g) != math.Float32bits(w) && !(g != g && w != w) {
+					t.Fatalf("n=%d [%d]: got %v (%#x), Go's max %v (%#x); r0 %v r1 %v", n, i, g, math.Float32bits(g), w, math.Float32bits(w), r0, r1)
+				}
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"github.com/mmcloughlin/avo/attr"
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -13,6 +14,7 @@ import (
 func main() {
 	ConstraintExpr("!purego")
 	max2x2Pos()
+	max2x2()
 	Generate()
 }
 
@@ -103,6 +105,80 @@ func max2x2Pos() {
 	step()
 	Label("done")
 	for _, r := range []VecPhysical{Z30, Z31} {
+		VPXORD(r, r, r)
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// max2 sets m to Go's max(a, b): the greater, +0 over -0 (the bits of
+// equal values ANDed), and a NaN when either is one (their sum).
+func max2(a, b, m VecPhysical) {
+	VMAXPS(b, a, m)
+	VCMPPS(U8(0), b, a, K4) // EQ_OQ
+	VPANDD(a, b, K4, m)
+	VCMPPS(U8(3), b, a, K5) // UNORD_Q
+	VADDPS(a, b, K5, m)
+}
+
+// max2x2 emits max2x2AVX512: MaxPool 2x2 stride 2 of one row of windows,
+// 16 windows (32 input columns) a step, the last step under masks.
+func max2x2() {
+	even := GLOBL("max2x2_even", attr.RODATA|attr.NOPTR)
+	for i := range 16 {
+		DATA(4*i, U32(2*i))
+	}
+	odd := GLOBL("max2x2_odd", attr.RODATA|attr.NOPTR)
+	for i := range 16 {
+		DATA(4*i, U32(2*i+1))
+	}
+	TEXT("max2x2AVX512", NOSPLIT, "func(y, r0, r1 *float32, n int, lo, hi, out uint16)")
+	Pragma("noescape")
+	Doc("max2x2AVX512 sets y[o] = max(r0[2o], r0[2o+1], r1[2o], r1[2o+1]) for o < n (Go's max);",
+		"lo, hi and out mask the last n%16 windows' input columns and outputs.")
+	y := Load(Param("y"), GP64())
+	r0 := Load(Param("r0"), GP64())
+	r1 := Load(Param("r1"), GP64())
+	n := Load(Param("n"), GP64())
+	VMOVUPS(even, Z20)
+	VMOVUPS(odd, Z21)
+	t := GP32()
+	MOVL(U32(0xffff), t)
+	KMOVW(t, K1)
+	KMOVW(t, K2)
+	KMOVW(t, K3)
+	step := func() {
+		VMOVUPS_Z(Mem{Base: r0}, K1, Z0)
+		VMOVUPS_Z(Mem{Base: r0, Disp: 64}, K2, Z1)
+		VMOVUPS_Z(Mem{Base: r1}, K1, Z2)
+		VMOVUPS_Z(Mem{Base: r1, Disp: 64}, K2, Z3)
+		max2(Z0, Z2, Z4) // columns 0-15, both rows
+		max2(Z1, Z3, Z5) // columns 16-31
+		VMOVAPS(Z20, Z6)
+		VPERMI2PS(Z5, Z4, Z6) // even columns
+		VMOVAPS(Z21, Z7)
+		VPERMI2PS(Z5, Z4, Z7) // odd columns
+		max2(Z6, Z7, Z8)
+		VMOVUPS(Z8, K3, Mem{Base: y})
+	}
+	Label("loop")
+	CMPQ(n, U8(16))
+	JL(LabelRef("tail"))
+	step()
+	ADDQ(U8(64), y)
+	ADDQ(U32(128), r0)
+	ADDQ(U32(128), r1)
+	SUBQ(U8(16), n)
+	JMP(LabelRef("loop"))
+	Label("tail")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	KMOVW(Load(Param("lo"), GP32()), K1)
+	KMOVW(Load(Param("hi"), GP32()), K2)
+	KMOVW(Load(Param("out"), GP32()), K3)
+	step()
+	Label("done")
+	for _, r := range []VecPhysical{Z20, Z21} {
 		VPXORD(r, r, r)
 	}
 	VZEROUPPER()
