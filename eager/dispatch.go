@@ -3,9 +3,11 @@ package eager
 import (
 	"errors"
 	"fmt"
-	"strings"
+	"math"
+	"strconv"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/ir"
@@ -235,9 +237,32 @@ func attrsKey(as ir.Attrs) string {
 	if len(as) == 0 {
 		return ""
 	}
-	var b strings.Builder
+	b := make([]byte, 0, 64)
 	for _, a := range as {
-		fmt.Fprintf(&b, "%s:%d:%v:%v:%q:%v:%v:%q:%p:%p;", a.Name, a.Type, a.Int, a.Float, a.String, a.Ints, a.Floats, a.Strings, a.Tensor, a.Graph)
+		// Strings are quoted so that no value can imitate a separator.
+		b = strconv.AppendQuote(b, a.Name)
+		b = strconv.AppendInt(append(b, ':'), int64(a.Type), 10)
+		b = strconv.AppendInt(append(b, ':'), a.Int, 10)
+		b = strconv.AppendUint(append(b, ':'), uint64(math.Float32bits(a.Float)), 16)
+		b = strconv.AppendQuote(append(b, ':'), a.String)
+		b = append(b, ":["...)
+		for _, v := range a.Ints {
+			b = strconv.AppendInt(b, v, 10)
+			b = append(b, ' ')
+		}
+		b = append(b, "]["...)
+		for _, v := range a.Floats {
+			b = strconv.AppendUint(b, uint64(math.Float32bits(v)), 16)
+			b = append(b, ' ')
+		}
+		b = append(b, "]["...)
+		for _, v := range a.Strings {
+			b = strconv.AppendQuote(b, v)
+		}
+		b = append(b, "]:"...)
+		b = strconv.AppendUint(b, uint64(uintptr(unsafe.Pointer(a.Tensor))), 16)
+		b = strconv.AppendUint(append(b, ':'), uint64(uintptr(unsafe.Pointer(a.Graph))), 16)
+		b = append(b, ';')
 	}
-	return b.String()
+	return string(b)
 }

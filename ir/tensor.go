@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 )
 
@@ -213,7 +214,7 @@ func (t *Tensor) Validate() error {
 	if err != nil {
 		return err
 	}
-	if fmt.Sprintf("%T", want) != fmt.Sprintf("%T", t.Data) {
+	if reflect.TypeOf(want) != reflect.TypeOf(t.Data) {
 		return fmt.Errorf("tensor %q: dtype %v stored as %T", t.Name, t.DType, t.Data)
 	}
 	if got := SliceLen(t.Data); got != n {
