@@ -134,9 +134,7 @@ func convGradDirect3x3(p *convProblem, x, dy, dw []float32, dbs []float64) {
 				m0 := bk * mb
 				for m := range mb {
 					src := dy[(n*p.m+m0+m)*p.outSize:][:p.outSize]
-					for r := range oh {
-						copy(dyb[(m*oh+r)*span:], src[r*ow:][:ow])
-					}
+					dconv.CopyRows(dyb[m*oh*span:], src, oh, ow, span, ow)
 					if dbs != nil {
 						dbs[m0+m] += vecmath.Sum64(src)
 					}
