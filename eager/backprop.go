@@ -135,6 +135,10 @@ func backprop(records []*record, target, seed *Tensor, sources []*Tensor) ([]*Te
 	reaches, fromSrc := reaching(records, sources)
 	grads := map[*Tensor]*Tensor{target: seed}
 	bp := &bpState{records: records, sources: sources}
+	var fr *gradFreer
+	if !recording() {
+		fr = newGradFreer(records, seed, sources)
+	}
 	for i := len(records) - 1; i >= 0; i-- {
 		r := records[i]
 		if !reaches[i] {
@@ -158,16 +162,19 @@ func backprop(records []*record, target, seed *Tensor, sources []*Tensor) ([]*Te
 		if err != nil {
 			return nil, err
 		}
+		dead := append(dOut, dIn...)
 		for j, in := range r.in {
 			if j >= len(dIn) || dIn[j] == nil || in == nil || !fromSrc[in] {
 				continue
 			}
 			d := unbroadcast(dIn[j], in.Shape())
 			if prev := grads[in]; prev != nil {
+				dead = append(dead, prev, d)
 				d = Add(prev, d)
 			}
 			grads[in] = d
 		}
+		fr.free(r, grads, dead)
 	}
 	out := make([]*Tensor, len(sources))
 	for i, s := range sources {
@@ -238,4 +245,60 @@ func unbroadcast(d *Tensor, shape []int) *Tensor {
 		d = ReduceSum(d, axes, true)
 	}
 	return Reshape(d, shape...)
+}
+
+// gradFreer releases the buffers of gradients that backprop has finished
+// with: an output's gradient once its producer's rule has run, and the
+// terms of a sum once added. Without it every step's gradients are left
+// to the garbage collector and the next step's kernels get fresh memory
+// that the allocator must zero (the CPU backend recycles released
+// buffers without clearing them). A gradient is kept when it is the seed,
+// a forward value (a rule may hand one back), a source's gradient, or
+// still held by another entry of grads (rules may pass a gradient on as
+// it is). Only in-process CPU tensors are released, and nothing while any
+// tape is active (the backward pass may then be recorded, its values a
+// tape's inputs; a persistent tape stays active through its own Gradient).
+type gradFreer struct {
+	keep    map[*Tensor]bool
+	sources map[*Tensor]bool
+}
+
+func newGradFreer(records []*record, seed *Tensor, sources []*Tensor) *gradFreer {
+	f := &gradFreer{keep: map[*Tensor]bool{seed: true}, sources: map[*Tensor]bool{}}
+	for _, r := range records {
+		for _, t := range r.in {
+			f.keep[t] = true
+		}
+		for _, t := range r.out {
+			f.keep[t] = true
+		}
+	}
+	for _, s := range sources {
+		f.sources[s] = true
+	}
+	return f
+}
+
+// free drops the gradients of r's outputs from grads (every consumer of
+// them has run) and releases the tensors in dead no entry of grads holds.
+func (f *gradFreer) free(r *record, grads map[*Tensor]*Tensor, dead []*Tensor) {
+	if f == nil {
+		return
+	}
+	for _, o := range r.out {
+		if o != nil && !f.sources[o] {
+			delete(grads, o)
+		}
+	}
+	live := make(map[*Tensor]bool, len(grads))
+	for _, g := range grads {
+		live[g] = true
+	}
+	for _, d := range dead {
+		if d == nil || f.keep[d] || live[d] || d.dev == nil || d.dev.Name() != "cpu" {
+			continue
+		}
+		live[d] = true // once
+		d.Release()
+	}
 }
