@@ -62,25 +62,7 @@ func rows3x3(nv, mb int) {
 	xc := GP64()
 	MOVQ(x, xc)
 	Label(name + "_chan")
-	xr := GP64()
-	MOVQ(xc, xr)
-	for i := range 3 {
-		for j := range 3 {
-			for v := range nv {
-				VMOVUPS(Mem{Base: xr, Disp: 4*j + 64*v}, xv[j*nv+v])
-			}
-		}
-		for j := range 3 {
-			for m := range mb {
-				for v := range nv {
-					VFMADD231PS_BCST(Mem{Base: w, Disp: 4 * ((i*3+j)*mb + m)}, xv[j*nv+v], acc[m][v])
-				}
-			}
-		}
-		if i < 2 {
-			ADDQ(xrs, xr)
-		}
-	}
+	rows3x3Taps(acc, xv, xc, xrs, w)
 	ADDQ(U32(4*9*mb), w)
 	ADDQ(NewParamAddr("xcs", 40), xc)
 	DECQ(cin)
@@ -107,6 +89,31 @@ func rows3x3(nv, mb int) {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// rows3x3Taps emits the nine taps of one input channel at xc (row stride
+// xrs) into the accumulators, the weights at w.
+func rows3x3Taps(acc [][]VecPhysical, xv []VecPhysical, xc, xrs, w Register) {
+	mb, nv := len(acc), len(acc[0])
+	xr := GP64()
+	MOVQ(xc, xr)
+	for i := range 3 {
+		for j := range 3 {
+			for v := range nv {
+				VMOVUPS(Mem{Base: xr, Disp: 4*j + 64*v}, xv[j*nv+v])
+			}
+		}
+		for j := range 3 {
+			for m := range mb {
+				for v := range nv {
+					VFMADD231PS_BCST(Mem{Base: w, Disp: 4 * ((i*3+j)*mb + m)}, xv[j*nv+v], acc[m][v])
+				}
+			}
+		}
+		if i < 2 {
+			ADDQ(xrs, xr)
+		}
+	}
 }
 
 // grad3x3 emits grad3x3V<nv>M<mb>: the weight gradient's partial sums of a
@@ -137,43 +144,7 @@ func grad3x3(nv, mb int) {
 	Label(name + "_chan")
 	for i := range 3 {
 		for j := range 3 {
-			tap := fmt.Sprintf("%s_tap%d%d", name, i, j)
-			for m := range mb {
-				for v := range nv {
-					VMOVUPS(Mem{Base: part, Disp: 64 * (m*nv + v)}, acc[m][v])
-				}
-			}
-			xr := GP64()
-			MOVQ(xc, xr)
-			for range i {
-				ADDQ(xrs, xr)
-			}
-			dyr := Load(Param("dy"), GP64())
-			cnt := Load(Param("rows"), GP64())
-			Label(tap)
-			for v := range nv {
-				VMOVUPS(Mem{Base: xr, Disp: 4*j + 64*v}, xv[v])
-			}
-			dyp := GP64()
-			MOVQ(dyr, dyp)
-			for m := range mb {
-				for v := range nv - 1 {
-					VFMADD231PS(Mem{Base: dyp, Disp: 64 * v}, xv[v], acc[m][v])
-				}
-				VFMADD231PS(Mem{Base: dyp, Disp: 64 * (nv - 1)}, xv[nv-1], K1, acc[m][nv-1])
-				if m < mb-1 {
-					ADDQ(dycs, dyp)
-				}
-			}
-			ADDQ(xrs, xr)
-			ADDQ(NewParamAddr("dysr", 64), dyr)
-			DECQ(cnt)
-			JNZ(LabelRef(tap))
-			for m := range mb {
-				for v := range nv {
-					VMOVUPS(acc[m][v], Mem{Base: part, Disp: 64 * (m*nv + v)})
-				}
-			}
+			grad3x3Tap(fmt.Sprintf("%s_tap%d%d", name, i, j), i, j, acc, xv, part, xc, xrs, dycs)
 			ADDQ(U32(64*mb*nv), part)
 		}
 	}
@@ -185,6 +156,48 @@ func grad3x3(nv, mb int) {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// grad3x3Tap emits the loop over output rows of tap (i, j) of one input
+// channel at xc: the lane sums come from part and go back to it.
+func grad3x3Tap(tap string, i, j int, acc [][]VecPhysical, xv []VecPhysical, part, xc, xrs, dycs Register) {
+	mb, nv := len(acc), len(acc[0])
+	for m := range mb {
+		for v := range nv {
+			VMOVUPS(Mem{Base: part, Disp: 64 * (m*nv + v)}, acc[m][v])
+		}
+	}
+	xr := GP64()
+	MOVQ(xc, xr)
+	for range i {
+		ADDQ(xrs, xr)
+	}
+	dyr := Load(Param("dy"), GP64())
+	cnt := Load(Param("rows"), GP64())
+	Label(tap)
+	for v := range nv {
+		VMOVUPS(Mem{Base: xr, Disp: 4*j + 64*v}, xv[v])
+	}
+	dyp := GP64()
+	MOVQ(dyr, dyp)
+	for m := range mb {
+		for v := range nv - 1 {
+			VFMADD231PS(Mem{Base: dyp, Disp: 64 * v}, xv[v], acc[m][v])
+		}
+		VFMADD231PS(Mem{Base: dyp, Disp: 64 * (nv - 1)}, xv[nv-1], K1, acc[m][nv-1])
+		if m < mb-1 {
+			ADDQ(dycs, dyp)
+		}
+	}
+	ADDQ(xrs, xr)
+	ADDQ(NewParamAddr("dysr", 64), dyr)
+	DECQ(cnt)
+	JNZ(LabelRef(tap))
+	for m := range mb {
+		for v := range nv {
+			VMOVUPS(acc[m][v], Mem{Base: part, Disp: 64 * (m*nv + v)})
+		}
+	}
 }
 
 // copyRows emits copyRowsAVX512: rows rows of up to 32 floats, each as two

@@ -52,40 +52,7 @@ func max2x2Pos() {
 	MOVL(U32(0x7f800000), t)
 	VPBROADCASTD(t, inf)
 
-	step := func() {
-		a, c := Z0, Z1 // top and bottom rows
-		VMOVDQU32_Z(Mem{Base: r0}, K3, a)
-		VMOVDQU32_Z(Mem{Base: r1}, K3, c)
-		as, cs := Z2, Z3 // pair-swapped
-		VPSHUFD(U8(0xb1), a, as)
-		VPSHUFD(U8(0xb1), c, cs)
-		// K4: the top row's winner lane (the left one on ties), K5 the bottom's.
-		VPCMPD(U8(cmpGE), as, a, K1, K4)
-		VPCMPD(U8(cmpGT), as, a, K2, K6)
-		KORW(K4, K6, K4)
-		VPCMPD(U8(cmpGE), cs, c, K1, K5)
-		VPCMPD(U8(cmpGT), cs, c, K2, K6)
-		KORW(K5, K6, K5)
-		top, bot, best := Z4, Z5, Z6
-		VPMAXSD(a, as, top)
-		VPMAXSD(c, cs, bot)
-		VPMAXSD(top, bot, best)
-		VPCMPD(U8(cmpGE), bot, top, K4, K4) // the top row wins ties
-		VPCMPD(U8(cmpGT), top, bot, K5, K5)
-		VPCMPD(U8(cmpGT), zero, best, K6) // positive, no NaN
-		VPCMPD(U8(cmpLE), inf, best, K6, K6)
-		KANDW(K4, K6, K4)
-		KANDW(K5, K6, K5)
-		d := Y7
-		VMOVDQU32_Z(Mem{Base: dy}, K7, d)
-		dd := Z7
-		VPMOVZXDQ(d, dd)
-		VPSHUFD(U8(0xa0), dd, dd) // each gradient in both lanes of its window
-		VMOVDQU32_Z(dd, K4, Z8)
-		VMOVDQU32_Z(dd, K5, Z9)
-		VMOVDQU32(Z8, K3, Mem{Base: g0})
-		VMOVDQU32(Z9, K3, Mem{Base: g1})
-	}
+	step := func() { max2x2PosStep(g0, g1, r0, r1, dy) }
 	Label("loop")
 	CMPQ(n, U8(8))
 	JL(LabelRef("tail"))
@@ -183,4 +150,43 @@ func max2x2() {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// max2x2PosStep emits one step of max2x2PosAVX512: 8 windows, the columns
+// under K3 and the gradients under K7 (K1, K2: even and odd lanes; Z30,
+// Z31: zero and +Inf as int32).
+func max2x2PosStep(g0, g1, r0, r1, dy Register) {
+	zero, inf := Z30, Z31
+	a, c := Z0, Z1 // top and bottom rows
+	VMOVDQU32_Z(Mem{Base: r0}, K3, a)
+	VMOVDQU32_Z(Mem{Base: r1}, K3, c)
+	as, cs := Z2, Z3 // pair-swapped
+	VPSHUFD(U8(0xb1), a, as)
+	VPSHUFD(U8(0xb1), c, cs)
+	// K4: the top row's winner lane (the left one on ties), K5 the bottom's.
+	VPCMPD(U8(cmpGE), as, a, K1, K4)
+	VPCMPD(U8(cmpGT), as, a, K2, K6)
+	KORW(K4, K6, K4)
+	VPCMPD(U8(cmpGE), cs, c, K1, K5)
+	VPCMPD(U8(cmpGT), cs, c, K2, K6)
+	KORW(K5, K6, K5)
+	top, bot, best := Z4, Z5, Z6
+	VPMAXSD(a, as, top)
+	VPMAXSD(c, cs, bot)
+	VPMAXSD(top, bot, best)
+	VPCMPD(U8(cmpGE), bot, top, K4, K4) // the top row wins ties
+	VPCMPD(U8(cmpGT), top, bot, K5, K5)
+	VPCMPD(U8(cmpGT), zero, best, K6) // positive, no NaN
+	VPCMPD(U8(cmpLE), inf, best, K6, K6)
+	KANDW(K4, K6, K4)
+	KANDW(K5, K6, K5)
+	d := Y7
+	VMOVDQU32_Z(Mem{Base: dy}, K7, d)
+	dd := Z7
+	VPMOVZXDQ(d, dd)
+	VPSHUFD(U8(0xa0), dd, dd) // each gradient in both lanes of its window
+	VMOVDQU32_Z(dd, K4, Z8)
+	VMOVDQU32_Z(dd, K5, Z9)
+	VMOVDQU32(Z8, K3, Mem{Base: g0})
+	VMOVDQU32(Z9, K3, Mem{Base: g1})
 }
