@@ -10,7 +10,19 @@ package dwconv
 //go:noescape
 func taps9AVX2(dst *float32, src *[9]*float32, w *[9]float32, bias float32, n int, acc bool)
 
+// plane9AVX2 sets dst[o·ds+x] = min(max(bias + Σ_k w[k]·src[k][o·ss+x], lo), hi)
+// for o < rows, x < cols (rows ≥ 1); mask holds 8 lanes, the first cols%8 set.
+//
+//go:noescape
+func plane9AVX2(dst *float32, src *[9]*float32, w *[9]float32, bias float32, lo float32, hi float32, rows int, cols int, ss int, ds int, mask *int32)
+
 // even2AVX2 sets dst[i] = src[2i] for i < n, reading src[0 .. 2n); n is a multiple of 8.
 //
 //go:noescape
 func even2AVX2(dst *float32, src *float32, n int)
+
+// rowsAVX2 sets dst[o·ds+x] = src[o·ss+x] for o < rows, x < cols (rows ≥ 1);
+// mask holds 8 lanes, the first cols%8 set.
+//
+//go:noescape
+func rowsAVX2(dst *float32, src *float32, rows int, cols int, ds int, ss int, mask *int32)

@@ -13,7 +13,9 @@ import (
 func main() {
 	ConstraintExpr("!purego")
 	taps9()
+	plane9()
 	even2()
+	rows()
 	Generate()
 }
 
