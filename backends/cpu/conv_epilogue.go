@@ -126,6 +126,10 @@ func (e *convEpi) applyRows(y []float32, off, m, ld, j0, j1 int) {
 	if e == nil {
 		return
 	}
+	if j0 == 0 && j1 == ld { // whole rows: one call
+		e.apply(y[:m*ld], off)
+		return
+	}
 	for i := 0; i < m; i++ {
 		e.apply(y[i*ld+j0:i*ld+j1], off+i*ld+j0)
 	}
