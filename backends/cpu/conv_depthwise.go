@@ -60,11 +60,17 @@ func (d *convDWPlan) fill(buf, x []float32) {
 			if lo >= hi {
 				continue
 			}
-			if d.sw == 1 { // every row in one call
+			if d.sw <= 2 { // every row in one call (stride 2: MobileNet's strided layers)
 				r0, r1 := convValidRange(rp-d.padTop, d.sh, d.h, 0, d.ph)
-				if r0 < r1 {
-					y0, s := r0*d.sh+rp-d.padTop, lo+cp-d.padLeft
-					dwconv.Rows(plane[r0*d.pw+lo:], d.pw, x[y0*d.wd+s:], d.sh*d.wd, r1-r0, hi-lo)
+				if r0 >= r1 {
+					continue
+				}
+				y0, s := r0*d.sh+rp-d.padTop, lo*d.sw+cp-d.padLeft
+				dst, src := plane[r0*d.pw+lo:], x[y0*d.wd+s:]
+				if d.sw == 1 {
+					dwconv.Rows(dst, d.pw, src, d.sh*d.wd, r1-r0, hi-lo)
+				} else {
+					dwconv.EvenRows(dst, d.pw, src, d.sh*d.wd, r1-r0, hi-lo)
 				}
 				continue
 			}
@@ -77,10 +83,6 @@ func (d *convDWPlan) fill(buf, x []float32) {
 				src := x[y*d.wd:][:d.wd]
 				s := lo*d.sw + cp - d.padLeft
 				dst := row[lo:hi]
-				if d.sw == 2 { // MobileNet's strided layers
-					dwconv.Even(dst, src[s:])
-					continue
-				}
 				for c := range dst {
 					dst[c] = src[s]
 					s += d.sw

@@ -86,3 +86,23 @@ func Rows(dst []float32, ds int, src []float32, ss, rows, cols int) {
 	}
 	rowsAVX2(&dst[0], &src[0], rows, cols, ds, ss, &tailMask[8-cols&7])
 }
+
+// EvenRows is Even over a block of rows: dst[o·ds+i] = src[o·ss+2i] for
+// o < rows, i < n. Nothing past src[(rows-1)·ss+2n-2] is read nor past
+// dst[(rows-1)·ds+n-1] written; EvenRows panics when a slice is shorter.
+func EvenRows(dst []float32, ds int, src []float32, ss, rows, n int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	_ = dst[(rows-1)*ds+n-1]
+	_ = src[(rows-1)*ss+2*n-2]
+	if !useAsm {
+		for o := range rows {
+			evenGeneric(dst[o*ds:o*ds+n], src[o*ss:])
+		}
+		return
+	}
+	r := (n-1)%8 + 1 // outputs of a row's last vector, reading 2r-1 floats
+	lo, hi := min(8, 2*r-1), max(0, 2*r-1-8)
+	evenRows2AVX2(&dst[0], &src[0], rows, n, ds, ss, &tailMask[8-lo], &tailMask[8-hi], &tailMask[8-r])
+}

@@ -104,3 +104,30 @@ func TestRows(t *testing.T) {
 		}
 	}
 }
+
+func TestEvenRows(t *testing.T) {
+	for _, n := range []int{1, 2, 7, 8, 9, 15, 16, 17, 57} {
+		const rows = 3
+		ss, ds := 2*n+1, n+3
+		src := make([]float32, (rows-1)*ss+2*n-1) // no slack past the last value read
+		for i := range src {
+			src[i] = float32(i)
+		}
+		dst := make([]float32, rows*ds)
+		for i := range dst {
+			dst[i] = -1
+		}
+		EvenRows(dst, ds, src, ss, rows, n)
+		for o := range rows {
+			for i := range ds {
+				want := float32(-1)
+				if i < n {
+					want = float32(o*ss + 2*i)
+				}
+				if dst[o*ds+i] != want {
+					t.Fatalf("n %d: dst[%d][%d] = %v, want %v", n, o, i, dst[o*ds+i], want)
+				}
+			}
+		}
+	}
+}

@@ -231,27 +231,54 @@ plane9AVX2_next:
 	VZEROUPPER
 	RET
 
-// func even2AVX2(dst *float32, src *float32, n int)
+// func evenRows2AVX2(dst *float32, src *float32, rows int, n int, ds int, ss int, lo *int32, hi *int32, st *int32)
 // Requires: AVX, AVX2
-TEXT ·even2AVX2(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), AX
-	MOVQ src+8(FP), CX
-	MOVQ n+16(FP), DX
-	SHRQ $0x03, DX
-	JZ   even2AVX2_done
+TEXT ·evenRows2AVX2(SB), NOSPLIT, $0-72
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+8(FP), CX
+	MOVQ    rows+16(FP), DX
+	MOVQ    n+24(FP), BX
+	DECQ    BX
+	SHRQ    $0x03, BX
+	MOVQ    ds+32(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    ss+40(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    lo+48(FP), R8
+	VMOVDQU (R8), Y4
+	MOVQ    hi+56(FP), R8
+	VMOVDQU (R8), Y5
+	MOVQ    st+64(FP), R8
+	VMOVDQU (R8), Y6
 
-even2AVX2_loop:
-	VMOVUPS (CX), Y0
-	VMOVUPS 32(CX), Y1
+evenRows2AVX2_row:
+	MOVQ  CX, R8
+	MOVQ  AX, R9
+	MOVQ  BX, R10
+	TESTQ R10, R10
+	JZ    evenRows2AVX2_last
+
+evenRows2AVX2_vec:
+	VMOVUPS (R8), Y0
+	VMOVUPS 32(R8), Y1
 	VSHUFPS $0x88, Y1, Y0, Y2
 	VPERMPD $0xd8, Y2, Y2
-	VMOVUPS Y2, (AX)
-	ADDQ    $0x00000040, CX
-	ADDQ    $0x00000020, AX
-	DECQ    DX
-	JNZ     even2AVX2_loop
+	VMOVUPS Y2, (R9)
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000020, R9
+	DECQ    R10
+	JNZ     evenRows2AVX2_vec
 
-even2AVX2_done:
+evenRows2AVX2_last:
+	VMASKMOVPS (R8), Y4, Y0
+	VMASKMOVPS 32(R8), Y5, Y1
+	VSHUFPS    $0x88, Y1, Y0, Y2
+	VPERMPD    $0xd8, Y2, Y2
+	VMASKMOVPS Y2, Y6, (R9)
+	ADDQ       DI, CX
+	ADDQ       SI, AX
+	DECQ       DX
+	JNZ        evenRows2AVX2_row
 	VZEROUPPER
 	RET
 

@@ -141,3 +141,57 @@ func rows() {
 	VZEROUPPER()
 	RET()
 }
+
+// evenRows emits evenRows2AVX2, Even over a block of rows: dst[o·ds+i] =
+// src[o·ss+2i] for o < rows, i < n. Each row's last 1..8 outputs go
+// through masks (lo and hi for the 16 loaded floats, st for the store),
+// so nothing past src[o·ss+2n-2] is read nor past dst[o·ds+n-1] written.
+func evenRows() {
+	TEXT("evenRows2AVX2", NOSPLIT, "func(dst, src *float32, rows, n, ds, ss int, lo, hi, st *int32)")
+	Pragma("noescape")
+	Doc("evenRows2AVX2 sets dst[o·ds+i] = src[o·ss+2i] for o < rows, i < n (rows, n ≥ 1);",
+		"lo, hi and st are the masks of the last (n-1)%8+1 outputs of a row.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	nr := Load(Param("rows"), GP64())
+	full := Load(Param("n"), GP64())
+	DECQ(full)
+	SHRQ(U8(3), full) // whole vectors before the masked last one
+	ds := Load(Param("ds"), GP64())
+	SHLQ(U8(2), ds)
+	ss := Load(Param("ss"), GP64())
+	SHLQ(U8(2), ss)
+	for i, name := range []string{"lo", "hi", "st"} {
+		p := Load(Param(name), GP64())
+		VMOVDQU(Mem{Base: p}, []VecPhysical{Y4, Y5, Y6}[i])
+	}
+	s, d, c := GP64(), GP64(), GP64()
+	Label("evenRows2AVX2_row")
+	MOVQ(src, s)
+	MOVQ(dst, d)
+	MOVQ(full, c)
+	TESTQ(c, c)
+	JZ(LabelRef("evenRows2AVX2_last"))
+	Label("evenRows2AVX2_vec")
+	VMOVUPS(Mem{Base: s}, Y0)
+	VMOVUPS(Mem{Base: s, Disp: 32}, Y1)
+	VSHUFPS(U8(0x88), Y1, Y0, Y2)
+	VPERMPD(U8(0xd8), Y2, Y2)
+	VMOVUPS(Y2, Mem{Base: d})
+	ADDQ(U32(64), s)
+	ADDQ(U32(32), d)
+	DECQ(c)
+	JNZ(LabelRef("evenRows2AVX2_vec"))
+	Label("evenRows2AVX2_last")
+	VMASKMOVPS(Mem{Base: s}, Y4, Y0)
+	VMASKMOVPS(Mem{Base: s, Disp: 32}, Y5, Y1)
+	VSHUFPS(U8(0x88), Y1, Y0, Y2)
+	VPERMPD(U8(0xd8), Y2, Y2)
+	VMASKMOVPS(Y2, Y6, Mem{Base: d})
+	ADDQ(ss, src)
+	ADDQ(ds, dst)
+	DECQ(nr)
+	JNZ(LabelRef("evenRows2AVX2_row"))
+	VZEROUPPER()
+	RET()
+}
