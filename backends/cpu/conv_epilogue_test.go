@@ -59,6 +59,7 @@ func TestFusedConvMatchesPlain(t *testing.T) {
 		{"depthwise-s2", []int{2, 4, 16, 16}, []int{4, 1, 3, 3},
 			ir.Attrs{ir.IntAttr("group", 4), ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntsAttr("strides", 2, 2)}},
 		{"padded", []int{1, 8, 20, 20}, []int{16, 8, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
+		{"padded-s2", []int{1, 3, 33, 33}, []int{8, 3, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntsAttr("strides", 2, 2)}}, // the stem
 		{"unpadded", []int{1, 3, 40, 6}, []int{5, 3, 3, 3}, nil},
 		{"im2col-3d", []int{1, 2, 5, 5, 5}, []int{3, 2, 3, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1, 1, 1)}},
 		{"wide", []int{4, 8, 5, 5}, []int{6, 8, 3, 3}, nil},
