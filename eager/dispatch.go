@@ -88,6 +88,9 @@ func (p *Prepared) Run(in []*Tensor) ([]*Tensor, error) {
 			bufs = append(bufs, nil)
 			continue
 		}
+		if t.Released() {
+			return nil, fmt.Errorf("%v: input %d: %w", p.Spec, i, errReleased(t))
+		}
 		if t.dev != run {
 			moved, err := t.To(run)
 			if err != nil {

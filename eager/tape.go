@@ -34,6 +34,8 @@ type record struct {
 	out  []*Tensor
 	// custom, when set, replaces the op's gradient rule (CustomGradient).
 	custom func(dOut []*Tensor) []*Tensor
+	// holders counts the tapes holding the record (dropRecords).
+	holders atomic.Int32
 }
 
 var (
@@ -84,8 +86,10 @@ func (t *Tape) Stop() {
 func (t *Tape) Release() {
 	t.Stop()
 	t.mu.Lock()
+	rs := t.records
 	t.records, t.done = nil, true
 	t.mu.Unlock()
+	dropRecords(rs)
 }
 
 // NoGrad runs fn without recording on any tape.
@@ -116,6 +120,7 @@ func recordOp(r *record) {
 		t.mu.Lock()
 		if t.paused == 0 && !t.done {
 			t.records = append(t.records, r)
+			r.holders.Add(1)
 		}
 		t.mu.Unlock()
 	}
@@ -196,5 +201,9 @@ func (t *Tape) gradient(target *Tensor, sources []*Tensor, seed *Tensor) ([]*Ten
 	if seed == nil {
 		seed = OnesLike(target)
 	}
-	return backprop(records, target, seed, sources)
+	grads, err := backprop(records, target, seed, sources)
+	if !t.persistent {
+		dropRecords(records, append(grads, target, seed)...)
+	}
+	return grads, err
 }

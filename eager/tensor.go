@@ -20,6 +20,9 @@ import (
 type Tensor struct {
 	dev backends.Backend
 	buf backends.Buffer
+	// intermediate: made by an executor that no user code sees; the tapes
+	// that recorded it release it when they drop their records.
+	intermediate bool
 }
 
 // Wrap makes a Tensor of a buffer owned by dev.
@@ -87,7 +90,12 @@ func (t *Tensor) Buffer() backends.Buffer { return t.buf }
 
 // Host waits for the tensor and returns its values as a host tensor. The
 // result must not be modified.
-func (t *Tensor) Host() (*ir.Tensor, error) { return t.dev.ToHost(t.buf) }
+func (t *Tensor) Host() (*ir.Tensor, error) {
+	if t.Released() {
+		return nil, errReleased(t)
+	}
+	return t.dev.ToHost(t.buf)
+}
 
 // MustHost is Host that panics on a backend error.
 func (t *Tensor) MustHost() *ir.Tensor {

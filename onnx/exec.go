@@ -20,6 +20,9 @@ type graphPlan struct {
 	// gradient is set when the graph holds a training-domain Gradient node:
 	// the graph then runs under a tape.
 	gradient bool
+	// releases lists per node the intermediates to release after it runs
+	// (liveness.go).
+	releases [][]string
 }
 
 // nodePlan caches what one node needs at run time.
@@ -80,6 +83,7 @@ func (m *Model) plan(g *ir.Graph, opsets []ir.OpsetImport, outer map[string]bool
 		gp.nodes = append(gp.nodes, np)
 		gp.gradient = gp.gradient || n.OpType == "Gradient" && n.Domain == trainingDomain
 	}
+	gp.releases = releasePlan(gp)
 	return gp, nil
 }
 
@@ -169,12 +173,19 @@ func (m *Model) runGraph(ctx context.Context, gp *graphPlan, parent *scope, inpu
 		s.tape = eager.NewPersistentTape()
 		defer s.tape.Release()
 	}
-	for _, np := range gp.nodes {
+	for i, np := range gp.nodes {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("onnx: run stopped: %w", err)
 		}
 		if err := m.runNode(ctx, np, s); err != nil {
 			return nil, err
+		}
+		if rel := gp.releases[i]; len(rel) > 0 {
+			if s.tape == nil && !eager.Recording() {
+				s.release(rel)
+			} else {
+				s.markIntermediate(rel)
+			}
 		}
 	}
 	outs := make([]Value, len(gp.g.Outputs))
@@ -186,6 +197,27 @@ func (m *Model) runGraph(ctx context.Context, gp *graphPlan, parent *scope, inpu
 		outs[i] = v
 	}
 	return outs, nil
+}
+
+// release gives back the buffers of dead intermediates of this scope.
+func (s *scope) release(names []string) {
+	for _, name := range names {
+		if t, ok := s.vals[name].(*eager.Tensor); ok {
+			t.Release()
+		}
+		delete(s.vals, name)
+	}
+}
+
+// markIntermediate hands dead intermediates to the recording tapes, which
+// release them when they drop the records holding them.
+func (s *scope) markIntermediate(names []string) {
+	for _, name := range names {
+		if t, ok := s.vals[name].(*eager.Tensor); ok {
+			t.MarkIntermediate()
+		}
+		delete(s.vals, name)
+	}
 }
 
 func (m *Model) runNode(ctx context.Context, np *nodePlan, s *scope) error {

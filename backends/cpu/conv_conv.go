@@ -111,6 +111,10 @@ func convForward[T convNum](p *convProblem, x, w, b, y []T, gemm convGemmFn[T]) 
 	if p.outSize == 0 || p.n == 0 || p.m == 0 {
 		return
 	}
+	if xf, ok := any(x).([]float32); ok && p.convWinogradOK() &&
+		convWinograd(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32), winoEpilogueOf(p.epi)) {
+		return
+	}
 	if p.depthwise() {
 		if xf, ok := any(x).([]float32); ok {
 			convDepthwiseF32(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32))
@@ -465,7 +469,7 @@ func convConvKernel[T convNum](c convConv, gemm convGemmFn[T]) kernelFunc {
 		if err != nil {
 			return nil, err
 		}
-		out, err := newTensor(in[0].DType, p.outShape())
+		out, err := convOut(p, in[0].DType)
 		if err != nil {
 			return nil, fmt.Errorf("Conv: %w", err)
 		}

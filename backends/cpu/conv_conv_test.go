@@ -72,12 +72,13 @@ func TestConvMatchesNaive(t *testing.T) {
 	}{{convWideBudget, 64, true, true}, {100, 64, true, true}, {convWideBudget, 0, true, true},
 		{convWideBudget, 0, true, false}, {convWideBudget, 0, false, false}} {
 		savedB, savedW, savedI, savedM := convWideBudget, convWideMaxOut, convImplicit, convImplicitMin
-		savedP, savedPW := convPadded, convPadWaste
+		savedP, savedPW, savedWino := convPadded, convPadWaste, convWinogradOn
+		convWinogradOn = false // conv_winograd_test.go checks it
 		convWideBudget, convWideMaxOut, convImplicit, convImplicitMin = c.budget, c.wideMax, c.implicit, 0
 		convPadded, convPadWaste = c.padded, 0
 		t.Run(fmt.Sprintf("budget %d wide %d implicit %v padded %v", c.budget, c.wideMax, c.implicit, c.padded), convCheckNaive)
 		convWideBudget, convWideMaxOut, convImplicit, convImplicitMin = savedB, savedW, savedI, savedM
-		convPadded, convPadWaste = savedP, savedPW
+		convPadded, convPadWaste, convWinogradOn = savedP, savedPW, savedWino
 	}
 }
 

@@ -299,7 +299,7 @@ func (f *fusedConv) runF32(in []*ir.Tensor) ([]*ir.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := newTensor(ir.Float32, p.outShape())
+	out, err := convOut(p, ir.Float32)
 	if err != nil {
 		return nil, fmt.Errorf("FusedConv: %w", err)
 	}

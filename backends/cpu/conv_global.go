@@ -53,7 +53,7 @@ func convGlobalKernel[T ~float32 | ~float64](op string, kind int, p float64) ker
 		for range sp {
 			shape = append(shape, 1)
 		}
-		out, err := newTensor(in[0].DType, shape)
+		out, err := newTensorRaw(in[0].DType, shape)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}

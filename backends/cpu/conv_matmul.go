@@ -156,7 +156,7 @@ func convMatMulF32(in []*ir.Tensor) ([]*ir.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := newTensor(ir.Float32, p.outShape)
+	out, err := newTensorRaw(ir.Float32, p.outShape)
 	if err != nil {
 		return nil, fmt.Errorf("MatMul: %w", err)
 	}
@@ -179,7 +179,7 @@ func convMatMulT[T convNum](in []*ir.Tensor) ([]*ir.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := newTensor(in[0].DType, p.outShape)
+	out, err := newTensorRaw(in[0].DType, p.outShape)
 	if err != nil {
 		return nil, fmt.Errorf("MatMul: %w", err)
 	}
@@ -275,7 +275,7 @@ func (g convGemmAttrs) f32(in []*ir.Tensor) ([]*ir.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := newTensor(ir.Float32, []int{m, n})
+	out, err := newTensorRaw(ir.Float32, []int{m, n})
 	if err != nil {
 		return nil, fmt.Errorf("Gemm: %w", err)
 	}
@@ -296,7 +296,7 @@ func convGemmKernel[T convNum](g convGemmAttrs) kernelFunc {
 		if err != nil {
 			return nil, err
 		}
-		out, err := newTensor(in[0].DType, []int{m, n})
+		out, err := newTensorRaw(in[0].DType, []int{m, n})
 		if err != nil {
 			return nil, fmt.Errorf("Gemm: %w", err)
 		}

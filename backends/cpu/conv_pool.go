@@ -166,7 +166,7 @@ func convPoolKernel[T convPoolT](c convPool) kernelFunc {
 			return nil, err
 		}
 		shape := append([]int{n, ch}, g.out...)
-		out, err := newTensor(in[0].DType, shape)
+		out, err := newTensorRaw(in[0].DType, shape)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}

@@ -25,8 +25,15 @@ func init() {
 	})
 }
 
-// Buf is a CPU buffer: a host tensor.
-type Buf struct{ T *ir.Tensor }
+// Buf is a CPU buffer: a host tensor. A kernel output's buffer also
+// records the storage it shares with the views of it (see alloc.go); a
+// buffer made otherwise (FromHost, a literal) holds memory the backend
+// never recycles.
+type Buf struct {
+	T        *ir.Tensor
+	st       *storage
+	released atomic.Bool
+}
 
 func (b *Buf) DType() ir.DType { return b.T.DType }
 func (b *Buf) Shape() []int    { return b.T.Shape }
@@ -66,17 +73,35 @@ func (b *Backend) FromHost(t *ir.Tensor) (backends.Buffer, error) {
 	return &Buf{T: t}, nil
 }
 
+// ToHost returns the buffer's tensor itself; its memory is then never
+// recycled, so the result stays valid after Release.
 func (b *Backend) ToHost(buf backends.Buffer) (*ir.Tensor, error) {
 	cb, ok := buf.(*Buf)
 	if !ok {
 		return nil, fmt.Errorf("cpu: ToHost: buffer %T belongs to another backend", buf)
 	}
+	if cb.released.Load() {
+		return nil, fmt.Errorf("cpu: ToHost: the buffer (%v%v) was released", cb.T.DType, cb.T.Shape)
+	}
+	if cb.st != nil {
+		cb.st.escaped.Store(true)
+	}
 	return cb.T, nil
 }
 
-func (b *Backend) Release(backends.Buffer) {}
-func (b *Backend) Sync() error             { return nil }
-func (b *Backend) Close() error            { return nil }
+// Release gives up buf: its memory returns to the kernels' pool once no
+// view of it is held (see alloc.go). Using buf afterwards is an error.
+func (b *Backend) Release(buf backends.Buffer) {
+	cb, ok := buf.(*Buf)
+	if !ok || cb.released.Swap(true) {
+		return
+	}
+	if cb.st != nil {
+		cb.st.release()
+	}
+}
+func (b *Backend) Sync() error  { return nil }
+func (b *Backend) Close() error { return nil }
 
 // Prepare resolves spec to a kernel from the registry.
 func (b *Backend) Prepare(spec *backends.OpSpec) (backends.Kernel, error) {
@@ -98,34 +123,72 @@ type kernel struct {
 
 func (k kernel) Run(in []backends.Buffer) ([]backends.Buffer, error) {
 	var stack [8]*ir.Tensor
-	ts := stack[:0]
+	var bstack [8]*Buf
+	ts, ins := stack[:0], bstack[:0]
 	for i, b := range in {
 		if b == nil {
-			ts = append(ts, nil)
+			ts, ins = append(ts, nil), append(ins, nil)
 			continue
 		}
 		cb, ok := b.(*Buf)
 		if !ok {
 			return nil, fmt.Errorf("cpu: %v: input %d is a %T buffer of another backend", k.spec, i, b)
 		}
-		ts = append(ts, cb.T)
+		if cb.released.Load() {
+			return nil, fmt.Errorf("cpu: %v: input %d (%v%v) was released", k.spec, i, cb.T.DType, cb.T.Shape)
+		}
+		ts, ins = append(ts, cb.T), append(ins, cb)
 	}
 	out, err := k.fn(ts)
 	if err != nil {
 		return nil, fmt.Errorf("cpu: %v: %w", k.spec, err)
 	}
 	if len(out) == 1 && out[0] != nil {
-		r := &oneBuf{b: Buf{T: out[0]}}
+		r := &oneBuf{b: Buf{T: out[0], st: attach(out[0], ins, nil)}}
 		r.s[0] = &r.b
 		return r.s[:], nil
 	}
 	bufs := make([]backends.Buffer, len(out))
+	made := make([]*Buf, 0, len(out))
 	for i, t := range out {
 		if t != nil {
-			bufs[i] = &Buf{T: t}
+			b := &Buf{T: t, st: attach(t, ins, made)}
+			bufs[i] = b
+			made = append(made, b)
 		}
 	}
 	return bufs, nil
+}
+
+// attach returns the storage of output t: that of the input or earlier
+// output whose pooled memory t shares (a view), else a new one when t's
+// slice came from the pool, else nil (memory the pool never recycles).
+//
+// Only memory the pool owns needs the sharing to be known: an output that
+// overlaps other memory cannot be a pooled slice itself.
+func attach(t *ir.Tensor, ins, prev []*Buf) *storage {
+	lo, hi := span(t)
+	if lo == hi {
+		return nil
+	}
+	for _, set := range [2][]*Buf{ins, prev} {
+		for _, b := range set {
+			if b == nil || b.st == nil {
+				continue
+			}
+			if l, h := span(b.T); lo < h && l < hi {
+				b.st.refs.Add(1)
+				return b.st
+			}
+		}
+	}
+	// Pooled slices hold at least minPooled bytes.
+	if (hi-lo >= minPooled || poisonRaw) && pending.claim(t.Data) {
+		st := &storage{data: t.Data}
+		st.refs.Store(1)
+		return st
+	}
+	return nil
 }
 
 // oneBuf holds a single-output kernel's result slice and its buffer in one

@@ -244,7 +244,7 @@ func ewBinary[A, B, O any](a, b *ir.Tensor, odt ir.DType, cost int, row func(o [
 			return nil, err
 		}
 	}
-	out, err := newTensor(odt, shape)
+	out, err := newTensorRaw(odt, shape)
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +286,7 @@ func ewUnary[T, O any](x *ir.Tensor, odt ir.DType, cost int, row func(o []O, x [
 	if !ok {
 		return nil, fmt.Errorf("%w: input 0 is %v stored as %T", errDType, x.DType, x.Data)
 	}
-	out, err := newTensor(odt, x.Shape)
+	out, err := newTensorRaw(odt, x.Shape)
 	if err != nil {
 		return nil, err
 	}

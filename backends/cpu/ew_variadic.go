@@ -73,13 +73,13 @@ func ewScale(t *ir.Tensor, n int) *ir.Tensor {
 	out := &ir.Tensor{DType: t.DType, Shape: t.Shape}
 	switch d := t.Data.(type) {
 	case []float32:
-		o := make([]float32, len(d))
+		o := rawSlice[float32](len(d))
 		for i, v := range d {
 			o[i] = v / float32(n)
 		}
 		out.Data = o
 	case []float64:
-		o := make([]float64, len(d))
+		o := rawSlice[float64](len(d))
 		for i, v := range d {
 			o[i] = v / float64(n)
 		}
@@ -113,7 +113,7 @@ func ewWhere(c, x, y *ir.Tensor) (*ir.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: inputs 0, 1, 2: cannot broadcast shapes %v, %v and %v", errShape, c.Shape, x.Shape, y.Shape)
 	}
-	out, err := newTensor(x.DType, shape)
+	out, err := newTensorRaw(x.DType, shape)
 	if err != nil {
 		return nil, err
 	}

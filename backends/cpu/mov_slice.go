@@ -174,7 +174,7 @@ func movConcat(ts []*ir.Tensor, axis int64) (*ir.Tensor, error) {
 		}
 		shape[a] += t.Shape[a]
 	}
-	out, err := newTensor(first.DType, shape)
+	out, err := newTensorRaw(first.DType, shape)
 	if err != nil {
 		return nil, err
 	}

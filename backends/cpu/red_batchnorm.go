@@ -85,11 +85,11 @@ func redBatchNorm(c redBNCfg, in []*ir.Tensor) ([]*ir.Tensor, error) {
 	y := &ir.Tensor{DType: xc.DType, Shape: append([]int{}, x.Shape...)}
 	switch d := xc.Data.(type) {
 	case []float32:
-		o := make([]float32, len(d))
+		o := rawSlice[float32](len(d))
 		redBatchNormApply(o, d, n, ch, inner, p[0], p[1], mean, variance, c.eps)
 		y.Data = o
 	case []float64:
-		o := make([]float64, len(d))
+		o := rawSlice[float64](len(d))
 		redBatchNormApply(o, d, n, ch, inner, p[0], p[1], mean, variance, c.eps)
 		y.Data = o
 	default:

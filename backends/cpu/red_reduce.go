@@ -194,7 +194,7 @@ func redFloatOp[T redFloat](op redOp, p *redPlan, x []T) []T {
 		}
 	}
 	n := float64(p.n)
-	out := make([]T, len(acc))
+	out := rawSlice[T](len(acc))
 	for i, v := range acc {
 		switch op {
 		case redOpMean:
@@ -254,7 +254,7 @@ func redIntOp[T redNum, A redAcc](op redOp, p *redPlan, x []T) []T {
 		k = redSumSq
 	}
 	acc := redExec[T, A](p, k, x, nil)
-	out := make([]T, len(acc))
+	out := rawSlice[T](len(acc))
 	for i, v := range acc {
 		if op == redOpMean {
 			v /= A(p.n)

@@ -65,11 +65,11 @@ func prepSoftmax(k redSmKind, coerce2D bool) prepareFunc {
 			y := &ir.Tensor{DType: x.DType, Shape: append([]int{}, x.Shape...)}
 			switch d := x.Data.(type) {
 			case []float32:
-				o := make([]float32, len(d))
+				o := rawSlice[float32](len(d))
 				redSoftmaxRun(k, o, d, outer, n, inner)
 				y.Data = o
 			case []float64:
-				o := make([]float64, len(d))
+				o := rawSlice[float64](len(d))
 				redSoftmaxRun(k, o, d, outer, n, inner)
 				y.Data = o
 			default:

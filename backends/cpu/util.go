@@ -96,11 +96,6 @@ func normAxes(axes []int64, rank int) ([]int, error) {
 	return out, nil
 }
 
-// newLike allocates a zeroed tensor of dt and shape (checked against the cap).
-func newTensor(dt ir.DType, shape []int) (*ir.Tensor, error) {
-	return ir.NewTensor(dt, shape...)
-}
-
 // toFloat32 returns t as float32: itself when already float32, a converted
 // copy for float16/bfloat16/float8 (the compute type of narrow floats).
 func toFloat32(t *ir.Tensor) *ir.Tensor {

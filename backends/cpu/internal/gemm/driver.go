@@ -80,6 +80,9 @@ func (im *impl) split(p *problem, nt int) []problem {
 	case !byRows && tn < nt*2 && tm > tn:
 		byRows = true
 	}
+	if p.bPacked != nil { // its blocks are laid out for all the columns
+		byRows = true
+	}
 	tiles, unit, size := tn, im.nr, p.n
 	if byRows {
 		tiles, unit, size = tm, im.mr, p.m
@@ -134,7 +137,7 @@ func (im *impl) run(p *problem) {
 	if p.m == 0 || p.n == 0 {
 		return
 	}
-	if (p.m == 1 || p.n == 1) && p.bPack == nil {
+	if (p.m == 1 || p.n == 1) && p.bPack == nil && p.bPacked == nil {
 		p.scaleC()
 		im.gemv(p)
 		if p.rowBias != nil {
@@ -148,9 +151,8 @@ func (im *impl) run(p *problem) {
 	}
 	// Even blocks: k = 576 runs as 3×192 rather than 256+256+64, so no
 	// block is a thin one that pays the tile loads and stores for little work.
-	kc := ceilDiv(p.k, ceilDiv(p.k, im.kc))
+	kc, nc := im.blocks(p.k, p.n)
 	mc := roundUp(ceilDiv(p.m, ceilDiv(p.m, im.mc)), im.mr)
-	nc := roundUp(ceilDiv(p.n, ceilDiv(p.n, im.nc)), im.nr)
 	// Unpacked A skips the transposing copy of a row-major A (alpha folds
 	// into packing, so only alpha = 1). It pays where few column panels
 	// share each packed block (BenchmarkUnpackedA: 512x49x4608 +25%, equal
@@ -163,7 +165,12 @@ func (im *impl) run(p *problem) {
 		nb := min(nc, p.n-jc)
 		for pc := 0; pc < p.k; pc += kc {
 			kb := min(kc, p.k-pc)
-			im.packB(bufB.f, p, pc, kb, jc, nb)
+			bp := bufB.f
+			if p.bPacked != nil {
+				bp = p.bPacked.block(jc, pc, nb)
+			} else {
+				im.packB(bp, p, pc, kb, jc, nb)
+			}
 			for ic := 0; ic < p.m; ic += mc {
 				mb := min(mc, p.m-ic)
 				c := p.c[ic*p.ldc+jc:]
@@ -184,13 +191,19 @@ func (im *impl) run(p *problem) {
 				if a.full < mb {
 					im.packA(bufA.f, p, ic+a.full, mb-a.full, pc, kb)
 				}
-				im.macro(a, bufA.f, bufB.f, mb, nb, kb, c, p.ldc, acc, edge.f, bias)
+				im.macro(a, bufA.f, bp, mb, nb, kb, c, p.ldc, acc, edge.f, bias)
 			}
 		}
 	}
 	putBuffer(bufA)
 	putBuffer(bufB)
 	putBuffer(edge)
+}
+
+// blocks returns the depth and column blocking of a product with depth k
+// and n columns (PackB lays out its blocks the same way).
+func (im *impl) blocks(k, n int) (kc, nc int) {
+	return ceilDiv(k, ceilDiv(k, im.kc)), roundUp(ceilDiv(n, ceilDiv(n, im.nc)), im.nr)
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }

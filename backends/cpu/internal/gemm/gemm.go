@@ -86,6 +86,12 @@ func SgemmThreads(nt int, transA, transB bool, m, n, k int, alpha float32, a []f
 // B_i at b[i*strideB] and C_i at c[i*strideC]. A stride of 0 shares one
 // matrix across the batch (broadcast). Other arguments are as in Sgemm.
 func SgemmStrided(transA, transB bool, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC int, batch int) {
+	SgemmStridedThreads(Threads(), transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch)
+}
+
+// SgemmStridedThreads is SgemmStrided on at most nt goroutines (nt < 1
+// means 1), for callers that already run several batches side by side.
+func SgemmStridedThreads(nt int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC int, batch int) {
 	if batch < 0 || strideA < 0 || strideB < 0 || strideC < 0 {
 		panic(fmt.Errorf("gemm: SgemmStrided: negative batch %d or stride (%d, %d, %d)", batch, strideA, strideB, strideC))
 	}
@@ -99,7 +105,7 @@ func SgemmStrided(transA, transB bool, m, n, k int, alpha float32, a []float32, 
 		}
 		ps[i] = p
 	}
-	pick(m, n).batch(ps, Threads())
+	pick(m, n).batch(ps, max(nt, 1))
 }
 
 // PackFunc packs part of a B that is never stored whole (a convolution's
@@ -161,6 +167,8 @@ type problem struct {
 	// this (sub)problem's B within the PackFunc's columns.
 	bPack PackFunc
 	bCol  int
+	// bPacked, when set, is B already packed (PackB) in place of b.
+	bPacked *PackedB
 	// rowBias, when set, is added to row i of C (SgemmPackB).
 	rowBias []float32
 }
@@ -180,7 +188,10 @@ func (p *problem) check() error {
 	if err := checkMatrix("A", p.a, ar, ac, p.lda); err != nil {
 		return err
 	}
-	if p.bPack == nil {
+	if p.bPacked != nil && (p.bPacked.k != p.k || p.bPacked.n != p.n) {
+		return fmt.Errorf("gemm: Sgemm: packed B is %dx%d, the product wants %dx%d", p.bPacked.k, p.bPacked.n, p.k, p.n)
+	}
+	if p.bPack == nil && p.bPacked == nil {
 		if err := checkMatrix("B", p.b, br, bc, p.ldb); err != nil {
 			return err
 		}
@@ -218,6 +229,7 @@ func (p *problem) sub(i0, i1, j0, j1 int) problem {
 			q.a = p.a[i0*p.lda:]
 		}
 		switch {
+		case p.bPacked != nil: // split by rows only (split)
 		case p.bPack != nil:
 			q.bCol = p.bCol + j0
 		case p.transB:

@@ -232,6 +232,29 @@ func TestSgemmStrided(t *testing.T) {
 	SetThreads(2)
 }
 
+// TestSgemmStridedThreads: the thread bound does not change the result;
+// every product is checked against the float64 reference.
+func TestSgemmStridedThreads(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const batch, m, n, k = 36, 30, 40, 70
+	a := newMatrix(r, batch*m, k, 0, 0)
+	b := newMatrix(r, batch*k, n, 0, 0)
+	for _, nt := range []int{0, 1, 3} {
+		c := make([]float32, batch*m*n)
+		SgemmStridedThreads(nt, false, false, m, n, k, 1, a.data, k, m*k, b.data, n, k*n, 0, c, n, m*n, batch)
+		for i := range batch {
+			ai := matrix{rows: m, cols: k, ld: k, data: a.data[i*m*k:]}
+			bi := matrix{rows: k, cols: n, ld: n, data: b.data[i*k*n:]}
+			want, scale := reference(false, false, m, n, k, 1, ai, bi, 0, matrix{})
+			for e, w := range want {
+				if got := float64(c[i*m*n+e]); math.Abs(got-w) > 1e-5*scale[e] {
+					t.Fatalf("nt %d batch %d elem %d = %v, want %v", nt, i, e, got, w)
+				}
+			}
+		}
+	}
+}
+
 func TestSgemmBadArgs(t *testing.T) {
 	cases := []struct {
 		name       string

@@ -2,37 +2,33 @@ package gemm
 
 import (
 	"fmt"
-	"sync"
+
+	"github.com/keenml/keen/backends/cpu/internal/workers"
 )
 
-// group runs functions on goroutines and re-raises, in the goroutine that
-// waits, the first panic any of them raised: a panic on a worker would
-// otherwise end the whole program, past every recover of the caller.
+// group runs functions on the CPU backend's persistent workers and
+// re-raises, in the goroutine that waits, the first panic any of them
+// raised: a panic on a worker would otherwise end the whole program, past
+// every recover of the caller. Functions no worker has started by Wait run
+// on the waiting goroutine.
 type group struct {
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	first any
+	tasks []*workers.Task
 }
 
 func (g *group) Go(fn func()) {
-	g.wg.Go(func() {
-		defer func() {
-			if r := recover(); r != nil {
-				g.mu.Lock()
-				if g.first == nil {
-					g.first = fmt.Errorf("gemm worker: %v", r)
-				}
-				g.mu.Unlock()
-			}
-		}()
-		fn()
-	})
+	workers.Start(Threads() - 1)
+	g.tasks = append(g.tasks, workers.Submit(1, 1, func(int) { fn() }))
 }
 
 // Wait waits for every function and re-panics with the first panic.
 func (g *group) Wait() {
-	g.wg.Wait()
-	if g.first != nil {
-		panic(g.first)
+	var first any
+	for _, t := range g.tasks {
+		if p := t.Wait(); p != nil && first == nil {
+			first = p
+		}
+	}
+	if first != nil {
+		panic(fmt.Errorf("gemm worker: %v", first))
 	}
 }

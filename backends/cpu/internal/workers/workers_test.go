@@ -1,0 +1,55 @@
+package workers
+
+import (
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+func TestRunCoversEveryChunkOnce(t *testing.T) {
+	Start(3)
+	for _, n := range []int{1, 2, 3, 7, 64} {
+		for _, helpers := range []int{0, 1, 3} {
+			hits := make([]atomic.Int32, n)
+			Run(n, helpers, func(i int) { hits[i].Add(1) })
+			for i := range hits {
+				if got := hits[i].Load(); got != 1 {
+					t.Fatalf("n=%d helpers=%d: chunk %d ran %d times", n, helpers, i, got)
+				}
+			}
+		}
+	}
+}
+
+func TestRunNested(t *testing.T) {
+	Start(2)
+	var sum atomic.Int64
+	Run(4, 2, func(i int) {
+		Run(5, 2, func(j int) { sum.Add(int64(i*10 + j)) })
+	})
+	// sum over i<4, j<5 of 10i+j = 10*6*5 + 4*10 = 340
+	if got := sum.Load(); got != 340 {
+		t.Fatalf("nested sum = %d, want 340", got)
+	}
+}
+
+func TestRunCarriesPanic(t *testing.T) {
+	Start(2)
+	var ran atomic.Int32
+	defer func() {
+		r := recover()
+		s, _ := r.(string)
+		if !strings.Contains(s, "chunk 3") {
+			t.Fatalf("recovered %v, want the panic of chunk 3", r)
+		}
+		if ran.Load() != 8 {
+			t.Fatalf("%d chunks ended before the panic was raised, want all 8", ran.Load())
+		}
+	}()
+	Run(8, 2, func(i int) {
+		defer ran.Add(1)
+		if i == 3 {
+			panic("chunk 3")
+		}
+	})
+}
