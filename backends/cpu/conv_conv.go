@@ -250,6 +250,9 @@ func convGroupBias(p *convProblem, b []float32, g int) []float32 {
 func convFusedGemm(p *convProblem, xg, wg, b, yg []float32, g, yoff int, serial bool) {
 	nt, bg := convThreads(serial), convGroupBias(p, b, g)
 	if p.pointwise() {
+		if convPointwiseTiles(p, xg, wg, bg, yg, yoff, nt) {
+			return
+		}
 		if p.epi != nil {
 			convPointwiseEpi(p, xg, wg, bg, yg, yoff, nt)
 			return
