@@ -44,12 +44,17 @@ func Pointwise(m, n, k int, a []float32, lda int, b []float32, ldb int, bias, re
 			if p0+kb == k {
 				flags |= 2
 			}
-			for i0 := 0; i0 < m; i0 += 14 {
-				rows := min(14, m-i0)
+			// The whole 14-row tiles in one call, then the rest.
+			for i0 := 0; i0 < m; {
+				rows, tiles := 14, m/14
+				if i0 > 0 || tiles == 0 {
+					rows, tiles = m-i0, 1
+				}
 				if res != nil {
 					rp = &res[i0*ldc+j0]
 				}
-				pwKernels[rows-1](kb, &a[i0*lda+p0], lda, &b[p0*ldb+j0], ldb, &bias[i0], &c[i0*ldc+j0], ldc, rp, lo, hi, mask, flags)
+				pwKernels[rows-1](kb, &a[i0*lda+p0], lda, &b[p0*ldb+j0], ldb, &bias[i0], &c[i0*ldc+j0], ldc, rp, lo, hi, mask, flags, tiles)
+				i0 += rows * tiles
 			}
 		}
 	}

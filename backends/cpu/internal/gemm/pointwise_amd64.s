@@ -4,9 +4,10 @@
 
 #include "textflag.h"
 
-// func pw1x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+// func pw1x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 // Requires: AVX, AVX512F
-TEXT ·pw1x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·pw1x32AVX512(SB), NOSPLIT, $0-104
+pw1x32AVX512_tile:
 	MOVL      mask+80(FP), AX
 	KMOVW     AX, K1
 	SHRL      $0x10, AX
@@ -102,12 +103,29 @@ pw1x32AVX512_store:
 	MOVQ    CX, AX
 	VMOVUPS Z0, K1, (AX)
 	VMOVUPS Z1, K2, 64(AX)
+	DECQ    tiles+96(FP)
+	JZ      pw1x32AVX512_done
+	MOVQ    lda+16(FP), AX
+	IMUL3Q  $0x04, AX, AX
+	ADDQ    AX, a+8(FP)
+	ADDQ    $0x00000004, bias+40(FP)
+	MOVQ    ldc+56(FP), AX
+	IMUL3Q  $0x04, AX, AX
+	ADDQ    AX, c+48(FP)
+	MOVQ    res+64(FP), CX
+	TESTQ   CX, CX
+	JZ      pw1x32AVX512_tile
+	ADDQ    AX, res+64(FP)
+	JMP     pw1x32AVX512_tile
+
+pw1x32AVX512_done:
 	VZEROUPPER
 	RET
 
-// func pw2x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+// func pw2x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 // Requires: AVX, AVX512F
-TEXT ·pw2x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·pw2x32AVX512(SB), NOSPLIT, $0-104
+pw2x32AVX512_tile:
 	MOVL      mask+80(FP), AX
 	KMOVW     AX, K1
 	SHRL      $0x10, AX
@@ -233,12 +251,29 @@ pw2x32AVX512_store:
 	ADDQ    DX, AX
 	VMOVUPS Z2, K1, (AX)
 	VMOVUPS Z3, K2, 64(AX)
+	DECQ    tiles+96(FP)
+	JZ      pw2x32AVX512_done
+	MOVQ    lda+16(FP), AX
+	IMUL3Q  $0x08, AX, AX
+	ADDQ    AX, a+8(FP)
+	ADDQ    $0x00000008, bias+40(FP)
+	MOVQ    ldc+56(FP), AX
+	IMUL3Q  $0x08, AX, AX
+	ADDQ    AX, c+48(FP)
+	MOVQ    res+64(FP), CX
+	TESTQ   CX, CX
+	JZ      pw2x32AVX512_tile
+	ADDQ    AX, res+64(FP)
+	JMP     pw2x32AVX512_tile
+
+pw2x32AVX512_done:
 	VZEROUPPER
 	RET
 
-// func pw3x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+// func pw3x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 // Requires: AVX, AVX512F
-TEXT ·pw3x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·pw3x32AVX512(SB), NOSPLIT, $0-104
+pw3x32AVX512_tile:
 	MOVL      mask+80(FP), AX
 	KMOVW     AX, K1
 	SHRL      $0x10, AX
@@ -394,12 +429,29 @@ pw3x32AVX512_store:
 	ADDQ    DX, AX
 	VMOVUPS Z4, K1, (AX)
 	VMOVUPS Z5, K2, 64(AX)
+	DECQ    tiles+96(FP)
+	JZ      pw3x32AVX512_done
+	MOVQ    lda+16(FP), AX
+	IMUL3Q  $0x0c, AX, AX
+	ADDQ    AX, a+8(FP)
+	ADDQ    $0x0000000c, bias+40(FP)
+	MOVQ    ldc+56(FP), AX
+	IMUL3Q  $0x0c, AX, AX
+	ADDQ    AX, c+48(FP)
+	MOVQ    res+64(FP), CX
+	TESTQ   CX, CX
+	JZ      pw3x32AVX512_tile
+	ADDQ    AX, res+64(FP)
+	JMP     pw3x32AVX512_tile
+
+pw3x32AVX512_done:
 	VZEROUPPER
 	RET
 
-// func pw4x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+// func pw4x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 // Requires: AVX, AVX512F
-TEXT ·pw4x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·pw4x32AVX512(SB), NOSPLIT, $0-104
+pw4x32AVX512_tile:
 	MOVL      mask+80(FP), AX
 	KMOVW     AX, K1
 	SHRL      $0x10, AX
@@ -589,12 +641,29 @@ pw4x32AVX512_store:
 	ADDQ    DX, AX
 	VMOVUPS Z6, K1, (AX)
 	VMOVUPS Z7, K2, 64(AX)
+	DECQ    tiles+96(FP)
+	JZ      pw4x32AVX512_done
+	MOVQ    lda+16(FP), AX
+	IMUL3Q  $0x10, AX, AX
+	ADDQ    AX, a+8(FP)
+	ADDQ    $0x00000010, bias+40(FP)
+	MOVQ    ldc+56(FP), AX
+	IMUL3Q  $0x10, AX, AX
+	ADDQ    AX, c+48(FP)
+	MOVQ    res+64(FP), CX
+	TESTQ   CX, CX
+	JZ      pw4x32AVX512_tile
+	ADDQ    AX, res+64(FP)
+	JMP     pw4x32AVX512_tile
+
+pw4x32AVX512_done:
 	VZEROUPPER
 	RET
 
-// func pw5x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+// func pw5x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 // Requires: AVX, AVX512F
-TEXT ·pw5x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·pw5x32AVX512(SB), NOSPLIT, $0-104
+pw5x32AVX512_tile:
 	MOVL      mask+80(FP), AX
 	KMOVW     AX, K1
 	SHRL      $0x10, AX
@@ -814,12 +883,29 @@ pw5x32AVX512_store:
 	ADDQ    DX, AX
 	VMOVUPS Z8, K1, (AX)
 	VMOVUPS Z9, K2, 64(AX)
+	DECQ    tiles+96(FP)
+	JZ      pw5x32AVX512_done
+	MOVQ    lda+16(FP), AX
+	IMUL3Q  $0x14, AX, AX
+	ADDQ    AX, a+8(FP)
+	ADDQ    $0x00000014, bias+40(FP)
+	MOVQ    ldc+56(FP), AX
+	IMUL3Q  $0x14, AX, AX
+	ADDQ    AX, c+48(FP)
+	MOVQ    res+64(FP), CX
+	TESTQ   CX, CX
+	JZ      pw5x32AVX512_tile
+	ADDQ    AX, res+64(FP)
+	JMP     pw5x32AVX512_tile
+
+pw5x32AVX512_done:
 	VZEROUPPER
 	RET
 
-// func pw6x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+// func pw6x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 // Requires: AVX, AVX512F
-TEXT ·pw6x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·pw6x32AVX512(SB), NOSPLIT, $0-104
+pw6x32AVX512_tile:
 	MOVL      mask+80(FP), AX
 	KMOVW     AX, K1
 	SHRL      $0x10, AX
@@ -1069,12 +1155,29 @@ pw6x32AVX512_store:
 	ADDQ    DX, AX
 	VMOVUPS Z10, K1, (AX)
 	VMOVUPS Z11, K2, 64(AX)
+	DECQ    tiles+96(FP)
+	JZ      pw6x32AVX512_done
+	MOVQ    lda+16(FP), AX
+	IMUL3Q  $0x18, AX, AX
+	ADDQ    AX, a+8(FP)
+	ADDQ    $0x00000018, bias+40(FP)
+	MOVQ    ldc+56(FP), AX
+	IMUL3Q  $0x18, AX, AX
+	ADDQ    AX, c+48(FP)
+	MOVQ    res+64(FP), CX
+	TESTQ   CX, CX
+	JZ      pw6x32AVX512_tile
+	ADDQ    AX, res+64(FP)
+	JMP     pw6x32AVX512_tile
+
+pw6x32AVX512_done:
 	VZEROUPPER
 	RET
 
-// func pw7x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+// func pw7x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 // Requires: AVX, AVX512F
-TEXT ·pw7x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·pw7x32AVX512(SB), NOSPLIT, $0-104
+pw7x32AVX512_tile:
 	MOVL      mask+80(FP), AX
 	KMOVW     AX, K1
 	SHRL      $0x10, AX
@@ -1358,12 +1461,29 @@ pw7x32AVX512_store:
 	ADDQ    DX, AX
 	VMOVUPS Z12, K1, (AX)
 	VMOVUPS Z13, K2, 64(AX)
+	DECQ    tiles+96(FP)
+	JZ      pw7x32AVX512_done
+	MOVQ    lda+16(FP), AX
+	IMUL3Q  $0x1c, AX, AX
+	ADDQ    AX, a+8(FP)
+	ADDQ    $0x0000001c, bias+40(FP)
+	MOVQ    ldc+56(FP), AX
+	IMUL3Q  $0x1c, AX, AX
+	ADDQ    AX, c+48(FP)
+	MOVQ    res+64(FP), CX
+	TESTQ   CX, CX
+	JZ      pw7x32AVX512_tile
+	ADDQ    AX, res+64(FP)
+	JMP     pw7x32AVX512_tile
+
+pw7x32AVX512_done:
 	VZEROUPPER
 	RET
 
-// func pw8x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+// func pw8x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 // Requires: AVX, AVX512F
-TEXT ·pw8x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·pw8x32AVX512(SB), NOSPLIT, $0-104
+pw8x32AVX512_tile:
 	MOVL      mask+80(FP), AX
 	KMOVW     AX, K1
 	SHRL      $0x10, AX
@@ -1677,12 +1797,29 @@ pw8x32AVX512_store:
 	ADDQ    DX, AX
 	VMOVUPS Z14, K1, (AX)
 	VMOVUPS Z15, K2, 64(AX)
+	DECQ    tiles+96(FP)
+	JZ      pw8x32AVX512_done
+	MOVQ    lda+16(FP), AX
+	IMUL3Q  $0x20, AX, AX
+	ADDQ    AX, a+8(FP)
+	ADDQ    $0x00000020, bias+40(FP)
+	MOVQ    ldc+56(FP), AX
+	IMUL3Q  $0x20, AX, AX
+	ADDQ    AX, c+48(FP)
+	MOVQ    res+64(FP), CX
+	TESTQ   CX, CX
+	JZ      pw8x32AVX512_tile
+	ADDQ    AX, res+64(FP)
+	JMP     pw8x32AVX512_tile
+
+pw8x32AVX512_done:
 	VZEROUPPER
 	RET
 
-// func pw9x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+// func pw9x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 // Requires: AVX, AVX512F
-TEXT ·pw9x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·pw9x32AVX512(SB), NOSPLIT, $0-104
+pw9x32AVX512_tile:
 	MOVL      mask+80(FP), AX
 	KMOVW     AX, K1
 	SHRL      $0x10, AX
@@ -2026,12 +2163,29 @@ pw9x32AVX512_store:
 	ADDQ    DX, AX
 	VMOVUPS Z16, K1, (AX)
 	VMOVUPS Z17, K2, 64(AX)
+	DECQ    tiles+96(FP)
+	JZ      pw9x32AVX512_done
+	MOVQ    lda+16(FP), AX
+	IMUL3Q  $0x24, AX, AX
+	ADDQ    AX, a+8(FP)
+	ADDQ    $0x00000024, bias+40(FP)
+	MOVQ    ldc+56(FP), AX
+	IMUL3Q  $0x24, AX, AX
+	ADDQ    AX, c+48(FP)
+	MOVQ    res+64(FP), CX
+	TESTQ   CX, CX
+	JZ      pw9x32AVX512_tile
+	ADDQ    AX, res+64(FP)
+	JMP     pw9x32AVX512_tile
+
+pw9x32AVX512_done:
 	VZEROUPPER
 	RET
 
-// func pw10x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+// func pw10x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 // Requires: AVX, AVX512F
-TEXT ·pw10x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·pw10x32AVX512(SB), NOSPLIT, $0-104
+pw10x32AVX512_tile:
 	MOVL      mask+80(FP), AX
 	KMOVW     AX, K1
 	SHRL      $0x10, AX
@@ -2409,12 +2563,29 @@ pw10x32AVX512_store:
 	ADDQ    DX, AX
 	VMOVUPS Z18, K1, (AX)
 	VMOVUPS Z19, K2, 64(AX)
+	DECQ    tiles+96(FP)
+	JZ      pw10x32AVX512_done
+	MOVQ    lda+16(FP), AX
+	IMUL3Q  $0x28, AX, AX
+	ADDQ    AX, a+8(FP)
+	ADDQ    $0x00000028, bias+40(FP)
+	MOVQ    ldc+56(FP), AX
+	IMUL3Q  $0x28, AX, AX
+	ADDQ    AX, c+48(FP)
+	MOVQ    res+64(FP), CX
+	TESTQ   CX, CX
+	JZ      pw10x32AVX512_tile
+	ADDQ    AX, res+64(FP)
+	JMP     pw10x32AVX512_tile
+
+pw10x32AVX512_done:
 	VZEROUPPER
 	RET
 
-// func pw11x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+// func pw11x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 // Requires: AVX, AVX512F
-TEXT ·pw11x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·pw11x32AVX512(SB), NOSPLIT, $0-104
+pw11x32AVX512_tile:
 	MOVL      mask+80(FP), AX
 	KMOVW     AX, K1
 	SHRL      $0x10, AX
@@ -2822,12 +2993,29 @@ pw11x32AVX512_store:
 	ADDQ    DX, AX
 	VMOVUPS Z20, K1, (AX)
 	VMOVUPS Z21, K2, 64(AX)
+	DECQ    tiles+96(FP)
+	JZ      pw11x32AVX512_done
+	MOVQ    lda+16(FP), AX
+	IMUL3Q  $0x2c, AX, AX
+	ADDQ    AX, a+8(FP)
+	ADDQ    $0x0000002c, bias+40(FP)
+	MOVQ    ldc+56(FP), AX
+	IMUL3Q  $0x2c, AX, AX
+	ADDQ    AX, c+48(FP)
+	MOVQ    res+64(FP), CX
+	TESTQ   CX, CX
+	JZ      pw11x32AVX512_tile
+	ADDQ    AX, res+64(FP)
+	JMP     pw11x32AVX512_tile
+
+pw11x32AVX512_done:
 	VZEROUPPER
 	RET
 
-// func pw12x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+// func pw12x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 // Requires: AVX, AVX512F
-TEXT ·pw12x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·pw12x32AVX512(SB), NOSPLIT, $0-104
+pw12x32AVX512_tile:
 	MOVL      mask+80(FP), AX
 	KMOVW     AX, K1
 	SHRL      $0x10, AX
@@ -3265,12 +3453,29 @@ pw12x32AVX512_store:
 	ADDQ    DX, AX
 	VMOVUPS Z22, K1, (AX)
 	VMOVUPS Z23, K2, 64(AX)
+	DECQ    tiles+96(FP)
+	JZ      pw12x32AVX512_done
+	MOVQ    lda+16(FP), AX
+	IMUL3Q  $0x30, AX, AX
+	ADDQ    AX, a+8(FP)
+	ADDQ    $0x00000030, bias+40(FP)
+	MOVQ    ldc+56(FP), AX
+	IMUL3Q  $0x30, AX, AX
+	ADDQ    AX, c+48(FP)
+	MOVQ    res+64(FP), CX
+	TESTQ   CX, CX
+	JZ      pw12x32AVX512_tile
+	ADDQ    AX, res+64(FP)
+	JMP     pw12x32AVX512_tile
+
+pw12x32AVX512_done:
 	VZEROUPPER
 	RET
 
-// func pw13x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+// func pw13x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 // Requires: AVX, AVX512F
-TEXT ·pw13x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·pw13x32AVX512(SB), NOSPLIT, $0-104
+pw13x32AVX512_tile:
 	MOVL      mask+80(FP), AX
 	KMOVW     AX, K1
 	SHRL      $0x10, AX
@@ -3742,12 +3947,29 @@ pw13x32AVX512_store:
 	ADDQ    DX, AX
 	VMOVUPS Z24, K1, (AX)
 	VMOVUPS Z25, K2, 64(AX)
+	DECQ    tiles+96(FP)
+	JZ      pw13x32AVX512_done
+	MOVQ    lda+16(FP), AX
+	IMUL3Q  $0x34, AX, AX
+	ADDQ    AX, a+8(FP)
+	ADDQ    $0x00000034, bias+40(FP)
+	MOVQ    ldc+56(FP), AX
+	IMUL3Q  $0x34, AX, AX
+	ADDQ    AX, c+48(FP)
+	MOVQ    res+64(FP), CX
+	TESTQ   CX, CX
+	JZ      pw13x32AVX512_tile
+	ADDQ    AX, res+64(FP)
+	JMP     pw13x32AVX512_tile
+
+pw13x32AVX512_done:
 	VZEROUPPER
 	RET
 
-// func pw14x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+// func pw14x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 // Requires: AVX, AVX512F
-TEXT ·pw14x32AVX512(SB), NOSPLIT, $0-96
+TEXT ·pw14x32AVX512(SB), NOSPLIT, $0-104
+pw14x32AVX512_tile:
 	MOVL      mask+80(FP), AX
 	KMOVW     AX, K1
 	SHRL      $0x10, AX
@@ -4249,5 +4471,21 @@ pw14x32AVX512_store:
 	ADDQ    DX, AX
 	VMOVUPS Z26, K1, (AX)
 	VMOVUPS Z27, K2, 64(AX)
+	DECQ    tiles+96(FP)
+	JZ      pw14x32AVX512_done
+	MOVQ    lda+16(FP), AX
+	IMUL3Q  $0x38, AX, AX
+	ADDQ    AX, a+8(FP)
+	ADDQ    $0x00000038, bias+40(FP)
+	MOVQ    ldc+56(FP), AX
+	IMUL3Q  $0x38, AX, AX
+	ADDQ    AX, c+48(FP)
+	MOVQ    res+64(FP), CX
+	TESTQ   CX, CX
+	JZ      pw14x32AVX512_tile
+	ADDQ    AX, res+64(FP)
+	JMP     pw14x32AVX512_tile
+
+pw14x32AVX512_done:
 	VZEROUPPER
 	RET

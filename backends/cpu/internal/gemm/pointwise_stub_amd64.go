@@ -4,72 +4,86 @@
 
 package gemm
 
-// pw1x32AVX512 computes an 1x32 tile of a pointwise convolution (see pointwise.go).
+// pw1x32AVX512 computes tiles ≥ 1 1x32 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
 //
 //go:noescape
-func pw1x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+func pw1x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 
-// pw2x32AVX512 computes an 2x32 tile of a pointwise convolution (see pointwise.go).
+// pw2x32AVX512 computes tiles ≥ 1 2x32 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
 //
 //go:noescape
-func pw2x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+func pw2x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 
-// pw3x32AVX512 computes an 3x32 tile of a pointwise convolution (see pointwise.go).
+// pw3x32AVX512 computes tiles ≥ 1 3x32 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
 //
 //go:noescape
-func pw3x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+func pw3x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 
-// pw4x32AVX512 computes an 4x32 tile of a pointwise convolution (see pointwise.go).
+// pw4x32AVX512 computes tiles ≥ 1 4x32 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
 //
 //go:noescape
-func pw4x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+func pw4x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 
-// pw5x32AVX512 computes an 5x32 tile of a pointwise convolution (see pointwise.go).
+// pw5x32AVX512 computes tiles ≥ 1 5x32 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
 //
 //go:noescape
-func pw5x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+func pw5x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 
-// pw6x32AVX512 computes an 6x32 tile of a pointwise convolution (see pointwise.go).
+// pw6x32AVX512 computes tiles ≥ 1 6x32 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
 //
 //go:noescape
-func pw6x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+func pw6x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 
-// pw7x32AVX512 computes an 7x32 tile of a pointwise convolution (see pointwise.go).
+// pw7x32AVX512 computes tiles ≥ 1 7x32 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
 //
 //go:noescape
-func pw7x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+func pw7x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 
-// pw8x32AVX512 computes an 8x32 tile of a pointwise convolution (see pointwise.go).
+// pw8x32AVX512 computes tiles ≥ 1 8x32 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
 //
 //go:noescape
-func pw8x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+func pw8x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 
-// pw9x32AVX512 computes an 9x32 tile of a pointwise convolution (see pointwise.go).
+// pw9x32AVX512 computes tiles ≥ 1 9x32 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
 //
 //go:noescape
-func pw9x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+func pw9x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 
-// pw10x32AVX512 computes an 10x32 tile of a pointwise convolution (see pointwise.go).
+// pw10x32AVX512 computes tiles ≥ 1 10x32 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
 //
 //go:noescape
-func pw10x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+func pw10x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 
-// pw11x32AVX512 computes an 11x32 tile of a pointwise convolution (see pointwise.go).
+// pw11x32AVX512 computes tiles ≥ 1 11x32 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
 //
 //go:noescape
-func pw11x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+func pw11x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 
-// pw12x32AVX512 computes an 12x32 tile of a pointwise convolution (see pointwise.go).
+// pw12x32AVX512 computes tiles ≥ 1 12x32 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
 //
 //go:noescape
-func pw12x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+func pw12x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 
-// pw13x32AVX512 computes an 13x32 tile of a pointwise convolution (see pointwise.go).
+// pw13x32AVX512 computes tiles ≥ 1 13x32 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
 //
 //go:noescape
-func pw13x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+func pw13x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
 
-// pw14x32AVX512 computes an 14x32 tile of a pointwise convolution (see pointwise.go).
+// pw14x32AVX512 computes tiles ≥ 1 14x32 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
 //
 //go:noescape
-func pw14x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int)
+func pw14x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)

@@ -33,9 +33,11 @@ func main() {
 // clamp to [lo, hi] (VMAXPS and VMINPS keep a NaN sum).
 func pointwise(mr int) {
 	name := fmt.Sprintf("pw%dx32AVX512", mr)
-	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b *float32, ldb int, bias, c *float32, ldc int, res *float32, lo, hi float32, mask uint32, flags int)")
+	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b *float32, ldb int, bias, c *float32, ldc int, res *float32, lo, hi float32, mask uint32, flags, tiles int)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s computes an %dx32 tile of a pointwise convolution (see pointwise.go).", name, mr))
+	Doc(fmt.Sprintf("%s computes tiles ≥ 1 %dx32 tiles, one under the other, of a pointwise convolution", name, mr),
+		"(see pointwise.go).")
+	Label(name + "_tile")
 	zs := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
 		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27}
 	acc := zs[:2*mr]
@@ -170,6 +172,26 @@ func pointwise(mr int) {
 			VMOVUPS(acc[2*i+v], ks[v], row.Offset(64*v))
 		}
 	})
+	// The next tile down: a, bias, c and res (when set) advance by mr
+	// rows, in their argument slots.
+	tiles := NewParamAddr("tiles", 96)
+	DECQ(tiles)
+	JZ(LabelRef(name + "_done"))
+	step4 := GP64()
+	MOVQ(NewParamAddr("lda", 16), step4)
+	IMUL3Q(U8(4*mr), step4, step4)
+	ADDQ(step4, NewParamAddr("a", 8))
+	ADDQ(U32(4*mr), NewParamAddr("bias", 40))
+	MOVQ(NewParamAddr("ldc", 56), step4)
+	IMUL3Q(U8(4*mr), step4, step4)
+	ADDQ(step4, NewParamAddr("c", 48))
+	rp := GP64()
+	MOVQ(NewParamAddr("res", 64), rp)
+	TESTQ(rp, rp)
+	JZ(LabelRef(name + "_tile"))
+	ADDQ(step4, NewParamAddr("res", 64))
+	JMP(LabelRef(name + "_tile"))
+	Label(name + "_done")
 	VZEROUPPER()
 	RET()
 }
