@@ -128,7 +128,9 @@ func convForward[T convNum](p *convProblem, x, w, b, y []T, gemm convGemmFn[T]) 
 		convAddBias(y, b, p.n, p.m, p.outSize)
 		return
 	}
-	if xf, ok := any(x).([]float32); ok && p.wide() {
+	// (A single image's pointwise conv gains nothing from the wide path's
+	// copies: the GEMM multiplies its planes as they lie.)
+	if xf, ok := any(x).([]float32); ok && p.wide() && !(p.n == 1 && p.pointwise()) {
 		yf := any(y).([]float32)
 		convForwardWide(p, xf, any(w).([]float32), any(b).([]float32), yf)
 		p.epi.apply(yf, 0)
@@ -252,6 +254,9 @@ func convGroupBias(p *convProblem, b []float32, g int) []float32 {
 func convFusedGemm(p *convProblem, xg, wg, b, yg []float32, g, yoff int, serial bool) {
 	nt, bg := convThreads(serial), convGroupBias(p, b, g)
 	if p.pointwise() {
+		if convPointwiseTiles(p, xg, wg, bg, yg, yoff, nt) {
+			return
+		}
 		if p.epi != nil {
 			convPointwiseEpi(p, xg, wg, bg, yg, yoff, nt)
 			return

@@ -60,6 +60,20 @@ func (d *convDWPlan) fill(buf, x []float32) {
 			if lo >= hi {
 				continue
 			}
+			if d.sw <= 2 { // every row in one call (stride 2: MobileNet's strided layers)
+				r0, r1 := convValidRange(rp-d.padTop, d.sh, d.h, 0, d.ph)
+				if r0 >= r1 {
+					continue
+				}
+				y0, s := r0*d.sh+rp-d.padTop, lo*d.sw+cp-d.padLeft
+				dst, src := plane[r0*d.pw+lo:], x[y0*d.wd+s:]
+				if d.sw == 1 {
+					dwconv.Rows(dst, d.pw, src, d.sh*d.wd, r1-r0, hi-lo)
+				} else {
+					dwconv.EvenRows(dst, d.pw, src, d.sh*d.wd, r1-r0, hi-lo)
+				}
+				continue
+			}
 			for r := 0; r < d.ph; r++ {
 				y := r*d.sh + rp - d.padTop
 				if y < 0 || y >= d.h {
@@ -68,15 +82,7 @@ func (d *convDWPlan) fill(buf, x []float32) {
 				row := plane[r*d.pw : (r+1)*d.pw]
 				src := x[y*d.wd:][:d.wd]
 				s := lo*d.sw + cp - d.padLeft
-				if d.sw == 1 {
-					copy(row[lo:hi], src[s:s+hi-lo])
-					continue
-				}
 				dst := row[lo:hi]
-				if d.sw == 2 { // MobileNet's strided layers
-					dwconv.Even(dst, src[s:])
-					continue
-				}
 				for c := range dst {
 					dst[c] = src[s]
 					s += d.sw
@@ -122,6 +128,16 @@ func (d *convDWPlan) plane(y, buf, out, w []float32, b float32, epi *convEpi, of
 	}
 }
 
+// plane9 is plane for nine taps and an epilogue that is a clamp (lo, hi):
+// one dwconv.Plane call writes y straight from the phase planes.
+func (d *convDWPlan) plane9(y, buf, w []float32, b, lo, hi float32) {
+	var src [9][]float32
+	for k := range src {
+		src[k] = buf[d.tapPlane[k]*d.planeLen+d.tapOffs[k]:]
+	}
+	dwconv.Plane(y, d.ow, src[:], d.pw, w, b, lo, hi, d.oh, d.ow)
+}
+
 // convDepthwiseF32 computes y (N×M×out) = depthwise conv(x, w) + bias
 // (bias may be nil), output channel m reading input channel m/mg.
 func convDepthwiseF32(p *convProblem, x, w, bias, y []float32) {
@@ -131,10 +147,16 @@ func convDepthwiseF32(p *convProblem, x, w, bias, y []float32) {
 	}
 	planes := d.sh * d.sw
 	inPlane, outPlane := d.h*d.wd, d.oh*d.ow
+	// Nine taps and a clamp (or no epilogue) take dwconv.Plane, which
+	// reads up to 7 values past a row's last output column: the slack
+	// after the phase planes keeps the last plane's reads in the buffer.
+	clo, chi, clamp := p.epi.clampBounds()
+	clamp = clamp && len(d.tapPlane) == 9
+	const slack = 8
 	parallelFor(p.n*p.m, outPlane*len(d.tapPlane)*2, func(lo, hi int) {
-		buf := convScratch[float32](planes*d.planeLen + d.outLen)
+		buf := convScratch[float32](planes*d.planeLen + slack + d.outLen)
 		defer convRelease(buf)
-		phases, out := buf[:planes*d.planeLen], buf[planes*d.planeLen:]
+		phases, out := buf[:planes*d.planeLen+slack], buf[planes*d.planeLen+slack:]
 		clear(phases) // the padding; fill writes only the input's positions
 		filled := -1
 		for nm := lo; nm < hi; nm++ {
@@ -148,6 +170,10 @@ func convDepthwiseF32(p *convProblem, x, w, bias, y []float32) {
 				b = bias[m]
 			}
 			kk := len(d.tapPlane)
+			if clamp {
+				d.plane9(y[nm*outPlane:][:outPlane], phases, w[m*kk:][:kk], b, clo, chi)
+				continue
+			}
 			d.plane(y[nm*outPlane:][:outPlane], phases, out, w[m*kk:][:kk], b, p.epi, nm*outPlane)
 		}
 	})

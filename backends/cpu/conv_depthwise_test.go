@@ -36,6 +36,11 @@ func TestDepthwiseF32MatchesTwin(t *testing.T) {
 		{[]int{1, 2, 4, 40}, []int{2, 1, 1, 1}, nil},                                      // 1x1
 		{[]int{2, 3, 50}, []int{3, 1, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1)}},            // 1-D
 		{[]int{1, 2, 16, 16}, []int{4, 1, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 2, 2, 2, 2), ir.IntsAttr("dilations", 2, 2)}},
+		// MobileNet's small planes (dwconv.Plane: 7 and 14 columns, masked tails):
+		{[]int{1, 5, 7, 7}, []int{5, 1, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
+		{[]int{2, 3, 14, 14}, []int{3, 1, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntsAttr("strides", 2, 2)}},
+		{[]int{1, 2, 3, 1}, []int{2, 1, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}}, // one column
+		{[]int{1, 2, 9, 17}, []int{2, 1, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 0, 1, 2, 0), ir.IntsAttr("strides", 2, 1)}},
 	}
 	r := rand.New(rand.NewPCG(9, 9))
 	for i, tc := range cases {

@@ -102,10 +102,32 @@ func (e *convEpi) applyTo(dst, src []float32, off int) {
 	}
 }
 
+// clampBounds returns the bounds when the epilogue is at most a clamp
+// (none, Relu, or Clip with number bounds, no residual): lo = -Inf and
+// hi = +Inf where one is absent.
+func (e *convEpi) clampBounds() (lo, hi float32, ok bool) {
+	inf := float32(math.Inf(1))
+	switch {
+	case e == nil || e.res == nil && e.act == epiNone:
+		return -inf, inf, true
+	case e.res != nil:
+		return 0, 0, false
+	case e.act == epiRelu:
+		return 0, inf, true
+	case e.act == epiClip && !e.nan:
+		return e.lo, e.hi, true
+	}
+	return 0, 0, false
+}
+
 // applyRows finishes rows [0, m) of columns [j0, j1) of a row-major block
 // of y with row stride ld that starts at element off of the output.
 func (e *convEpi) applyRows(y []float32, off, m, ld, j0, j1 int) {
 	if e == nil {
+		return
+	}
+	if j0 == 0 && j1 == ld { // whole rows: one call
+		e.apply(y[:m*ld], off)
 		return
 	}
 	for i := 0; i < m; i++ {

@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -82,5 +83,32 @@ func fusedBenchLoop(b *testing.B, f func()) {
 	}
 	if c := cpuSeconds() - c0; c0 > 0 && c > 0 {
 		b.ReportMetric(c/float64(b.N)*1e6, "cpu-µs/op")
+	}
+}
+
+// BenchmarkPointwiseShapes times every pointwise layer of MobileNetV2
+// (input channels x output channels x plane side) as FusedConv with the
+// Clip epilogue, one thread.
+func BenchmarkPointwiseShapes(b *testing.B) {
+	shapes := [][3]int{{32, 16, 112}, {16, 96, 112}, {96, 24, 56}, {24, 144, 56}, {144, 24, 56}, {144, 32, 28}, {32, 192, 28}, {192, 32, 28}, {192, 64, 14},
+		{64, 384, 14}, {384, 64, 14}, {384, 96, 14}, {96, 576, 14}, {576, 96, 14}, {576, 160, 7}, {160, 960, 7}, {960, 160, 7}, {960, 320, 7}, {320, 1280, 7}}
+	defer setPoolThreads(Threads())
+	setPoolThreads(1)
+	for _, s := range shapes {
+		r := rand.New(rand.NewPCG(1, 1))
+		x, _ := convRandT(r, 1, s[0], s[2], s[2])
+		w, _ := convRandT(r, s[1], s[0], 1, 1)
+		bias, _ := convRandT(r, s[1])
+		lo, hi := ir.Scalar(float32(0)), ir.Scalar(float32(6))
+		fused := fusedBenchKernel(b, fusedDomain, "FusedConv", 1, ir.Attrs{ir.StringAttr("activation", "Clip")}, x, w, bias, nil, lo, hi)
+		b.Run(fmt.Sprintf("%dx%dx%d", s[0], s[1], s[2]), func(b *testing.B) {
+			c0 := cpuSeconds()
+			for b.Loop() {
+				fused([]*ir.Tensor{x, w, bias, nil, lo, hi})
+			}
+			c := (cpuSeconds() - c0) / float64(b.N)
+			b.ReportMetric(c*1e6, "cpu-µs/op")
+			b.ReportMetric(2*float64(s[0]*s[1]*s[2]*s[2])/c/1e9, "GF/s")
+		})
 	}
 }

@@ -53,11 +53,13 @@ func TestFusedConvMatchesPlain(t *testing.T) {
 	}{
 		{"pointwise", []int{1, 16, 12, 12}, []int{24, 16, 1, 1}, nil},
 		{"pointwise-chunks", []int{1, 8, 80, 80}, []int{64, 8, 1, 1}, nil},
+		{"pointwise-7x7", []int{1, 16, 7, 7}, []int{24, 16, 1, 1}, nil}, // one image: not the wide path
 		{"pointwise-batch", []int{3, 8, 20, 20}, []int{32, 8, 1, 1}, nil},
 		{"depthwise", []int{1, 6, 15, 15}, []int{6, 1, 3, 3}, ir.Attrs{ir.IntAttr("group", 6), ir.IntsAttr("pads", 1, 1, 1, 1)}},
 		{"depthwise-s2", []int{2, 4, 16, 16}, []int{4, 1, 3, 3},
 			ir.Attrs{ir.IntAttr("group", 4), ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntsAttr("strides", 2, 2)}},
 		{"padded", []int{1, 8, 20, 20}, []int{16, 8, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
+		{"padded-s2", []int{1, 3, 33, 33}, []int{8, 3, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntsAttr("strides", 2, 2)}}, // the stem
 		{"unpadded", []int{1, 3, 40, 6}, []int{5, 3, 3, 3}, nil},
 		{"im2col-3d", []int{1, 2, 5, 5, 5}, []int{3, 2, 3, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1, 1, 1)}},
 		{"wide", []int{4, 8, 5, 5}, []int{6, 8, 3, 3}, nil},

@@ -8,6 +8,14 @@ func taps9AVX2(dst *float32, src *[9]*float32, w *[9]float32, bias float32, n in
 	panic("dwconv: no assembly in this build")
 }
 
-func even2AVX2(dst, src *float32, n int) {
+func plane9AVX2(dst *float32, src *[9]*float32, w *[9]float32, bias, lo, hi float32, rows, cols, ss, ds int, mask *int32) {
+	panic("dwconv: no assembly in this build")
+}
+
+func rowsAVX2(dst, src *float32, rows, cols, ds, ss int, mask *int32) {
+	panic("dwconv: no assembly in this build")
+}
+
+func evenRows2AVX2(dst, src *float32, rows, n, ds, ss int, lo, hi, st *int32) {
 	panic("dwconv: no assembly in this build")
 }

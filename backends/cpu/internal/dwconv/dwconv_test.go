@@ -89,29 +89,3 @@ func BenchmarkTaps(b *testing.B) {
 		})
 	}
 }
-
-// TestEvenMatchesGeneric checks Even (assembly where the CPU has it)
-// against its twin over lengths around the vector width, with src exactly
-// as short as allowed and longer.
-func TestEvenMatchesGeneric(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 56, 57, 112} {
-		for _, extra := range []int{-1, 0, 1, 5} {
-			if n == 0 && extra < 0 {
-				continue
-			}
-			src := randRow(r, max(0, 2*n+extra))
-			got := make([]float32, n+1)
-			got[n] = 42
-			Even(got[:n], src)
-			for i := range n {
-				if got[i] != src[2*i] {
-					t.Fatalf("n=%d extra=%d: [%d] = %g, want src[%d] = %g", n, extra, i, got[i], 2*i, src[2*i])
-				}
-			}
-			if got[n] != 42 {
-				t.Fatalf("n=%d: wrote past the end", n)
-			}
-		}
-	}
-}

@@ -135,26 +135,192 @@ taps9AVX2_done:
 	VZEROUPPER
 	RET
 
-// func even2AVX2(dst *float32, src *float32, n int)
-// Requires: AVX, AVX2
-TEXT ·even2AVX2(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), AX
-	MOVQ src+8(FP), CX
-	MOVQ n+16(FP), DX
-	SHRQ $0x03, DX
-	JZ   even2AVX2_done
+// func plane9AVX2(dst *float32, src *[9]*float32, w *[9]float32, bias float32, lo float32, hi float32, rows int, cols int, ss int, ds int, mask *int32)
+// Requires: AVX, FMA3
+TEXT ·plane9AVX2(SB), NOSPLIT, $0-80
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         w+16(FP), DX
+	VBROADCASTSS (DX), Y0
+	VBROADCASTSS 4(DX), Y1
+	VBROADCASTSS 8(DX), Y2
+	VBROADCASTSS 12(DX), Y3
+	VBROADCASTSS 16(DX), Y4
+	VBROADCASTSS 20(DX), Y5
+	VBROADCASTSS 24(DX), Y6
+	VBROADCASTSS 28(DX), Y7
+	VBROADCASTSS 32(DX), Y8
+	VBROADCASTSS bias+24(FP), Y9
+	VBROADCASTSS lo+28(FP), Y10
+	VBROADCASTSS hi+32(FP), Y11
+	MOVQ         mask+72(FP), DX
+	VMOVDQU      (DX), Y12
+	MOVQ         (CX), DX
+	MOVQ         8(CX), BX
+	MOVQ         16(CX), SI
+	MOVQ         24(CX), DI
+	MOVQ         32(CX), R8
+	MOVQ         40(CX), R9
+	MOVQ         48(CX), R10
+	MOVQ         56(CX), R11
+	MOVQ         64(CX), CX
+	MOVQ         rows+40(FP), R12
+	MOVQ         cols+48(FP), R13
+	SHLQ         $0x02, R13
+	ANDQ         $-32, R13
 
-even2AVX2_loop:
-	VMOVUPS (CX), Y0
-	VMOVUPS 32(CX), Y1
+plane9AVX2_row:
+	XORQ R14, R14
+
+plane9AVX2_vec:
+	CMPQ        R14, R13
+	JGE         plane9AVX2_tail
+	VMOVAPS     Y9, Y13
+	VMULPS      (R9)(R14*1), Y5, Y14
+	VFMADD231PS (DX)(R14*1), Y0, Y13
+	VFMADD231PS (BX)(R14*1), Y1, Y13
+	VFMADD231PS (SI)(R14*1), Y2, Y13
+	VFMADD231PS (DI)(R14*1), Y3, Y13
+	VFMADD231PS (R8)(R14*1), Y4, Y13
+	VFMADD231PS (R10)(R14*1), Y6, Y14
+	VFMADD231PS (R11)(R14*1), Y7, Y14
+	VFMADD231PS (CX)(R14*1), Y8, Y14
+	VADDPS      Y14, Y13, Y13
+	VMAXPS      Y13, Y10, Y13
+	VMINPS      Y13, Y11, Y13
+	VMOVUPS     Y13, (AX)(R14*1)
+	ADDQ        $0x00000020, R14
+	JMP         plane9AVX2_vec
+
+plane9AVX2_tail:
+	MOVQ        cols+48(FP), R15
+	TESTQ       $0x00000007, R15
+	JZ          plane9AVX2_next
+	VMOVAPS     Y9, Y13
+	VMULPS      (R9)(R14*1), Y5, Y14
+	VFMADD231PS (DX)(R14*1), Y0, Y13
+	VFMADD231PS (BX)(R14*1), Y1, Y13
+	VFMADD231PS (SI)(R14*1), Y2, Y13
+	VFMADD231PS (DI)(R14*1), Y3, Y13
+	VFMADD231PS (R8)(R14*1), Y4, Y13
+	VFMADD231PS (R10)(R14*1), Y6, Y14
+	VFMADD231PS (R11)(R14*1), Y7, Y14
+	VFMADD231PS (CX)(R14*1), Y8, Y14
+	VADDPS      Y14, Y13, Y13
+	VMAXPS      Y13, Y10, Y13
+	VMINPS      Y13, Y11, Y13
+	VMASKMOVPS  Y13, Y12, (AX)(R14*1)
+
+plane9AVX2_next:
+	MOVQ ss+56(FP), R14
+	SHLQ $0x02, R14
+	ADDQ R14, DX
+	ADDQ R14, BX
+	ADDQ R14, SI
+	ADDQ R14, DI
+	ADDQ R14, R8
+	ADDQ R14, R9
+	ADDQ R14, R10
+	ADDQ R14, R11
+	ADDQ R14, CX
+	MOVQ ds+64(FP), R14
+	SHLQ $0x02, R14
+	ADDQ R14, AX
+	DECQ R12
+	JNZ  plane9AVX2_row
+	VZEROUPPER
+	RET
+
+// func evenRows2AVX2(dst *float32, src *float32, rows int, n int, ds int, ss int, lo *int32, hi *int32, st *int32)
+// Requires: AVX, AVX2
+TEXT ·evenRows2AVX2(SB), NOSPLIT, $0-72
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+8(FP), CX
+	MOVQ    rows+16(FP), DX
+	MOVQ    n+24(FP), BX
+	DECQ    BX
+	SHRQ    $0x03, BX
+	MOVQ    ds+32(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    ss+40(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    lo+48(FP), R8
+	VMOVDQU (R8), Y4
+	MOVQ    hi+56(FP), R8
+	VMOVDQU (R8), Y5
+	MOVQ    st+64(FP), R8
+	VMOVDQU (R8), Y6
+
+evenRows2AVX2_row:
+	MOVQ  CX, R8
+	MOVQ  AX, R9
+	MOVQ  BX, R10
+	TESTQ R10, R10
+	JZ    evenRows2AVX2_last
+
+evenRows2AVX2_vec:
+	VMOVUPS (R8), Y0
+	VMOVUPS 32(R8), Y1
 	VSHUFPS $0x88, Y1, Y0, Y2
 	VPERMPD $0xd8, Y2, Y2
-	VMOVUPS Y2, (AX)
-	ADDQ    $0x00000040, CX
-	ADDQ    $0x00000020, AX
-	DECQ    DX
-	JNZ     even2AVX2_loop
+	VMOVUPS Y2, (R9)
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000020, R9
+	DECQ    R10
+	JNZ     evenRows2AVX2_vec
 
-even2AVX2_done:
+evenRows2AVX2_last:
+	VMASKMOVPS (R8), Y4, Y0
+	VMASKMOVPS 32(R8), Y5, Y1
+	VSHUFPS    $0x88, Y1, Y0, Y2
+	VPERMPD    $0xd8, Y2, Y2
+	VMASKMOVPS Y2, Y6, (R9)
+	ADDQ       DI, CX
+	ADDQ       SI, AX
+	DECQ       DX
+	JNZ        evenRows2AVX2_row
+	VZEROUPPER
+	RET
+
+// func rowsAVX2(dst *float32, src *float32, rows int, cols int, ds int, ss int, mask *int32)
+// Requires: AVX
+TEXT ·rowsAVX2(SB), NOSPLIT, $0-56
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+8(FP), CX
+	MOVQ    rows+16(FP), DX
+	MOVQ    cols+24(FP), BX
+	MOVQ    BX, SI
+	ANDQ    $0x00000007, SI
+	SHLQ    $0x02, BX
+	ANDQ    $-32, BX
+	MOVQ    ds+32(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    ss+40(FP), R8
+	SHLQ    $0x02, R8
+	MOVQ    mask+48(FP), R9
+	VMOVDQU (R9), Y1
+
+rowsAVX2_row:
+	XORQ R9, R9
+
+rowsAVX2_vec:
+	CMPQ    R9, BX
+	JGE     rowsAVX2_tail
+	VMOVUPS (CX)(R9*1), Y0
+	VMOVUPS Y0, (AX)(R9*1)
+	ADDQ    $0x00000020, R9
+	JMP     rowsAVX2_vec
+
+rowsAVX2_tail:
+	TESTQ      SI, SI
+	JZ         rowsAVX2_next
+	VMASKMOVPS (CX)(R9*1), Y1, Y0
+	VMASKMOVPS Y0, Y1, (AX)(R9*1)
+
+rowsAVX2_next:
+	ADDQ R8, CX
+	ADDQ DI, AX
+	DECQ DX
+	JNZ  rowsAVX2_row
 	VZEROUPPER
 	RET

@@ -10,7 +10,20 @@ package dwconv
 //go:noescape
 func taps9AVX2(dst *float32, src *[9]*float32, w *[9]float32, bias float32, n int, acc bool)
 
-// even2AVX2 sets dst[i] = src[2i] for i < n, reading src[0 .. 2n); n is a multiple of 8.
+// plane9AVX2 sets dst[o·ds+x] = min(max(bias + Σ_k w[k]·src[k][o·ss+x], lo), hi)
+// for o < rows, x < cols (rows ≥ 1); mask holds 8 lanes, the first cols%8 set.
 //
 //go:noescape
-func even2AVX2(dst *float32, src *float32, n int)
+func plane9AVX2(dst *float32, src *[9]*float32, w *[9]float32, bias float32, lo float32, hi float32, rows int, cols int, ss int, ds int, mask *int32)
+
+// evenRows2AVX2 sets dst[o·ds+i] = src[o·ss+2i] for o < rows, i < n (rows, n ≥ 1);
+// lo, hi and st are the masks of the last (n-1)%8+1 outputs of a row.
+//
+//go:noescape
+func evenRows2AVX2(dst *float32, src *float32, rows int, n int, ds int, ss int, lo *int32, hi *int32, st *int32)
+
+// rowsAVX2 sets dst[o·ds+x] = src[o·ss+x] for o < rows, x < cols (rows ≥ 1);
+// mask holds 8 lanes, the first cols%8 set.
+//
+//go:noescape
+func rowsAVX2(dst *float32, src *float32, rows int, cols int, ds int, ss int, mask *int32)

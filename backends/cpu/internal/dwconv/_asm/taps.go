@@ -13,7 +13,9 @@ import (
 func main() {
 	ConstraintExpr("!purego")
 	taps9()
-	even2()
+	plane9()
+	evenRows()
+	rows()
 	Generate()
 }
 
@@ -88,33 +90,6 @@ func taps9() {
 	loops("taps9AVX2_set", false)
 	loops("taps9AVX2_acc", true)
 	Label("taps9AVX2_done")
-	VZEROUPPER()
-	RET()
-}
-
-// even2 emits even2AVX2: dst[i] = src[2i], 8 outputs a step from 16
-// loaded floats (VSHUFPS picks the even ones per 128-bit lane, VPERMPD
-// puts the lanes' halves in order).
-func even2() {
-	TEXT("even2AVX2", NOSPLIT, "func(dst, src *float32, n int)")
-	Pragma("noescape")
-	Doc("even2AVX2 sets dst[i] = src[2i] for i < n, reading src[0 .. 2n); n is a multiple of 8.")
-	dst := Load(Param("dst"), GP64())
-	src := Load(Param("src"), GP64())
-	n := Load(Param("n"), GP64())
-	SHRQ(U8(3), n)
-	JZ(LabelRef("even2AVX2_done"))
-	Label("even2AVX2_loop")
-	VMOVUPS(Mem{Base: src}, Y0)
-	VMOVUPS(Mem{Base: src, Disp: 32}, Y1)
-	VSHUFPS(U8(0x88), Y1, Y0, Y2)
-	VPERMPD(U8(0xd8), Y2, Y2)
-	VMOVUPS(Y2, Mem{Base: dst})
-	ADDQ(U32(64), src)
-	ADDQ(U32(32), dst)
-	DECQ(n)
-	JNZ(LabelRef("even2AVX2_loop"))
-	Label("even2AVX2_done")
 	VZEROUPPER()
 	RET()
 }

@@ -1,0 +1,17 @@
+//go:build !purego
+
+package gemm
+
+import "github.com/klauspost/cpuid/v2"
+
+//go:generate sh -c "cd _asmpw && go run . -out ../pointwise_amd64.s -stubs ../pointwise_stub_amd64.go -pkg gemm"
+
+// pwAvail reports whether the pointwise kernels run on this CPU.
+var pwAvail = cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3)
+
+type pwKernel func(k int, a *float32, lda int, b *float32, ldb int, bias, c *float32, ldc int, res *float32, lo, hi float32, mask uint32, flags, tiles int)
+
+// pwKernels[r-1] is the kernel of an r-row tile.
+var pwKernels = [14]pwKernel{pw1x32AVX512, pw2x32AVX512, pw3x32AVX512, pw4x32AVX512, pw5x32AVX512,
+	pw6x32AVX512, pw7x32AVX512, pw8x32AVX512, pw9x32AVX512, pw10x32AVX512, pw11x32AVX512,
+	pw12x32AVX512, pw13x32AVX512, pw14x32AVX512}

@@ -1,0 +1,122 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestPointwiseMatchesGeneric runs Pointwise against its Go twin over
+// row counts around the 14-row tile, widths around the 32-column tile,
+// depths around the unrolling and the depth block, with and without a
+// residual and a clamp, and checks that nothing past column n is written.
+func TestPointwiseMatchesGeneric(t *testing.T) {
+	if !pwAvail {
+		if Pointwise(1, 1, 1, []float32{1}, 1, []float32{1}, 1, []float32{0}, nil, 0, 1, []float32{0}, 1) {
+			t.Fatal("Pointwise ran without kernels")
+		}
+		t.Skip("no pointwise kernels on this CPU")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	rnd := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(r.NormFloat64())
+		}
+		return s
+	}
+	inf := float32(math.Inf(1))
+	for _, m := range []int{1, 5, 14, 15, 29} {
+		for _, n := range []int{1, 7, 16, 31, 32, 33, 49, 70} {
+			for _, k := range []int{0, 1, 3, 4, 9, 24, 193, 400} {
+				for ri, withRes := range []bool{false, true} {
+					bounds := [2]float32{-inf, inf}
+					if ri == 1 {
+						bounds = [2]float32{-0.5, 1}
+					}
+					lda, ldb, ldc := k+3, n+5, n+2
+					a, b, bias := rnd(max(0, (m-1)*lda+k)), rnd(max(0, (k-1)*ldb+n)), rnd(m)
+					var res []float32
+					if withRes {
+						res = rnd((m-1)*ldc + n)
+					}
+					got, want := make([]float32, m*ldc), make([]float32, m*ldc)
+					for i := range got {
+						got[i], want[i] = 9, 9
+					}
+					if m > 1 && k > 0 {
+						b[0] = float32(math.NaN())
+					}
+					name := fmt.Sprintf("m%d n%d k%d res %v", m, n, k, withRes)
+					if !Pointwise(m, n, k, a, lda, b, ldb, bias, res, bounds[0], bounds[1], got, ldc) {
+						t.Fatal("Pointwise reported no kernel")
+					}
+					pointwiseGeneric(m, n, k, a, lda, b, ldb, bias, res, bounds[0], bounds[1], want, ldc)
+					for i := range want {
+						g, e := float64(got[i]), float64(want[i])
+						if math.IsNaN(g) != math.IsNaN(e) || math.Abs(g-e) > 1e-4*(1+math.Abs(e)) {
+							t.Fatalf("%s: c[%d] = %v, want %v", name, i, g, e)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestPointwiseValues(t *testing.T) {
+	if !pwAvail {
+		t.Skip("no pointwise kernels on this CPU")
+	}
+	// 2x3 = [1 2; 3 4] · [1 0 -1; 2 1 0] + bias [1, -1], clamped to [0, 9].
+	a := []float32{1, 2, 3, 4}
+	b := []float32{1, 0, -1, 2, 1, 0}
+	c := make([]float32, 6)
+	Pointwise(2, 3, 2, a, 2, b, 3, []float32{1, -1}, nil, 0, 9, c, 3)
+	want := []float32{6, 3, 0, 9, 3, 0} // 6 3 0 / 10 3 -4 clamped
+	for i := range want {
+		if c[i] != want[i] {
+			t.Fatalf("c = %v, want %v", c, want)
+		}
+	}
+}
+
+func TestPointwiseShortPanics(t *testing.T) {
+	if !pwAvail {
+		t.Skip("no pointwise kernels on this CPU")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("no panic for a short B")
+		}
+	}()
+	Pointwise(2, 3, 2, make([]float32, 4), 2, make([]float32, 5), 3, make([]float32, 2), nil, 0, 1, make([]float32, 6), 3)
+}
+
+// BenchmarkPointwiseVsBias compares Pointwise with SgemmBias on pointwise
+// layers of MobileNetV2 (m x n x k), GFLOP/s per busy core.
+func BenchmarkPointwiseVsBias(b *testing.B) {
+	for _, s := range []shape{{960, 49, 160}, {160, 49, 960}, {96, 196, 384}, {576, 196, 96}, {384, 196, 64}, {32, 784, 192}, {192, 784, 32}} {
+		r := rand.New(rand.NewPCG(7, 8))
+		a := newMatrix(r, s.m, s.k, 0, 0).data
+		bm := newMatrix(r, s.k, s.n, 0, 0).data
+		bias := newMatrix(r, 1, s.m, 0, 0).data
+		c := make([]float32, s.m*s.n)
+		inf := float32(math.Inf(1))
+		for _, v := range []string{"pw", "bias"} {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", s.m, s.n, s.k, v), func(b *testing.B) {
+				c0 := cpuSeconds()
+				for b.Loop() {
+					if v == "pw" {
+						Pointwise(s.m, s.n, s.k, a, s.k, bm, s.n, bias, nil, -inf, inf, c, s.n)
+					} else {
+						SgemmBias(1, s.m, s.n, s.k, 1, a, s.k, bm, s.n, bias, 0, c, s.n)
+					}
+				}
+				flops := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(b.N)
+				b.ReportMetric(flops/(cpuSeconds()-c0)/1e9, "GF/core")
+			})
+		}
+	}
+}
