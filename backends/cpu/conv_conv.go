@@ -255,6 +255,10 @@ func convFusedGemm(p *convProblem, xg, wg, b, yg []float32, g, yoff int, serial 
 		gemm.SgemmBias(nt, p.mg, p.outSize, p.cg, 1, wg, p.cg, xg, p.inSize, bg, 0, yg, p.outSize)
 		return
 	}
+	if p.subsampled() {
+		convSubsampledEpi(p, xg, wg, bg, yg, yoff, nt)
+		return
+	}
 	if p.padGeom() != nil {
 		convPadGemmEpi(p, p.padGeom(), xg, wg, bg, yg, p.epi, yoff, nt)
 		return
