@@ -34,4 +34,3 @@ func BenchmarkConvResNet18(b *testing.B) {
 		})
 	}
 }
-
