@@ -115,6 +115,10 @@ func convForward[T convNum](p *convProblem, x, w, b, y []T, gemm convGemmFn[T]) 
 		convWinograd(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32), winoEpilogueOf(p.epi)) {
 		return
 	}
+	if xf, ok := any(x).([]float32); ok && p.wino2OK() &&
+		convWinograd2(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32)) {
+		return
+	}
 	if p.depthwise() {
 		if xf, ok := any(x).([]float32); ok {
 			convDepthwiseF32(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32))
