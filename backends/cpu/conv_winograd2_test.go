@@ -24,12 +24,12 @@ var wino2Cases = []struct {
 	{"batch 2", []int{2, 64, 10, 10}, []int{64, 64, 3, 3}, []int64{1, 1, 1, 1}},
 }
 
-// wino2Testing transforms weights on their first call (F(4x4) keeps its
-// tile threshold, so these problems stay F(2x2)'s).
+// wino2Testing turns F(2x2) on and transforms weights on their first call
+// (F(4x4) keeps its tile threshold, so these problems stay F(2x2)'s).
 func wino2Testing(t testing.TB) {
-	admit := winoAdmitTiles
-	winoAdmitTiles = 0
-	t.Cleanup(func() { winoAdmitTiles = admit })
+	admit, on := winoAdmitTiles, convWino2On
+	winoAdmitTiles, convWino2On = 0, true
+	t.Cleanup(func() { winoAdmitTiles, convWino2On = admit, on })
 }
 
 // TestConvWinograd2MatchesNaive runs each case through F(2x2, 3x3) on one
@@ -138,4 +138,11 @@ func TestWino2WeightTile(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkConvWinograd2 is ResNet's 256->256 14² layer through F(2x2)
+// (BenchmarkConvResNet18/c256_14 runs the default path).
+func BenchmarkConvWinograd2(b *testing.B) {
+	wino2Testing(b)
+	convBenchConv(b, []int{1, 256, 14, 14}, []int{256, 256, 3, 3}, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}, 14*14)
 }
