@@ -119,6 +119,10 @@ func convForward[T convNum](p *convProblem, x, w, b, y []T, gemm convGemmFn[T]) 
 		convWinograd(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32), winoEpilogueOf(p.epi)) {
 		return
 	}
+	if xf, ok := any(x).([]float32); ok && p.wino2OK() &&
+		convWinograd2(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32)) {
+		return
+	}
 	if p.depthwise() {
 		if xf, ok := any(x).([]float32); ok {
 			convDepthwiseF32(p, xf, any(w).([]float32), any(b).([]float32), any(y).([]float32))
@@ -262,6 +266,10 @@ func convFusedGemm(p *convProblem, xg, wg, b, yg []float32, g, yoff int, serial 
 			return
 		}
 		gemm.SgemmBias(nt, p.mg, p.outSize, p.cg, 1, wg, p.cg, xg, p.inSize, bg, 0, yg, p.outSize)
+		return
+	}
+	if p.subsampled() {
+		convSubsampledEpi(p, xg, wg, bg, yg, yoff, nt)
 		return
 	}
 	if p.padGeom() != nil {

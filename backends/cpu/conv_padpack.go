@@ -38,12 +38,14 @@ func (p *convProblem) padGeom() *convDWPlan {
 }
 
 // convPadPacker is the gemm.PackFunc over the padded planes: channel c's
-// sh·sw phase planes start at c·chanLen.
+// sh·sw phase planes start at c·chanLen; column j of the product is plane
+// position base + j.
 type convPadPacker struct {
 	planes  []float32
 	d       *convDWPlan
 	kSize   int
 	chanLen int
+	base    int
 }
 
 func (c *convPadPacker) pack(dst []float32, p0, kb, j0, nb, nr int) {
@@ -51,7 +53,7 @@ func (c *convPadPacker) pack(dst []float32, p0, kb, j0, nb, nr int) {
 	for q := range offs {
 		r := p0 + q
 		k := r % c.kSize
-		offs[q] = r/c.kSize*c.chanLen + c.d.tapPlane[k]*c.d.planeLen + c.d.tapOffs[k] + j0
+		offs[q] = r/c.kSize*c.chanLen + c.d.tapPlane[k]*c.d.planeLen + c.d.tapOffs[k] + c.base + j0
 	}
 	for jr := 0; jr < nb; jr += nr {
 		cnt := min(nr, nb-jr)
@@ -62,6 +64,8 @@ func (c *convPadPacker) pack(dst []float32, p0, kb, j0, nb, nr int) {
 			switch {
 			case cnt == 32 && nr == 32:
 				*(*[32]float32)(out) = *(*[32]float32)(src)
+			case cnt == 48 && nr == 48:
+				*(*[48]float32)(out) = *(*[48]float32)(src)
 			case cnt == 16 && nr == 16:
 				*(*[16]float32)(out) = *(*[16]float32)(src)
 			default:
@@ -78,15 +82,19 @@ func convPadGemm(p *convProblem, d *convDWPlan, x, w, b, y []float32, nt int) {
 	convPadGemmEpi(p, d, x, w, b, y, nil, 0, nt)
 }
 
+// convPadBand is the product's size (floats of its mg rows) from which it
+// runs in bands of output rows, each copied out (and finished by the
+// epilogue) while it is still in cache rather than after the whole product
+// went through memory: the 7x7/2 stem's 64 × 112·115 product is 3.3 MB
+// (4 bands of 35 rows).
+var convPadBand = 1 << 18
+
 // convPadGemmEpi is convPadGemm finishing each output row with epi as it is
 // copied out (y starts at element yoff of the output); epi may be nil.
 func convPadGemmEpi(p *convProblem, d *convDWPlan, x, w, b, y []float32, epi *convEpi, yoff, nt int) {
-	rows := p.cg * p.kSize
-	n := d.oh * d.pw
 	chanLen := d.sh * d.sw * d.planeLen
-	buf := convScratch[float32](p.cg*chanLen + p.mg*n)
-	defer convRelease(buf)
-	planes, c := buf[:p.cg*chanLen], buf[p.cg*chanLen:]
+	planes := convScratch[float32](p.cg * chanLen)
+	defer convRelease(planes)
 	pad := func(lo, hi int) {
 		pl := planes[lo*chanLen : hi*chanLen]
 		clear(pl) // the padding; fill writes only the input's positions
@@ -94,23 +102,49 @@ func convPadGemmEpi(p *convProblem, d *convDWPlan, x, w, b, y []float32, epi *co
 			d.fill(planes[ch*chanLen:(ch+1)*chanLen], x[ch*p.inSize:(ch+1)*p.inSize])
 		}
 	}
-	out := func(lo, hi int) {
-		for o := lo; o < hi; o++ {
-			for r := 0; r < d.oh; r++ {
-				copy(y[o*p.outSize+r*d.ow:][:d.ow], c[o*n+r*d.pw:][:d.ow])
-			}
-			epi.apply(y[o*p.outSize:][:p.outSize], yoff+o*p.outSize)
-		}
-	}
 	if nt > 1 {
 		parallelFor(p.cg, chanLen, pad)
 	} else {
 		pad(0, p.cg)
 	}
-	pk := &convPadPacker{planes: planes, d: d, kSize: p.kSize, chanLen: chanLen}
+	// Bands of bh output rows (all of them when the product is small).
+	bh := d.oh
+	if p.mg*d.oh*d.pw > convPadBand {
+		bh = max(1, min(d.oh, convPadBand/(p.mg*d.pw)))
+	}
+	bands := (d.oh + bh - 1) / bh
+	run := func(lo, hi, threads int) {
+		c := convScratch[float32](p.mg * bh * d.pw)
+		defer convRelease(c)
+		for band := lo; band < hi; band++ {
+			convPadBandGemm(p, d, planes, chanLen, w, b, y, c, epi, yoff, band*bh, min(d.oh, (band+1)*bh), threads)
+		}
+	}
+	if nt > 1 && bands >= 2*nt {
+		parallelFor(bands, p.mg*bh*d.pw*p.cg*p.kSize, func(lo, hi int) { run(lo, hi, 1) })
+		return
+	}
+	run(0, bands, nt)
+}
+
+// convPadBandGemm computes output rows [r0, r1) of every channel into c
+// (mg × (r1-r0)·pw) and copies their valid columns to y through epi.
+func convPadBandGemm(p *convProblem, d *convDWPlan, planes []float32, chanLen int, w, b, y, c []float32, epi *convEpi, yoff, r0, r1, nt int) {
+	rows := p.cg * p.kSize
+	n := (r1 - r0) * d.pw
+	pk := &convPadPacker{planes: planes, d: d, kSize: p.kSize, chanLen: chanLen, base: r0 * d.pw}
 	gemm.SgemmPackB(nt, p.mg, n, rows, 1, w, rows, pk.pack, b, 0, c, n)
+	out := func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			at := o*p.outSize + r0*d.ow
+			for r := r0; r < r1; r++ {
+				copy(y[o*p.outSize+r*d.ow:][:d.ow], c[o*n+(r-r0)*d.pw:][:d.ow])
+			}
+			epi.apply(y[at:][:(r1-r0)*d.ow], yoff+at)
+		}
+	}
 	if nt > 1 {
-		parallelFor(p.mg, p.outSize, out)
+		parallelFor(p.mg, (r1-r0)*d.ow, out)
 	} else {
 		out(0, p.mg)
 	}

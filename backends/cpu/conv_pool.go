@@ -193,6 +193,11 @@ func convPoolKernel[T convPoolT](c convPool) kernelFunc {
 					switch {
 					case t.is2x2():
 						convMax2x2Plane(t, xp, yp, ip, int64(pl*inSize), c.colMajor)
+					case ip == nil && t.is3x3s2():
+						if rows == nil {
+							rows = make([]T, t.in[2])
+						}
+						convMax3x3s2(t, xp, yp, rows)
 					case ip == nil && t.separable():
 						if rows == nil {
 							rows = make([]T, t.in[0]*t.in[1]*t.out[2])
