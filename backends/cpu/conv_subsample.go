@@ -50,13 +50,15 @@ func convSubsampledEpi(p *convProblem, xg, wg, bg, yg []float32, yoff, nt int) {
 func convSubsample(dst, plane []float32, g *convGeom) {
 	w, oh, ow := g.in[1], g.out[0], g.out[1]
 	sh, sw := g.strides[0], g.strides[1]
+	if sw == 2 && ow > 0 && oh > 0 {
+		dwconv.EvenRows(dst, ow, plane, sh*w, oh, ow)
+		return
+	}
 	for oy := range oh {
 		out, src := dst[oy*ow:][:ow], plane[oy*sh*w:]
 		switch {
 		case sw == 1:
 			copy(out, src[:ow])
-		case sw == 2 && ow > 0:
-			dwconv.Even(out, src[:2*ow-1])
 		default:
 			for ox := range out {
 				out[ox] = src[ox*sw]
