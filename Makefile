@@ -4,7 +4,7 @@ SHARED  ?= ../shared
 TESTS   ?= $(SHARED)/onnx-backend-tests
 ONNXRUN  = bin/onnxrun
 
-.PHONY: help build test generate conformance conformance-baseline bench bench-kernels bench-models bench-train plugins demo vet fuzz
+.PHONY: help build test generate conformance conformance-baseline bench bench-kernels bench-sgemm bench-models bench-train plugins demo vet fuzz
 
 help:
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
@@ -40,7 +40,7 @@ BENCH_ITERS ?= 10
 BENCH_OUT   ?= $(BENCH_DIR)/results.jsonl
 COMPARE      = $(PY) tools/bench_compare.py --pairs $(BENCH_PAIRS) --out $(BENCH_OUT)
 
-bench: bench-kernels bench-models bench-train ## all benchmarks: kernels, models vs ONNX Runtime, training vs PyTorch
+bench: bench-kernels bench-sgemm bench-models bench-train ## all benchmarks: kernels, SGEMM vs OpenBLAS, models vs ONNX Runtime, training vs PyTorch
 
 bench-kernels: ## go test kernel benchmarks (GFLOP/s): GEMM, depthwise taps, Adam, conv, dispatch
 	$(GO) test -run '^$$' -bench 'Sgemm/avx512/t[12]/|Sgemm/avx2/t[12]/|Kernel' -benchtime 20x ./backends/cpu/internal/gemm
@@ -54,6 +54,16 @@ $(BENCH_DIR)/resnet18/model.onnx $(BENCH_DIR)/mobilenet_v2/model.onnx &:
 
 $(BENCH_DIR)/mlp/model.onnx $(BENCH_DIR)/cnn/model.onnx &:
 	$(PY) tools/torch_train_bench.py export $(BENCH_DIR)
+
+$(BENCH_DIR)/sgemm1024/model.onnx:
+	$(PY) tools/sgemm_bench.py model $(BENCH_DIR)
+
+bench-sgemm: build $(BENCH_DIR)/sgemm1024/model.onnx ## SGEMM 1024³ (a MatMul model) vs numpy's OpenBLAS matmul
+	@for t in 1 2; do \
+		$(COMPARE) --label "sgemm 1024³, $$t thread(s), Keen/OpenBLAS" \
+			--a "$(ONNXRUN) bench $(BENCH_DIR)/sgemm1024/model.onnx --threads $$t --iters 20 --json" \
+			--b "$(PY) tools/sgemm_bench.py time --n 1024 --threads $$t --iters 20 --json" || exit 1; \
+	done
 
 bench-models: build $(BENCH_DIR)/resnet18/model.onnx $(BENCH_DIR)/mobilenet_v2/model.onnx ## ResNet-18, MobileNetV2 batch 1: Keen vs ONNX Runtime
 	@for m in resnet18 mobilenet_v2; do for t in 1 2; do \
