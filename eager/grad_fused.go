@@ -60,32 +60,11 @@ func fusedOps(dev backends.Backend) map[string][]ir.DType {
 // useFused reports whether a rule may run private op on like's backend
 // for like's dtype now.
 func useFused(op string, like *Tensor) bool {
-	if !fusedGrads.Load() || recordingNow() {
+	if !fusedGrads.Load() || taping() {
 		return false
 	}
 	dts, ok := fusedOps(like.dev)[op]
 	return ok && (len(dts) == 0 || slices.Contains(dts, like.DType()))
-}
-
-// recordingNow reports whether an op run now would land on some tape: a
-// tape is active and not paused, outside NoGrad.
-func recordingNow() bool {
-	if !recording() {
-		return false
-	}
-	list := active.Load()
-	if list == nil {
-		return false
-	}
-	for _, t := range *list {
-		t.mu.Lock()
-		on := t.paused == 0 && !t.done
-		t.mu.Unlock()
-		if on {
-			return true
-		}
-	}
-	return false
 }
 
 // fused1 runs a private op with one output.
