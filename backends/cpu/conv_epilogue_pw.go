@@ -71,19 +71,19 @@ func convPointwiseTiles(p *convProblem, xg, wg, bg, yg []float32, yoff, nt int) 
 type pwBlocks struct{ cols, rows, colBlocks, rowBlocks int }
 
 // pwSplit cuts an m×n output into about 8 blocks per worker, each a whole
-// number of 32-column panels and 14-row tiles: whole panels when there
-// are enough of them (each block reads all of A, which stays in L2),
-// else each panel cut into row blocks. Eight blocks a worker keep the
-// last block's wait short (MobileNet's 14² layers have 7 panels: split by
-// panels alone, one worker ran 4 of them and the other 3).
+// number of 14-row tiles and 32-column panels: row blocks first (up to 8
+// a worker, so each worker writes whole runs of output channels), then
+// the panels in as many column blocks as are still wanted. Eight blocks a
+// worker keep the last block's wait short (MobileNet's 14² layers have 7
+// panels: split by panels alone, one worker ran 4 and the other 3). Row
+// blocks first measured ~4% faster on MobileNetV2 at 2 threads than
+// panel blocks first.
 func pwSplit(m, n, nt int) pwBlocks {
 	panels, tiles := (n+31)/32, (m+13)/14
 	want := 8 * nt
-	if panels >= want {
-		per := (panels + want - 1) / want
-		return pwBlocks{cols: 32 * per, rows: m, colBlocks: (panels + per - 1) / per, rowBlocks: 1}
-	}
-	rb := min(tiles, (want+panels-1)/panels)
+	rb := min(tiles, want)
 	per := (tiles + rb - 1) / rb
-	return pwBlocks{cols: 32, rows: 14 * per, colBlocks: panels, rowBlocks: (tiles + per - 1) / per}
+	cb := min(panels, (want+rb-1)/rb)
+	pp := (panels + cb - 1) / cb
+	return pwBlocks{cols: 32 * pp, rows: 14 * per, colBlocks: (panels + pp - 1) / pp, rowBlocks: (tiles + per - 1) / per}
 }

@@ -7,11 +7,11 @@ func TestPwSplit(t *testing.T) {
 		m, n, nt int
 		want     pwBlocks
 	}{
-		{384, 196, 2, pwBlocks{cols: 32, rows: 14 * 10, colBlocks: 7, rowBlocks: 3}},   // 14²: 7 panels, 3 row blocks each
-		{960, 49, 2, pwBlocks{cols: 32, rows: 14 * 9, colBlocks: 2, rowBlocks: 8}},     // 7²: 69 tiles in 8 blocks
-		{16, 12544, 2, pwBlocks{cols: 32 * 25, rows: 16, colBlocks: 16, rowBlocks: 1}}, // 112²: 392 panels
-		{24, 784, 2, pwBlocks{cols: 32 * 2, rows: 24, colBlocks: 13, rowBlocks: 1}},
-		{20, 100, 4, pwBlocks{cols: 32, rows: 14, colBlocks: 4, rowBlocks: 2}}, // fewer tiles than wanted
+		{384, 196, 2, pwBlocks{cols: 32 * 7, rows: 14 * 2, colBlocks: 1, rowBlocks: 14}}, // 14²: 28 tiles
+		{960, 49, 2, pwBlocks{cols: 32 * 2, rows: 14 * 5, colBlocks: 1, rowBlocks: 14}},  // 7²: 69 tiles
+		{16, 12544, 2, pwBlocks{cols: 32 * 49, rows: 14, colBlocks: 8, rowBlocks: 2}},    // 112²: 392 panels, 2 tiles
+		{24, 784, 2, pwBlocks{cols: 32 * 4, rows: 14, colBlocks: 7, rowBlocks: 2}},
+		{20, 100, 4, pwBlocks{cols: 32, rows: 14, colBlocks: 4, rowBlocks: 2}}, // fewer blocks than wanted
 	}
 	for _, tc := range tests {
 		got := pwSplit(tc.m, tc.n, tc.nt)
