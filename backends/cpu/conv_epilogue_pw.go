@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/keenml/keen/backends/cpu/internal/gemm"
+	"github.com/keenml/keen/backends/cpu/internal/workers"
 )
 
 // pwBounds returns what gemm.Pointwise applies of the epilogue: the clamp
@@ -29,8 +30,8 @@ func (e *convEpi) pwBounds() (lo, hi float32, res []float32, ok bool) {
 // convPointwiseTiles runs group g's pointwise product with its epilogue
 // through gemm.Pointwise (no packing, masked edge tiles, the epilogue in
 // the kernel's registers) and reports whether it could. The work is
-// split over the workers by 32-column panels, or by 14-row tiles when
-// there are too few panels. yg starts at element yoff of the output.
+// split over the workers in near-equal blocks of whole 32-column panels
+// and 14-row tiles (see pwSplit). yg starts at element yoff of the output.
 func convPointwiseTiles(p *convProblem, xg, wg, bg, yg []float32, yoff, nt int) bool {
 	lo, hi, res, ok := p.epi.pwBounds()
 	if !ok {
@@ -50,17 +51,39 @@ func convPointwiseTiles(p *convProblem, xg, wg, bg, yg []float32, yoff, nt int) 
 		}
 		return gemm.Pointwise(i1-i0, j1-j0, k, wg[i0*k:], k, xg[j0:], p.inSize, bg[i0:], r, lo, hi, yg[i0*n+j0:], n)
 	}
-	panels, tiles := (n+31)/32, (m+13)/14
 	if nt <= 1 || m*n*k < 1<<18 {
 		return run(0, m, 0, n)
 	}
 	if !run(0, 0, 0, 0) { // no kernel on this CPU
 		return false
 	}
-	if panels >= 2*nt {
-		parallelFor(panels, 32*m*k, func(lo, hi int) { run(0, m, lo*32, min(n, hi*32)) })
-		return true
-	}
-	parallelFor(tiles, 14*n*k, func(lo, hi int) { run(lo*14, min(m, hi*14), 0, n) })
+	s := pwSplit(m, n, nt)
+	workers.Run(s.colBlocks*s.rowBlocks, nt-1, func(i int) {
+		cb, rb := i/s.rowBlocks, i%s.rowBlocks
+		j0, i0 := cb*s.cols, rb*s.rows
+		run(i0, min(m, i0+s.rows), j0, min(n, j0+s.cols))
+	})
 	return true
+}
+
+// pwBlocks is a split of an m×n pointwise output into colBlocks×rowBlocks
+// blocks of cols×rows (the last ones in each direction may be short).
+type pwBlocks struct{ cols, rows, colBlocks, rowBlocks int }
+
+// pwSplit cuts an m×n output into about 8 blocks per worker, each a whole
+// number of 14-row tiles and 32-column panels: row blocks first (up to 8
+// a worker, so each worker writes whole runs of output channels), then
+// the panels in as many column blocks as are still wanted. Eight blocks a
+// worker keep the last block's wait short (MobileNet's 14² layers have 7
+// panels: split by panels alone, one worker ran 4 and the other 3). Row
+// blocks first measured ~4% faster on MobileNetV2 at 2 threads than
+// panel blocks first.
+func pwSplit(m, n, nt int) pwBlocks {
+	panels, tiles := (n+31)/32, (m+13)/14
+	want := 8 * nt
+	rb := min(tiles, want)
+	per := (tiles + rb - 1) / rb
+	cb := min(panels, (want+rb-1)/rb)
+	pp := (panels + cb - 1) / cb
+	return pwBlocks{cols: 32 * pp, rows: 14 * per, colBlocks: (panels + pp - 1) / pp, rowBlocks: (tiles + per - 1) / per}
 }
