@@ -34,3 +34,32 @@ func BenchmarkConvResNet18(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkConvWideWhole compares the wide path's whole-tile stride (on)
+// with products exactly as wide as the output (off) on ResNet-18's late
+// layers (c256_14 does not run wide: a reference).
+func BenchmarkConvWideWhole(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		for _, c := range []struct {
+			name             string
+			cin, hw, cout, k int
+			stride, pad      int64
+		}{
+			{"c256_14", 256, 14, 256, 3, 1, 1},
+			{"c512s2", 256, 14, 512, 3, 2, 1},
+			{"c512_7", 512, 7, 512, 3, 1, 1},
+		} {
+			name := c.name + "/off"
+			if on {
+				name = c.name + "/on"
+			}
+			b.Run(name, func(b *testing.B) {
+				defer func(v bool) { convWideWhole = v }(convWideWhole)
+				convWideWhole = on
+				oh := (c.hw+2*int(c.pad)-c.k)/int(c.stride) + 1
+				attrs := ir.Attrs{ir.IntsAttr("pads", c.pad, c.pad, c.pad, c.pad), ir.IntsAttr("strides", c.stride, c.stride)}
+				convBenchConv(b, []int{1, c.cin, c.hw, c.hw}, []int{c.cout, c.cin, c.k, c.k}, attrs, oh*oh)
+			})
+		}
+	}
+}

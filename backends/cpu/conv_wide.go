@@ -33,41 +33,69 @@ func convForwardWide(p *convProblem, x, w, b, y []float32) {
 	rows := p.cg * p.kSize
 	nbMax := max(1, min(p.n, convWideCols/p.outSize))
 	chMax := max(1, min(p.cg, convWideBudget/(p.kSize*nbMax*p.outSize)))
-	cols := convScratch[float32](chMax * p.kSize * nbMax * p.outSize)
+	ldMax := convWideLd(nbMax * p.outSize)
+	cols := convScratch[float32](chMax * p.kSize * ldMax)
 	defer convRelease(cols)
-	tmp := convScratch[float32](p.mg * nbMax * p.outSize)
+	tmp := convScratch[float32](p.mg * ldMax)
 	defer convRelease(tmp)
 	for g := 0; g < p.group; g++ {
 		wg := w[g*p.mg*rows:]
 		for n0 := 0; n0 < p.n; n0 += nbMax {
 			nb := min(nbMax, p.n-n0)
-			ncols := nb * p.outSize
+			ld := convWideLd(nb * p.outSize)
 			for c0 := 0; c0 < p.cg; c0 += chMax {
 				kr := min(chMax, p.cg-c0) * p.kSize
-				convWideIm2col(cols[:kr*ncols], x, p, g, n0, nb, c0)
+				convWideIm2colLd(cols[:kr*ld], ld, x, p, g, n0, nb, c0)
 				beta := float32(0)
 				if c0 > 0 {
 					beta = 1
 				}
-				convSgemm(false, false, p.mg, ncols, kr, 1, wg[c0*p.kSize:], rows, cols, ncols, beta, tmp, ncols)
+				convSgemm(false, false, p.mg, ld, kr, 1, wg[c0*p.kSize:], rows, cols, ld, beta, tmp, ld)
 			}
-			convWideScatter(y, tmp[:p.mg*ncols], b, p, g, n0, nb)
+			convWideScatter(y, tmp[:p.mg*ld], ld, b, p, g, n0, nb)
 		}
 	}
 }
+
+// convWideLd is the row stride of the wide path's im2col and product for
+// ncols columns: whole 32-column tiles of the GEMM, so that no tile is a
+// partial one (computed in the edge buffer and added into the product at
+// every depth block: ResNet-18's 49 columns are one whole tile and 17
+// columns of the next), the columns past ncols zero in the im2col. The
+// padded columns cost no more tiles; the stride stays ncols below 32
+// columns (one partial tile, and one column runs as a matrix-vector
+// product) and where 48-column tiles would cover ncols with fewer
+// columns (the GEMM then takes them; padding to 32 would hide that).
+func convWideLd(ncols int) int {
+	ld := (ncols + 31) &^ 31
+	if !convWideWhole || ncols < 32 || ld > (ncols+47)/48*48 {
+		return ncols
+	}
+	return ld
+}
+
+// convWideWhole turns the whole-tile stride on (a variable so benchmarks
+// and tests can compare).
+var convWideWhole = true
 
 // convWideIm2col fills cols (kr rows of nb·out columns) with the im2col
 // rows of channels c0, c0+1, ... of group g for images n0 .. n0+nb-1, image
 // i in columns [i·out, (i+1)·out).
 func convWideIm2col(cols, x []float32, p *convProblem, g, n0, nb, c0 int) {
+	convWideIm2colLd(cols, nb*p.outSize, x, p, g, n0, nb, c0)
+}
+
+// convWideIm2colLd is convWideIm2col with rows ld floats apart (ld at
+// least nb·out), the columns past nb·out cleared.
+func convWideIm2colLd(cols []float32, ld int, x []float32, p *convProblem, g, n0, nb, c0 int) {
 	if len(p.geo.in) == 2 {
-		convWideIm2col2D(cols, x, p, g, n0, nb, c0)
+		convWideIm2col2D(cols, ld, x, p, g, n0, nb, c0)
 		return
 	}
 	geo := p.geo
 	r := len(geo.in)
 	ncols := nb * p.outSize
-	kr := len(cols) / ncols
+	kr := len(cols) / ld
 	inSt := stridesOf(geo.in)
 	kSt := stridesOf(geo.kernel)
 	parallelFor(kr, ncols+16, func(lo, hi int) {
@@ -78,7 +106,8 @@ func convWideIm2col(cols, x []float32, p *convProblem, g, n0, nb, c0 int) {
 			for d := range kidx {
 				kidx[d] = kk / kSt[d] % geo.kernel[d]
 			}
-			dst := cols[row*ncols : (row+1)*ncols]
+			clear(cols[row*ld+ncols : (row+1)*ld])
+			dst := cols[row*ld : row*ld+ncols]
 			for i := 0; i < nb; i++ {
 				plane := x[((n0+i)*p.c+g*p.cg+c)*p.inSize:][:p.inSize]
 				convIm2colRow(dst[i*p.outSize:(i+1)*p.outSize], plane, geo, kidx, oidx, inSt, 0, geo.out[0])
@@ -87,10 +116,9 @@ func convWideIm2col(cols, x []float32, p *convProblem, g, n0, nb, c0 int) {
 	})
 }
 
-// convWideScatter copies the wide product tmp (M/group rows of nb·out) of
-// group g into y for images n0 .. n0+nb-1, adding the bias.
-func convWideScatter(y, tmp, b []float32, p *convProblem, g, n0, nb int) {
-	ncols := nb * p.outSize
+// convWideScatter copies the wide product tmp (M/group rows of nb·out, ld
+// apart) of group g into y for images n0 .. n0+nb-1, adding the bias.
+func convWideScatter(y, tmp []float32, ld int, b []float32, p *convProblem, g, n0, nb int) {
 	for o := 0; o < p.mg; o++ {
 		m := g*p.mg + o
 		var bv float32
@@ -98,7 +126,7 @@ func convWideScatter(y, tmp, b []float32, p *convProblem, g, n0, nb int) {
 			bv = b[m]
 		}
 		for i := 0; i < nb; i++ {
-			src := tmp[o*ncols+i*p.outSize:][:p.outSize]
+			src := tmp[o*ld+i*p.outSize:][:p.outSize]
 			dst := y[((n0+i)*p.m+m)*p.outSize:][:p.outSize]
 			for t, v := range src {
 				dst[t] = v + bv
@@ -110,19 +138,20 @@ func convWideScatter(y, tmp, b []float32, p *convProblem, g, n0, nb int) {
 // convWideIm2col2D is convWideIm2col for 2-D windows, element by element:
 // with a few outputs per row (the weight gradient's 3×3), the row-run
 // copies of convIm2colRow would cost more in setup than they move.
-func convWideIm2col2D(cols, x []float32, p *convProblem, g, n0, nb, c0 int) {
+func convWideIm2col2D(cols []float32, ld int, x []float32, p *convProblem, g, n0, nb, c0 int) {
 	geo := p.geo
 	h, w, oh, ow := geo.in[0], geo.in[1], geo.out[0], geo.out[1]
 	kw := geo.kernel[1]
 	sh, sw, dh, dw := geo.strides[0], geo.strides[1], geo.dilations[0], geo.dilations[1]
 	pt, pl := geo.padBegin[0], geo.padBegin[1]
 	ncols := nb * p.outSize
-	kr := len(cols) / ncols
+	kr := len(cols) / ld
 	parallelFor(kr, ncols+16, func(lo, hi int) {
 		for row := lo; row < hi; row++ {
 			c, kk := c0+row/p.kSize, row%p.kSize
 			offH, offW := kk/kw*dh-pt, kk%kw*dw-pl
-			dst := cols[row*ncols : (row+1)*ncols]
+			clear(cols[row*ld+ncols : (row+1)*ld])
+			dst := cols[row*ld : row*ld+ncols]
 			for i := 0; i < nb; i++ {
 				plane := x[((n0+i)*p.c+g*p.cg+c)*p.inSize:][:p.inSize]
 				if sh == 1 && sw == 1 && w == ow {
