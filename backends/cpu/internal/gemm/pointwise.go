@@ -12,8 +12,10 @@ import "fmt"
 // hi = +Inf clamp nothing, and NaN sums are kept. A (the weights) and B
 // (the input planes) are read where they lie; tiles of 14 rows × 32
 // columns walk B's columns outermost so a 32-column panel of B stays in L1
-// for all of A, depth blocked by PointwiseDepth. Columns past n are masked
-// off, never read or written. It reports false, doing nothing, where the
+// for all of A, depth blocked by PointwiseDepth. A last panel of ≤ 16
+// columns runs in 28×16 tiles; one of 17 or 18 columns as a 16-column
+// panel and dot products (pwDotCols). Columns past n are masked off,
+// never read or written. It reports false, doing nothing, where the
 // CPU has no kernel for it (callers then run SgemmBias and the epilogue).
 // It panics when a slice is too short.
 func Pointwise(m, n, k int, a []float32, lda int, b []float32, ldb int, bias, res []float32, lo, hi float32, c []float32, ldc int) bool {
@@ -33,8 +35,16 @@ func Pointwise(m, n, k int, a []float32, lda int, b []float32, ldb int, bias, re
 	kc := ceilDiv(k, ceilDiv(k, PointwiseDepth)) // even depth blocks
 	var rp *float32
 	for j0 := 0; j0 < n; j0 += 32 {
-		cols := min(32, n-j0)
+		cols, dots := min(32, n-j0), 0
+		if cols > 16 && cols <= 16+pwDotCols { // 49 = 32 + 16 + 1 dot
+			cols, dots = 16, cols-16
+		}
 		mask := uint32(1)<<cols - 1
+		// A last panel of ≤ 16 columns runs in one-vector tiles.
+		kernels, tall := pwKernels[:], 14
+		if cols <= 16 {
+			kernels, tall = pwKernels16[:], 28
+		}
 		for p0 := 0; p0 < k; p0 += kc {
 			kb := min(kc, k-p0)
 			flags := 0
@@ -44,21 +54,57 @@ func Pointwise(m, n, k int, a []float32, lda int, b []float32, ldb int, bias, re
 			if p0+kb == k {
 				flags |= 2
 			}
-			// The whole 14-row tiles in one call, then the rest.
+			// The whole tall tiles in one call, then the rest.
 			for i0 := 0; i0 < m; {
-				rows, tiles := 14, m/14
+				rows, tiles := tall, m/tall
 				if i0 > 0 || tiles == 0 {
 					rows, tiles = m-i0, 1
 				}
 				if res != nil {
 					rp = &res[i0*ldc+j0]
 				}
-				pwKernels[rows-1](kb, &a[i0*lda+p0], lda, &b[p0*ldb+j0], ldb, &bias[i0], &c[i0*ldc+j0], ldc, rp, lo, hi, mask, flags, tiles)
+				kernels[rows-1](kb, &a[i0*lda+p0], lda, &b[p0*ldb+j0], ldb, &bias[i0], &c[i0*ldc+j0], ldc, rp, lo, hi, mask, flags, tiles)
 				i0 += rows * tiles
 			}
 		}
+		for j := j0 + cols; j < j0+cols+dots; j++ {
+			var r []float32
+			if res != nil {
+				r = res[j:]
+			}
+			pointwiseDot(m, k, a, lda, b[j:], ldb, bias, r, lo, hi, c[j:], ldc)
+		}
 	}
 	return true
+}
+
+// pwDotCols is how many columns past a 16-column tile Pointwise computes
+// as dot products (k/8 AVX FMAs a row each) rather than as a masked tile
+// (k FMAs a row): MobileNet's 7² planes are 32 + 16 + 1 columns.
+const pwDotCols = 2
+
+// pointwiseDot computes column 0 of c (k > 0) as m dot products of A's
+// rows with column 0 of B, gathered once, then the epilogue.
+func pointwiseDot(m, k int, a []float32, lda int, b []float32, ldb int, bias, res []float32, lo, hi float32, c []float32, ldc int) {
+	buf := getBuffer(k)
+	x := buf.f[:k]
+	for q := range x {
+		x[q] = b[q*ldb]
+	}
+	for i := range m {
+		s := bias[i] + pwDot(a[i*lda:][:k], x)
+		if res != nil {
+			s += res[i*ldc]
+		}
+		if s < lo {
+			s = lo
+		}
+		if s > hi {
+			s = hi
+		}
+		c[i*ldc] = s
+	}
+	putBuffer(buf)
 }
 
 // PointwiseDepth is the depth block of Pointwise: a 192×32 panel of B

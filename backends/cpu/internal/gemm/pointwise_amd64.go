@@ -15,3 +15,13 @@ type pwKernel func(k int, a *float32, lda int, b *float32, ldb int, bias, c *flo
 var pwKernels = [14]pwKernel{pw1x32AVX512, pw2x32AVX512, pw3x32AVX512, pw4x32AVX512, pw5x32AVX512,
 	pw6x32AVX512, pw7x32AVX512, pw8x32AVX512, pw9x32AVX512, pw10x32AVX512, pw11x32AVX512,
 	pw12x32AVX512, pw13x32AVX512, pw14x32AVX512}
+
+// pwKernels16[r-1] is the kernel of an r-row, 16-column tile.
+var pwKernels16 = [28]pwKernel{pw1x16AVX512, pw2x16AVX512, pw3x16AVX512, pw4x16AVX512, pw5x16AVX512,
+	pw6x16AVX512, pw7x16AVX512, pw8x16AVX512, pw9x16AVX512, pw10x16AVX512, pw11x16AVX512,
+	pw12x16AVX512, pw13x16AVX512, pw14x16AVX512, pw15x16AVX512, pw16x16AVX512, pw17x16AVX512,
+	pw18x16AVX512, pw19x16AVX512, pw20x16AVX512, pw21x16AVX512, pw22x16AVX512, pw23x16AVX512,
+	pw24x16AVX512, pw25x16AVX512, pw26x16AVX512, pw27x16AVX512, pw28x16AVX512}
+
+// pwDot is the dot product of Pointwise's last columns.
+var pwDot = dotAVX

@@ -87,3 +87,171 @@ func pw13x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float3
 //
 //go:noescape
 func pw14x32AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw1x16AVX512 computes tiles ≥ 1 1x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw1x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw2x16AVX512 computes tiles ≥ 1 2x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw2x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw3x16AVX512 computes tiles ≥ 1 3x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw3x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw4x16AVX512 computes tiles ≥ 1 4x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw4x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw5x16AVX512 computes tiles ≥ 1 5x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw5x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw6x16AVX512 computes tiles ≥ 1 6x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw6x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw7x16AVX512 computes tiles ≥ 1 7x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw7x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw8x16AVX512 computes tiles ≥ 1 8x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw8x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw9x16AVX512 computes tiles ≥ 1 9x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw9x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw10x16AVX512 computes tiles ≥ 1 10x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw10x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw11x16AVX512 computes tiles ≥ 1 11x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw11x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw12x16AVX512 computes tiles ≥ 1 12x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw12x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw13x16AVX512 computes tiles ≥ 1 13x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw13x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw14x16AVX512 computes tiles ≥ 1 14x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw14x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw15x16AVX512 computes tiles ≥ 1 15x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw15x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw16x16AVX512 computes tiles ≥ 1 16x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw16x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw17x16AVX512 computes tiles ≥ 1 17x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw17x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw18x16AVX512 computes tiles ≥ 1 18x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw18x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw19x16AVX512 computes tiles ≥ 1 19x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw19x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw20x16AVX512 computes tiles ≥ 1 20x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw20x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw21x16AVX512 computes tiles ≥ 1 21x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw21x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw22x16AVX512 computes tiles ≥ 1 22x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw22x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw23x16AVX512 computes tiles ≥ 1 23x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw23x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw24x16AVX512 computes tiles ≥ 1 24x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw24x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw25x16AVX512 computes tiles ≥ 1 25x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw25x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw26x16AVX512 computes tiles ≥ 1 26x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw26x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw27x16AVX512 computes tiles ≥ 1 27x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw27x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pw28x16AVX512 computes tiles ≥ 1 28x16 tiles, one under the other, of a pointwise convolution
+// (see pointwise.go).
+//
+//go:noescape
+func pw28x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)

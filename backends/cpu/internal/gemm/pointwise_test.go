@@ -27,8 +27,8 @@ func TestPointwiseMatchesGeneric(t *testing.T) {
 		return s
 	}
 	inf := float32(math.Inf(1))
-	for _, m := range []int{1, 5, 14, 15, 29} {
-		for _, n := range []int{1, 7, 16, 31, 32, 33, 49, 70} {
+	for _, m := range []int{1, 5, 14, 15, 28, 29, 57} {
+		for _, n := range []int{1, 7, 16, 31, 32, 33, 49, 50, 51, 70} {
 			for _, k := range []int{0, 1, 3, 4, 9, 24, 193, 400} {
 				for ri, withRes := range []bool{false, true} {
 					bounds := [2]float32{-inf, inf}
@@ -57,6 +57,50 @@ func TestPointwiseMatchesGeneric(t *testing.T) {
 						g, e := float64(got[i]), float64(want[i])
 						if math.IsNaN(g) != math.IsNaN(e) || math.Abs(g-e) > 1e-4*(1+math.Abs(e)) {
 							t.Fatalf("%s: c[%d] = %v, want %v", name, i, g, e)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPointwise16MatchesWide checks that the 16-column tiles give the
+// 32-column tiles' results bit for bit (the same FMAs in the same order)
+// for a panel of ≤ 16 columns: the 32-column kernel over the same rows,
+// its upper vector masked off, is the reference.
+func TestPointwise16MatchesWide(t *testing.T) {
+	if !pwAvail {
+		t.Skip("no pointwise kernels on this CPU")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	rnd := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(r.NormFloat64())
+		}
+		return s
+	}
+	for _, m := range []int{1, 3, 14, 27, 28, 57} {
+		for _, n := range []int{1, 4, 16} {
+			for _, k := range []int{0, 1, 5, 64, 192} {
+				for flags := range 4 {
+					lda, ldb, ldc := k+1, n+3, n+2
+					a, b, bias := rnd(m*lda+1), rnd(k*ldb+1), rnd(m)
+					res, init := rnd(m*ldc), rnd(m*ldc)
+					got, want := append([]float32(nil), init...), append([]float32(nil), init...)
+					mask := uint32(1)<<n - 1
+					for i := range m { // one row at a time through the wide kernel
+						pwKernels[0](k, &a[i*lda], lda, &b[0], ldb, &bias[i], &want[i*ldc], ldc, &res[i*ldc], -0.5, 1.5, mask, flags, 1)
+					}
+					rows, tiles := min(m, 28), max(1, m/28)
+					pwKernels16[rows-1](k, &a[0], lda, &b[0], ldb, &bias[0], &got[0], ldc, &res[0], -0.5, 1.5, mask, flags, tiles)
+					if i0 := rows * tiles; i0 < m {
+						pwKernels16[m-i0-1](k, &a[i0*lda], lda, &b[0], ldb, &bias[i0], &got[i0*ldc], ldc, &res[i0*ldc], -0.5, 1.5, mask, flags, 1)
+					}
+					for i := range want {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("m%d n%d k%d flags %d: c[%d] = %v, want %v", m, n, k, flags, i, got[i], want[i])
 						}
 					}
 				}

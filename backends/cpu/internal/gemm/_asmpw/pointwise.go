@@ -17,6 +17,9 @@ func main() {
 	for mr := 1; mr <= 14; mr++ {
 		pointwise(mr)
 	}
+	for mr := 1; mr <= 28; mr++ {
+		pointwise16(mr)
+	}
 	Generate()
 }
 
@@ -174,6 +177,153 @@ func pointwise(mr int) {
 	})
 	// The next tile down: a, bias, c and res (when set) advance by mr
 	// rows, in their argument slots.
+	tiles := NewParamAddr("tiles", 96)
+	DECQ(tiles)
+	JZ(LabelRef(name + "_done"))
+	step4 := GP64()
+	MOVQ(NewParamAddr("lda", 16), step4)
+	IMUL3Q(U8(4*mr), step4, step4)
+	ADDQ(step4, NewParamAddr("a", 8))
+	ADDQ(U32(4*mr), NewParamAddr("bias", 40))
+	MOVQ(NewParamAddr("ldc", 56), step4)
+	IMUL3Q(U8(4*mr), step4, step4)
+	ADDQ(step4, NewParamAddr("c", 48))
+	rp := GP64()
+	MOVQ(NewParamAddr("res", 64), rp)
+	TESTQ(rp, rp)
+	JZ(LabelRef(name + "_tile"))
+	ADDQ(step4, NewParamAddr("res", 64))
+	JMP(LabelRef(name + "_tile"))
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// pointwise16 emits pw<mr>x16AVX512, an mr×16 tile (one vector a row, up
+// to 28 rows) for the last ≤ 16 columns of a product, with the arguments,
+// flags and summation order of pointwise (mask: its low 16 bits). It
+// reloads the arguments it needs after the depth loop so that the loop
+// keeps ten row bases of A in registers.
+func pointwise16(mr int) {
+	name := fmt.Sprintf("pw%dx16AVX512", mr)
+	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b *float32, ldb int, bias, c *float32, ldc int, res *float32, lo, hi float32, mask uint32, flags, tiles int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes tiles ≥ 1 %dx16 tiles, one under the other, of a pointwise convolution", name, mr),
+		"(see pointwise.go).")
+	Label(name + "_tile")
+	zs := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27}
+	acc := zs[:mr]
+	bv := []VecPhysical{Z28, Z29}
+	bc := []VecPhysical{Z30, Z31}
+	m := Load(Param("mask"), GP32())
+	KMOVW(m, K1)
+	rowsOf := func(base Register, stride Register, f func(i int, row Mem)) {
+		p := GP64()
+		MOVQ(base, p)
+		for i := range mr {
+			if i > 0 {
+				ADDQ(stride, p)
+			}
+			f(i, Mem{Base: p})
+		}
+	}
+	cldc := func() (Register, Register) {
+		c := Load(Param("c"), GP64())
+		ldc := Load(Param("ldc"), GP64())
+		SHLQ(U8(2), ldc)
+		return c, ldc
+	}
+	flags := Load(Param("flags"), GP64())
+	TESTQ(U32(1), flags)
+	JZ(LabelRef(name + "_bias"))
+	c, ldc := cldc()
+	rowsOf(c, ldc, func(i int, row Mem) { VMOVUPS_Z(row, K1, acc[i]) })
+	JMP(LabelRef(name + "_depth"))
+	Label(name + "_bias")
+	bias := Load(Param("bias"), GP64())
+	for i := range mr {
+		VBROADCASTSS(Mem{Base: bias, Disp: 4 * i}, acc[i])
+	}
+	Label(name + "_depth")
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	SHLQ(U8(2), lda)
+	var arows []Mem
+	var bases []Register
+	base := Register(a)
+	bases = append(bases, a)
+	for i := range mr {
+		if i > 0 && i%3 == 0 {
+			next := GP64()
+			LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, next)
+			ADDQ(base, next)
+			base = next
+			bases = append(bases, next)
+		}
+		switch i % 3 {
+		case 0:
+			arows = append(arows, Mem{Base: base})
+		case 1:
+			arows = append(arows, Mem{Base: base, Index: lda, Scale: 1})
+		case 2:
+			arows = append(arows, Mem{Base: base, Index: lda, Scale: 2})
+		}
+	}
+	b := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), ldb)
+	step := func(u int) {
+		VMOVUPS_Z(Mem{Base: b}, K1, bv[u%2])
+		for i := range mr {
+			x := bc[i%2]
+			VBROADCASTSS(arows[i].Offset(4*u), x)
+			VFMADD231PS(bv[u%2], x, acc[i])
+		}
+		ADDQ(ldb, b)
+	}
+	n4 := Load(Param("k"), GP64())
+	SHRQ(U8(2), n4)
+	JZ(LabelRef(name + "_tail"))
+	Label(name + "_loop4")
+	for u := range 4 {
+		step(u)
+	}
+	for _, r := range bases {
+		ADDQ(U32(16), r)
+	}
+	DECQ(n4)
+	JNZ(LabelRef(name + "_loop4"))
+	Label(name + "_tail")
+	k := Load(Param("k"), GP64())
+	ANDQ(U32(3), k)
+	JZ(LabelRef(name + "_epi"))
+	Label(name + "_loop1")
+	step(0)
+	for _, r := range bases {
+		ADDQ(U32(4), r)
+	}
+	DECQ(k)
+	JNZ(LabelRef(name + "_loop1"))
+
+	Label(name + "_epi")
+	c, ldc = cldc()
+	flags = Load(Param("flags"), GP64())
+	TESTQ(U32(2), flags)
+	JZ(LabelRef(name + "_store"))
+	res := Load(Param("res"), GP64())
+	TESTQ(res, res)
+	JZ(LabelRef(name + "_clamp"))
+	rowsOf(res, ldc, func(i int, row Mem) { VADDPS(row, acc[i], K1, acc[i]) })
+	Label(name + "_clamp")
+	VBROADCASTSS(NewParamAddr("lo", 72), bv[0])
+	VBROADCASTSS(NewParamAddr("hi", 76), bv[1])
+	for _, r := range acc {
+		VMAXPS(r, bv[0], r)
+		VMINPS(r, bv[1], r)
+	}
+	Label(name + "_store")
+	rowsOf(c, ldc, func(i int, row Mem) { VMOVUPS(acc[i], K1, row) })
 	tiles := NewParamAddr("tiles", 96)
 	DECQ(tiles)
 	JZ(LabelRef(name + "_done"))
