@@ -79,20 +79,21 @@ func Pointwise(m, n, k int, a []float32, lda int, b []float32, ldb int, bias, re
 }
 
 // pwDotCols is how many columns past a 16-column tile Pointwise computes
-// as dot products (k/8 AVX FMAs a row each) rather than as a masked tile
+// as dot products (k/16 FMAs a row each) rather than as a masked tile
 // (k FMAs a row): MobileNet's 7² planes are 32 + 16 + 1 columns.
 const pwDotCols = 2
 
 // pointwiseDot computes column 0 of c (k > 0) as m dot products of A's
-// rows with column 0 of B, gathered once, then the epilogue.
+// rows with column 0 of B, gathered once (pwDots), then the epilogue.
 func pointwiseDot(m, k int, a []float32, lda int, b []float32, ldb int, bias, res []float32, lo, hi float32, c []float32, ldc int) {
-	buf := getBuffer(k)
+	buf, sums := getBuffer(k), getBuffer(m)
 	x := buf.f[:k]
 	for q := range x {
 		x[q] = b[q*ldb]
 	}
-	for i := range m {
-		s := bias[i] + pwDot(a[i*lda:][:k], x)
+	pwDots(a, lda, x, sums.f[:m])
+	for i, d := range sums.f[:m] {
+		s := bias[i] + d
 		if res != nil {
 			s += res[i*ldc]
 		}
@@ -105,6 +106,7 @@ func pointwiseDot(m, k int, a []float32, lda int, b []float32, ldb int, bias, re
 		c[i*ldc] = s
 	}
 	putBuffer(buf)
+	putBuffer(sums)
 }
 
 // PointwiseDepth is the depth block of Pointwise: a 192×32 panel of B

@@ -23,5 +23,27 @@ var pwKernels16 = [28]pwKernel{pw1x16AVX512, pw2x16AVX512, pw3x16AVX512, pw4x16A
 	pw18x16AVX512, pw19x16AVX512, pw20x16AVX512, pw21x16AVX512, pw22x16AVX512, pw23x16AVX512,
 	pw24x16AVX512, pw25x16AVX512, pw26x16AVX512, pw27x16AVX512, pw28x16AVX512}
 
-// pwDot is the dot product of Pointwise's last columns.
-var pwDot = dotAVX
+// pwDotKernels[r-1] computes r dot products; they need AVX512DQ too.
+var (
+	pwDotKernels = [8]func(k int, a *float32, lda int, x, out *float32, mask uint32){pwdot1AVX512, pwdot2AVX512,
+		pwdot3AVX512, pwdot4AVX512, pwdot5AVX512, pwdot6AVX512, pwdot7AVX512, pwdot8AVX512}
+	pwDotAvail = pwAvail && cpuid.CPU.Supports(cpuid.AVX512DQ)
+)
+
+// pwDots sets out[i] = Σ_q a[i·lda+q]·x[q] for i < len(out), q < len(x),
+// eight rows at a time (one accumulator each, the lanes summed at the end).
+func pwDots(a []float32, lda int, x, out []float32) {
+	k := len(x)
+	if !pwDotAvail || k == 0 {
+		for i := range out {
+			out[i] = dotAVX(a[i*lda:][:k], x)
+		}
+		return
+	}
+	mask := uint32(1)<<(k%16) - 1
+	for i0 := 0; i0 < len(out); i0 += 8 {
+		r := min(8, len(out)-i0)
+		_ = a[(i0+r-1)*lda+k-1]
+		pwDotKernels[r-1](k, &a[i0*lda], lda, &x[0], &out[i0], mask)
+	}
+}

@@ -15051,3 +15051,775 @@ pw28x16AVX512_store:
 pw28x16AVX512_done:
 	VZEROUPPER
 	RET
+
+// func pwdot1AVX512(k int, a *float32, lda int, x *float32, out *float32, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·pwdot1AVX512(SB), NOSPLIT, $0-44
+	MOVL   mask+40(FP), AX
+	KMOVW  AX, K1
+	MOVQ   a+8(FP), AX
+	MOVQ   lda+16(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   x+24(FP), CX
+	VXORPS Z0, Z0, Z0
+	MOVQ   k+0(FP), DX
+	SHRQ   $0x04, DX
+	JZ     pwdot1AVX512_tail
+
+pwdot1AVX512_loop:
+	VMOVUPS     (CX), Z8
+	VFMADD231PS (AX), Z8, Z0
+	ADDQ        $0x00000040, CX
+	ADDQ        $0x00000040, AX
+	DECQ        DX
+	JNZ         pwdot1AVX512_loop
+
+pwdot1AVX512_tail:
+	MOVQ        k+0(FP), DX
+	ANDQ        $0x0000000f, DX
+	JZ          pwdot1AVX512_sum
+	VMOVUPS.Z   (CX), K1, Z8
+	VMOVUPS.Z   (AX), K1, Z9
+	VFMADD231PS Z9, Z8, Z0
+
+pwdot1AVX512_sum:
+	MOVQ          out+32(FP), AX
+	VEXTRACTF64X4 $0x01, Z0, Y9
+	VADDPS        Y9, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X9
+	VADDPS        X9, X0, X0
+	VMOVHLPS      X0, X0, X9
+	VADDPS        X9, X0, X0
+	VMOVSHDUP     X0, X9
+	VADDSS        X9, X0, X0
+	VMOVSS        X0, (AX)
+	VZEROUPPER
+	RET
+
+// func pwdot2AVX512(k int, a *float32, lda int, x *float32, out *float32, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·pwdot2AVX512(SB), NOSPLIT, $0-44
+	MOVL   mask+40(FP), AX
+	KMOVW  AX, K1
+	MOVQ   a+8(FP), AX
+	MOVQ   lda+16(FP), CX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*1), CX
+	MOVQ   x+24(FP), DX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVQ   k+0(FP), BX
+	SHRQ   $0x04, BX
+	JZ     pwdot2AVX512_tail
+
+pwdot2AVX512_loop:
+	VMOVUPS     (DX), Z8
+	VFMADD231PS (AX), Z8, Z0
+	VFMADD231PS (CX), Z8, Z1
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, CX
+	DECQ        BX
+	JNZ         pwdot2AVX512_loop
+
+pwdot2AVX512_tail:
+	MOVQ        k+0(FP), BX
+	ANDQ        $0x0000000f, BX
+	JZ          pwdot2AVX512_sum
+	VMOVUPS.Z   (DX), K1, Z8
+	VMOVUPS.Z   (AX), K1, Z9
+	VFMADD231PS Z9, Z8, Z0
+	VMOVUPS.Z   (CX), K1, Z9
+	VFMADD231PS Z9, Z8, Z1
+
+pwdot2AVX512_sum:
+	MOVQ          out+32(FP), AX
+	VEXTRACTF64X4 $0x01, Z0, Y9
+	VADDPS        Y9, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X9
+	VADDPS        X9, X0, X0
+	VMOVHLPS      X0, X0, X9
+	VADDPS        X9, X0, X0
+	VMOVSHDUP     X0, X9
+	VADDSS        X9, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y9
+	VADDPS        Y9, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X9
+	VADDPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VADDPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VADDSS        X9, X1, X1
+	VMOVSS        X1, 4(AX)
+	VZEROUPPER
+	RET
+
+// func pwdot3AVX512(k int, a *float32, lda int, x *float32, out *float32, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·pwdot3AVX512(SB), NOSPLIT, $0-44
+	MOVL   mask+40(FP), AX
+	KMOVW  AX, K1
+	MOVQ   a+8(FP), AX
+	MOVQ   lda+16(FP), CX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), CX
+	MOVQ   x+24(FP), BX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	MOVQ   k+0(FP), SI
+	SHRQ   $0x04, SI
+	JZ     pwdot3AVX512_tail
+
+pwdot3AVX512_loop:
+	VMOVUPS     (BX), Z8
+	VFMADD231PS (AX), Z8, Z0
+	VFMADD231PS (DX), Z8, Z1
+	VFMADD231PS (CX), Z8, Z2
+	ADDQ        $0x00000040, BX
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, CX
+	DECQ        SI
+	JNZ         pwdot3AVX512_loop
+
+pwdot3AVX512_tail:
+	MOVQ        k+0(FP), SI
+	ANDQ        $0x0000000f, SI
+	JZ          pwdot3AVX512_sum
+	VMOVUPS.Z   (BX), K1, Z8
+	VMOVUPS.Z   (AX), K1, Z9
+	VFMADD231PS Z9, Z8, Z0
+	VMOVUPS.Z   (DX), K1, Z9
+	VFMADD231PS Z9, Z8, Z1
+	VMOVUPS.Z   (CX), K1, Z9
+	VFMADD231PS Z9, Z8, Z2
+
+pwdot3AVX512_sum:
+	MOVQ          out+32(FP), AX
+	VEXTRACTF64X4 $0x01, Z0, Y9
+	VADDPS        Y9, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X9
+	VADDPS        X9, X0, X0
+	VMOVHLPS      X0, X0, X9
+	VADDPS        X9, X0, X0
+	VMOVSHDUP     X0, X9
+	VADDSS        X9, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y9
+	VADDPS        Y9, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X9
+	VADDPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VADDPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VADDSS        X9, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y9
+	VADDPS        Y9, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X9
+	VADDPS        X9, X2, X2
+	VMOVHLPS      X2, X2, X9
+	VADDPS        X9, X2, X2
+	VMOVSHDUP     X2, X9
+	VADDSS        X9, X2, X2
+	VMOVSS        X2, 8(AX)
+	VZEROUPPER
+	RET
+
+// func pwdot4AVX512(k int, a *float32, lda int, x *float32, out *float32, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·pwdot4AVX512(SB), NOSPLIT, $0-44
+	MOVL   mask+40(FP), AX
+	KMOVW  AX, K1
+	MOVQ   a+8(FP), AX
+	MOVQ   lda+16(FP), CX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), CX
+	MOVQ   x+24(FP), SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   k+0(FP), DI
+	SHRQ   $0x04, DI
+	JZ     pwdot4AVX512_tail
+
+pwdot4AVX512_loop:
+	VMOVUPS     (SI), Z8
+	VFMADD231PS (AX), Z8, Z0
+	VFMADD231PS (DX), Z8, Z1
+	VFMADD231PS (BX), Z8, Z2
+	VFMADD231PS (CX), Z8, Z3
+	ADDQ        $0x00000040, SI
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, BX
+	ADDQ        $0x00000040, CX
+	DECQ        DI
+	JNZ         pwdot4AVX512_loop
+
+pwdot4AVX512_tail:
+	MOVQ        k+0(FP), DI
+	ANDQ        $0x0000000f, DI
+	JZ          pwdot4AVX512_sum
+	VMOVUPS.Z   (SI), K1, Z8
+	VMOVUPS.Z   (AX), K1, Z9
+	VFMADD231PS Z9, Z8, Z0
+	VMOVUPS.Z   (DX), K1, Z9
+	VFMADD231PS Z9, Z8, Z1
+	VMOVUPS.Z   (BX), K1, Z9
+	VFMADD231PS Z9, Z8, Z2
+	VMOVUPS.Z   (CX), K1, Z9
+	VFMADD231PS Z9, Z8, Z3
+
+pwdot4AVX512_sum:
+	MOVQ          out+32(FP), AX
+	VEXTRACTF64X4 $0x01, Z0, Y9
+	VADDPS        Y9, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X9
+	VADDPS        X9, X0, X0
+	VMOVHLPS      X0, X0, X9
+	VADDPS        X9, X0, X0
+	VMOVSHDUP     X0, X9
+	VADDSS        X9, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y9
+	VADDPS        Y9, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X9
+	VADDPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VADDPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VADDSS        X9, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y9
+	VADDPS        Y9, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X9
+	VADDPS        X9, X2, X2
+	VMOVHLPS      X2, X2, X9
+	VADDPS        X9, X2, X2
+	VMOVSHDUP     X2, X9
+	VADDSS        X9, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y9
+	VADDPS        Y9, Y3, Y3
+	VEXTRACTF128  $0x01, Y3, X9
+	VADDPS        X9, X3, X3
+	VMOVHLPS      X3, X3, X9
+	VADDPS        X9, X3, X3
+	VMOVSHDUP     X3, X9
+	VADDSS        X9, X3, X3
+	VMOVSS        X3, 12(AX)
+	VZEROUPPER
+	RET
+
+// func pwdot5AVX512(k int, a *float32, lda int, x *float32, out *float32, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·pwdot5AVX512(SB), NOSPLIT, $0-44
+	MOVL   mask+40(FP), AX
+	KMOVW  AX, K1
+	MOVQ   a+8(FP), AX
+	MOVQ   lda+16(FP), CX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), SI
+	LEAQ   (SI)(CX*1), CX
+	MOVQ   x+24(FP), DI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	MOVQ   k+0(FP), R8
+	SHRQ   $0x04, R8
+	JZ     pwdot5AVX512_tail
+
+pwdot5AVX512_loop:
+	VMOVUPS     (DI), Z8
+	VFMADD231PS (AX), Z8, Z0
+	VFMADD231PS (DX), Z8, Z1
+	VFMADD231PS (BX), Z8, Z2
+	VFMADD231PS (SI), Z8, Z3
+	VFMADD231PS (CX), Z8, Z4
+	ADDQ        $0x00000040, DI
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, BX
+	ADDQ        $0x00000040, SI
+	ADDQ        $0x00000040, CX
+	DECQ        R8
+	JNZ         pwdot5AVX512_loop
+
+pwdot5AVX512_tail:
+	MOVQ        k+0(FP), R8
+	ANDQ        $0x0000000f, R8
+	JZ          pwdot5AVX512_sum
+	VMOVUPS.Z   (DI), K1, Z8
+	VMOVUPS.Z   (AX), K1, Z9
+	VFMADD231PS Z9, Z8, Z0
+	VMOVUPS.Z   (DX), K1, Z9
+	VFMADD231PS Z9, Z8, Z1
+	VMOVUPS.Z   (BX), K1, Z9
+	VFMADD231PS Z9, Z8, Z2
+	VMOVUPS.Z   (SI), K1, Z9
+	VFMADD231PS Z9, Z8, Z3
+	VMOVUPS.Z   (CX), K1, Z9
+	VFMADD231PS Z9, Z8, Z4
+
+pwdot5AVX512_sum:
+	MOVQ          out+32(FP), AX
+	VEXTRACTF64X4 $0x01, Z0, Y9
+	VADDPS        Y9, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X9
+	VADDPS        X9, X0, X0
+	VMOVHLPS      X0, X0, X9
+	VADDPS        X9, X0, X0
+	VMOVSHDUP     X0, X9
+	VADDSS        X9, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y9
+	VADDPS        Y9, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X9
+	VADDPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VADDPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VADDSS        X9, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y9
+	VADDPS        Y9, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X9
+	VADDPS        X9, X2, X2
+	VMOVHLPS      X2, X2, X9
+	VADDPS        X9, X2, X2
+	VMOVSHDUP     X2, X9
+	VADDSS        X9, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y9
+	VADDPS        Y9, Y3, Y3
+	VEXTRACTF128  $0x01, Y3, X9
+	VADDPS        X9, X3, X3
+	VMOVHLPS      X3, X3, X9
+	VADDPS        X9, X3, X3
+	VMOVSHDUP     X3, X9
+	VADDSS        X9, X3, X3
+	VMOVSS        X3, 12(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y9
+	VADDPS        Y9, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X9
+	VADDPS        X9, X4, X4
+	VMOVHLPS      X4, X4, X9
+	VADDPS        X9, X4, X4
+	VMOVSHDUP     X4, X9
+	VADDSS        X9, X4, X4
+	VMOVSS        X4, 16(AX)
+	VZEROUPPER
+	RET
+
+// func pwdot6AVX512(k int, a *float32, lda int, x *float32, out *float32, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·pwdot6AVX512(SB), NOSPLIT, $0-44
+	MOVL   mask+40(FP), AX
+	KMOVW  AX, K1
+	MOVQ   a+8(FP), AX
+	MOVQ   lda+16(FP), CX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), SI
+	LEAQ   (SI)(CX*1), DI
+	LEAQ   (DI)(CX*1), CX
+	MOVQ   x+24(FP), R8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	MOVQ   k+0(FP), R9
+	SHRQ   $0x04, R9
+	JZ     pwdot6AVX512_tail
+
+pwdot6AVX512_loop:
+	VMOVUPS     (R8), Z8
+	VFMADD231PS (AX), Z8, Z0
+	VFMADD231PS (DX), Z8, Z1
+	VFMADD231PS (BX), Z8, Z2
+	VFMADD231PS (SI), Z8, Z3
+	VFMADD231PS (DI), Z8, Z4
+	VFMADD231PS (CX), Z8, Z5
+	ADDQ        $0x00000040, R8
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, BX
+	ADDQ        $0x00000040, SI
+	ADDQ        $0x00000040, DI
+	ADDQ        $0x00000040, CX
+	DECQ        R9
+	JNZ         pwdot6AVX512_loop
+
+pwdot6AVX512_tail:
+	MOVQ        k+0(FP), R9
+	ANDQ        $0x0000000f, R9
+	JZ          pwdot6AVX512_sum
+	VMOVUPS.Z   (R8), K1, Z8
+	VMOVUPS.Z   (AX), K1, Z9
+	VFMADD231PS Z9, Z8, Z0
+	VMOVUPS.Z   (DX), K1, Z9
+	VFMADD231PS Z9, Z8, Z1
+	VMOVUPS.Z   (BX), K1, Z9
+	VFMADD231PS Z9, Z8, Z2
+	VMOVUPS.Z   (SI), K1, Z9
+	VFMADD231PS Z9, Z8, Z3
+	VMOVUPS.Z   (DI), K1, Z9
+	VFMADD231PS Z9, Z8, Z4
+	VMOVUPS.Z   (CX), K1, Z9
+	VFMADD231PS Z9, Z8, Z5
+
+pwdot6AVX512_sum:
+	MOVQ          out+32(FP), AX
+	VEXTRACTF64X4 $0x01, Z0, Y9
+	VADDPS        Y9, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X9
+	VADDPS        X9, X0, X0
+	VMOVHLPS      X0, X0, X9
+	VADDPS        X9, X0, X0
+	VMOVSHDUP     X0, X9
+	VADDSS        X9, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y9
+	VADDPS        Y9, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X9
+	VADDPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VADDPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VADDSS        X9, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y9
+	VADDPS        Y9, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X9
+	VADDPS        X9, X2, X2
+	VMOVHLPS      X2, X2, X9
+	VADDPS        X9, X2, X2
+	VMOVSHDUP     X2, X9
+	VADDSS        X9, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y9
+	VADDPS        Y9, Y3, Y3
+	VEXTRACTF128  $0x01, Y3, X9
+	VADDPS        X9, X3, X3
+	VMOVHLPS      X3, X3, X9
+	VADDPS        X9, X3, X3
+	VMOVSHDUP     X3, X9
+	VADDSS        X9, X3, X3
+	VMOVSS        X3, 12(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y9
+	VADDPS        Y9, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X9
+	VADDPS        X9, X4, X4
+	VMOVHLPS      X4, X4, X9
+	VADDPS        X9, X4, X4
+	VMOVSHDUP     X4, X9
+	VADDSS        X9, X4, X4
+	VMOVSS        X4, 16(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y9
+	VADDPS        Y9, Y5, Y5
+	VEXTRACTF128  $0x01, Y5, X9
+	VADDPS        X9, X5, X5
+	VMOVHLPS      X5, X5, X9
+	VADDPS        X9, X5, X5
+	VMOVSHDUP     X5, X9
+	VADDSS        X9, X5, X5
+	VMOVSS        X5, 20(AX)
+	VZEROUPPER
+	RET
+
+// func pwdot7AVX512(k int, a *float32, lda int, x *float32, out *float32, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·pwdot7AVX512(SB), NOSPLIT, $0-44
+	MOVL   mask+40(FP), AX
+	KMOVW  AX, K1
+	MOVQ   a+8(FP), AX
+	MOVQ   lda+16(FP), CX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), SI
+	LEAQ   (SI)(CX*1), DI
+	LEAQ   (DI)(CX*1), R8
+	LEAQ   (R8)(CX*1), CX
+	MOVQ   x+24(FP), R9
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	MOVQ   k+0(FP), R10
+	SHRQ   $0x04, R10
+	JZ     pwdot7AVX512_tail
+
+pwdot7AVX512_loop:
+	VMOVUPS     (R9), Z8
+	VFMADD231PS (AX), Z8, Z0
+	VFMADD231PS (DX), Z8, Z1
+	VFMADD231PS (BX), Z8, Z2
+	VFMADD231PS (SI), Z8, Z3
+	VFMADD231PS (DI), Z8, Z4
+	VFMADD231PS (R8), Z8, Z5
+	VFMADD231PS (CX), Z8, Z6
+	ADDQ        $0x00000040, R9
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, BX
+	ADDQ        $0x00000040, SI
+	ADDQ        $0x00000040, DI
+	ADDQ        $0x00000040, R8
+	ADDQ        $0x00000040, CX
+	DECQ        R10
+	JNZ         pwdot7AVX512_loop
+
+pwdot7AVX512_tail:
+	MOVQ        k+0(FP), R10
+	ANDQ        $0x0000000f, R10
+	JZ          pwdot7AVX512_sum
+	VMOVUPS.Z   (R9), K1, Z8
+	VMOVUPS.Z   (AX), K1, Z9
+	VFMADD231PS Z9, Z8, Z0
+	VMOVUPS.Z   (DX), K1, Z9
+	VFMADD231PS Z9, Z8, Z1
+	VMOVUPS.Z   (BX), K1, Z9
+	VFMADD231PS Z9, Z8, Z2
+	VMOVUPS.Z   (SI), K1, Z9
+	VFMADD231PS Z9, Z8, Z3
+	VMOVUPS.Z   (DI), K1, Z9
+	VFMADD231PS Z9, Z8, Z4
+	VMOVUPS.Z   (R8), K1, Z9
+	VFMADD231PS Z9, Z8, Z5
+	VMOVUPS.Z   (CX), K1, Z9
+	VFMADD231PS Z9, Z8, Z6
+
+pwdot7AVX512_sum:
+	MOVQ          out+32(FP), AX
+	VEXTRACTF64X4 $0x01, Z0, Y9
+	VADDPS        Y9, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X9
+	VADDPS        X9, X0, X0
+	VMOVHLPS      X0, X0, X9
+	VADDPS        X9, X0, X0
+	VMOVSHDUP     X0, X9
+	VADDSS        X9, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y9
+	VADDPS        Y9, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X9
+	VADDPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VADDPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VADDSS        X9, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y9
+	VADDPS        Y9, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X9
+	VADDPS        X9, X2, X2
+	VMOVHLPS      X2, X2, X9
+	VADDPS        X9, X2, X2
+	VMOVSHDUP     X2, X9
+	VADDSS        X9, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y9
+	VADDPS        Y9, Y3, Y3
+	VEXTRACTF128  $0x01, Y3, X9
+	VADDPS        X9, X3, X3
+	VMOVHLPS      X3, X3, X9
+	VADDPS        X9, X3, X3
+	VMOVSHDUP     X3, X9
+	VADDSS        X9, X3, X3
+	VMOVSS        X3, 12(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y9
+	VADDPS        Y9, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X9
+	VADDPS        X9, X4, X4
+	VMOVHLPS      X4, X4, X9
+	VADDPS        X9, X4, X4
+	VMOVSHDUP     X4, X9
+	VADDSS        X9, X4, X4
+	VMOVSS        X4, 16(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y9
+	VADDPS        Y9, Y5, Y5
+	VEXTRACTF128  $0x01, Y5, X9
+	VADDPS        X9, X5, X5
+	VMOVHLPS      X5, X5, X9
+	VADDPS        X9, X5, X5
+	VMOVSHDUP     X5, X9
+	VADDSS        X9, X5, X5
+	VMOVSS        X5, 20(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y9
+	VADDPS        Y9, Y6, Y6
+	VEXTRACTF128  $0x01, Y6, X9
+	VADDPS        X9, X6, X6
+	VMOVHLPS      X6, X6, X9
+	VADDPS        X9, X6, X6
+	VMOVSHDUP     X6, X9
+	VADDSS        X9, X6, X6
+	VMOVSS        X6, 24(AX)
+	VZEROUPPER
+	RET
+
+// func pwdot8AVX512(k int, a *float32, lda int, x *float32, out *float32, mask uint32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·pwdot8AVX512(SB), NOSPLIT, $0-44
+	MOVL   mask+40(FP), AX
+	KMOVW  AX, K1
+	MOVQ   a+8(FP), AX
+	MOVQ   lda+16(FP), CX
+	SHLQ   $0x02, CX
+	LEAQ   (AX)(CX*1), DX
+	LEAQ   (DX)(CX*1), BX
+	LEAQ   (BX)(CX*1), SI
+	LEAQ   (SI)(CX*1), DI
+	LEAQ   (DI)(CX*1), R8
+	LEAQ   (R8)(CX*1), R9
+	LEAQ   (R9)(CX*1), CX
+	MOVQ   x+24(FP), R10
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   k+0(FP), R11
+	SHRQ   $0x04, R11
+	JZ     pwdot8AVX512_tail
+
+pwdot8AVX512_loop:
+	VMOVUPS     (R10), Z8
+	VFMADD231PS (AX), Z8, Z0
+	VFMADD231PS (DX), Z8, Z1
+	VFMADD231PS (BX), Z8, Z2
+	VFMADD231PS (SI), Z8, Z3
+	VFMADD231PS (DI), Z8, Z4
+	VFMADD231PS (R8), Z8, Z5
+	VFMADD231PS (R9), Z8, Z6
+	VFMADD231PS (CX), Z8, Z7
+	ADDQ        $0x00000040, R10
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	ADDQ        $0x00000040, BX
+	ADDQ        $0x00000040, SI
+	ADDQ        $0x00000040, DI
+	ADDQ        $0x00000040, R8
+	ADDQ        $0x00000040, R9
+	ADDQ        $0x00000040, CX
+	DECQ        R11
+	JNZ         pwdot8AVX512_loop
+
+pwdot8AVX512_tail:
+	MOVQ        k+0(FP), R11
+	ANDQ        $0x0000000f, R11
+	JZ          pwdot8AVX512_sum
+	VMOVUPS.Z   (R10), K1, Z8
+	VMOVUPS.Z   (AX), K1, Z9
+	VFMADD231PS Z9, Z8, Z0
+	VMOVUPS.Z   (DX), K1, Z9
+	VFMADD231PS Z9, Z8, Z1
+	VMOVUPS.Z   (BX), K1, Z9
+	VFMADD231PS Z9, Z8, Z2
+	VMOVUPS.Z   (SI), K1, Z9
+	VFMADD231PS Z9, Z8, Z3
+	VMOVUPS.Z   (DI), K1, Z9
+	VFMADD231PS Z9, Z8, Z4
+	VMOVUPS.Z   (R8), K1, Z9
+	VFMADD231PS Z9, Z8, Z5
+	VMOVUPS.Z   (R9), K1, Z9
+	VFMADD231PS Z9, Z8, Z6
+	VMOVUPS.Z   (CX), K1, Z9
+	VFMADD231PS Z9, Z8, Z7
+
+pwdot8AVX512_sum:
+	MOVQ          out+32(FP), AX
+	VEXTRACTF64X4 $0x01, Z0, Y9
+	VADDPS        Y9, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X9
+	VADDPS        X9, X0, X0
+	VMOVHLPS      X0, X0, X9
+	VADDPS        X9, X0, X0
+	VMOVSHDUP     X0, X9
+	VADDSS        X9, X0, X0
+	VMOVSS        X0, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y9
+	VADDPS        Y9, Y1, Y1
+	VEXTRACTF128  $0x01, Y1, X9
+	VADDPS        X9, X1, X1
+	VMOVHLPS      X1, X1, X9
+	VADDPS        X9, X1, X1
+	VMOVSHDUP     X1, X9
+	VADDSS        X9, X1, X1
+	VMOVSS        X1, 4(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y9
+	VADDPS        Y9, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X9
+	VADDPS        X9, X2, X2
+	VMOVHLPS      X2, X2, X9
+	VADDPS        X9, X2, X2
+	VMOVSHDUP     X2, X9
+	VADDSS        X9, X2, X2
+	VMOVSS        X2, 8(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y9
+	VADDPS        Y9, Y3, Y3
+	VEXTRACTF128  $0x01, Y3, X9
+	VADDPS        X9, X3, X3
+	VMOVHLPS      X3, X3, X9
+	VADDPS        X9, X3, X3
+	VMOVSHDUP     X3, X9
+	VADDSS        X9, X3, X3
+	VMOVSS        X3, 12(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y9
+	VADDPS        Y9, Y4, Y4
+	VEXTRACTF128  $0x01, Y4, X9
+	VADDPS        X9, X4, X4
+	VMOVHLPS      X4, X4, X9
+	VADDPS        X9, X4, X4
+	VMOVSHDUP     X4, X9
+	VADDSS        X9, X4, X4
+	VMOVSS        X4, 16(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y9
+	VADDPS        Y9, Y5, Y5
+	VEXTRACTF128  $0x01, Y5, X9
+	VADDPS        X9, X5, X5
+	VMOVHLPS      X5, X5, X9
+	VADDPS        X9, X5, X5
+	VMOVSHDUP     X5, X9
+	VADDSS        X9, X5, X5
+	VMOVSS        X5, 20(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y9
+	VADDPS        Y9, Y6, Y6
+	VEXTRACTF128  $0x01, Y6, X9
+	VADDPS        X9, X6, X6
+	VMOVHLPS      X6, X6, X9
+	VADDPS        X9, X6, X6
+	VMOVSHDUP     X6, X9
+	VADDSS        X9, X6, X6
+	VMOVSS        X6, 24(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y9
+	VADDPS        Y9, Y7, Y7
+	VEXTRACTF128  $0x01, Y7, X9
+	VADDPS        X9, X7, X7
+	VMOVHLPS      X7, X7, X9
+	VADDPS        X9, X7, X7
+	VMOVSHDUP     X7, X9
+	VADDSS        X9, X7, X7
+	VMOVSS        X7, 28(AX)
+	VZEROUPPER
+	RET

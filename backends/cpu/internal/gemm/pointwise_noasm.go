@@ -9,4 +9,8 @@ var pwKernels [14]func(k int, a *float32, lda int, b *float32, ldb int, bias, c 
 
 var pwKernels16 [28]func(k int, a *float32, lda int, b *float32, ldb int, bias, c *float32, ldc int, res *float32, lo, hi float32, mask uint32, flags, tiles int)
 
-var pwDot = dotGeneric
+func pwDots(a []float32, lda int, x, out []float32) {
+	for i := range out {
+		out[i] = dotGeneric(a[i*lda:][:len(x)], x)
+	}
+}

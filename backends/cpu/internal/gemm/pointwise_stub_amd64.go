@@ -255,3 +255,43 @@ func pw27x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float3
 //
 //go:noescape
 func pw28x16AVX512(k int, a *float32, lda int, b *float32, ldb int, bias *float32, c *float32, ldc int, res *float32, lo float32, hi float32, mask uint32, flags int, tiles int)
+
+// pwdot1AVX512 computes 1 dot products of rows of A with x (see pointwise.go).
+//
+//go:noescape
+func pwdot1AVX512(k int, a *float32, lda int, x *float32, out *float32, mask uint32)
+
+// pwdot2AVX512 computes 2 dot products of rows of A with x (see pointwise.go).
+//
+//go:noescape
+func pwdot2AVX512(k int, a *float32, lda int, x *float32, out *float32, mask uint32)
+
+// pwdot3AVX512 computes 3 dot products of rows of A with x (see pointwise.go).
+//
+//go:noescape
+func pwdot3AVX512(k int, a *float32, lda int, x *float32, out *float32, mask uint32)
+
+// pwdot4AVX512 computes 4 dot products of rows of A with x (see pointwise.go).
+//
+//go:noescape
+func pwdot4AVX512(k int, a *float32, lda int, x *float32, out *float32, mask uint32)
+
+// pwdot5AVX512 computes 5 dot products of rows of A with x (see pointwise.go).
+//
+//go:noescape
+func pwdot5AVX512(k int, a *float32, lda int, x *float32, out *float32, mask uint32)
+
+// pwdot6AVX512 computes 6 dot products of rows of A with x (see pointwise.go).
+//
+//go:noescape
+func pwdot6AVX512(k int, a *float32, lda int, x *float32, out *float32, mask uint32)
+
+// pwdot7AVX512 computes 7 dot products of rows of A with x (see pointwise.go).
+//
+//go:noescape
+func pwdot7AVX512(k int, a *float32, lda int, x *float32, out *float32, mask uint32)
+
+// pwdot8AVX512 computes 8 dot products of rows of A with x (see pointwise.go).
+//
+//go:noescape
+func pwdot8AVX512(k int, a *float32, lda int, x *float32, out *float32, mask uint32)

@@ -164,3 +164,30 @@ func BenchmarkPointwiseVsBias(b *testing.B) {
 		}
 	}
 }
+
+// TestPwDots checks the dot products of Pointwise's last columns against
+// dotGeneric over row counts around the 8-row kernels and depths around
+// the 16-lane vector.
+func TestPwDots(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, m := range []int{1, 7, 8, 9, 19} {
+		for _, k := range []int{1, 15, 16, 17, 32, 160, 961} {
+			lda := k + 3
+			a, x := make([]float32, (m-1)*lda+k), make([]float32, k)
+			for i := range a {
+				a[i] = float32(r.NormFloat64())
+			}
+			for i := range x {
+				x[i] = float32(r.NormFloat64())
+			}
+			got := make([]float32, m)
+			pwDots(a, lda, x, got)
+			for i, g := range got {
+				e := float64(dotGeneric(a[i*lda:][:k], x))
+				if math.Abs(float64(g)-e) > 1e-4*(1+math.Abs(e))*math.Sqrt(float64(k)) {
+					t.Fatalf("m%d k%d: out[%d] = %v, want %v", m, k, i, g, e)
+				}
+			}
+		}
+	}
+}

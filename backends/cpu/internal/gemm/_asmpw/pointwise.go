@@ -20,6 +20,9 @@ func main() {
 	for mr := 1; mr <= 28; mr++ {
 		pointwise16(mr)
 	}
+	for mr := 1; mr <= 8; mr++ {
+		pointwiseDot(mr)
+	}
 	Generate()
 }
 
@@ -342,6 +345,71 @@ func pointwise16(mr int) {
 	ADDQ(step4, NewParamAddr("res", 64))
 	JMP(LabelRef(name + "_tile"))
 	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+// pointwiseDot emits pwdot<mr>AVX512: out[i] = Σ_q a[i·lda+q]·x[q] for
+// i < mr, q < k, one accumulator a row (16 lanes; the last k%16 values
+// under mask, its low 16 bits), the lanes summed at the end.
+func pointwiseDot(mr int) {
+	name := fmt.Sprintf("pwdot%dAVX512", mr)
+	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, x, out *float32, mask uint32)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes %d dot products of rows of A with x (see pointwise.go).", name, mr))
+	acc := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7}[:mr]
+	xv, av := Z8, Z9
+	m := Load(Param("mask"), GP32())
+	KMOVW(m, K1)
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	SHLQ(U8(2), lda)
+	rows := []Register{a}
+	for i := 1; i < mr; i++ {
+		r := GP64()
+		LEAQ(Mem{Base: rows[i-1], Index: lda, Scale: 1}, r)
+		rows = append(rows, r)
+	}
+	x := Load(Param("x"), GP64())
+	for _, r := range acc {
+		VXORPS(r, r, r)
+	}
+	n16 := Load(Param("k"), GP64())
+	SHRQ(U8(4), n16)
+	JZ(LabelRef(name + "_tail"))
+	Label(name + "_loop")
+	VMOVUPS(Mem{Base: x}, xv)
+	for i, r := range acc {
+		VFMADD231PS(Mem{Base: rows[i]}, xv, r)
+	}
+	ADDQ(U32(64), x)
+	for _, r := range rows {
+		ADDQ(U32(64), r)
+	}
+	DECQ(n16)
+	JNZ(LabelRef(name + "_loop"))
+	Label(name + "_tail")
+	k := Load(Param("k"), GP64())
+	ANDQ(U32(15), k)
+	JZ(LabelRef(name + "_sum"))
+	VMOVUPS_Z(Mem{Base: x}, K1, xv)
+	for i, r := range acc {
+		VMOVUPS_Z(Mem{Base: rows[i]}, K1, av)
+		VFMADD231PS(av, xv, r)
+	}
+	Label(name + "_sum")
+	out := Load(Param("out"), GP64())
+	for i, r := range acc {
+		VEXTRACTF64X4(U8(1), r, av.AsY())
+		VADDPS(av.AsY(), r.AsY(), r.AsY())
+		VEXTRACTF128(U8(1), r.AsY(), av.AsX())
+		VADDPS(av.AsX(), r.AsX(), r.AsX())
+		VMOVHLPS(r.AsX(), r.AsX(), av.AsX())
+		VADDPS(av.AsX(), r.AsX(), r.AsX())
+		VMOVSHDUP(r.AsX(), av.AsX())
+		VADDSS(av.AsX(), r.AsX(), r.AsX())
+		VMOVSS(r.AsX(), Mem{Base: out, Disp: 4 * i})
+	}
 	VZEROUPPER()
 	RET()
 }
