@@ -9,9 +9,7 @@ func (im *impl) gemv(p *problem) {
 		// c (1×n) += alpha · x (1×k) · op(B); x is row 0 of op(A).
 		x, xb := vector(p.a, p.k, p.lda, p.transA)
 		if p.transB { // B is n×k: one dot product per output
-			for j := range p.n {
-				p.c[j] += p.alpha * im.dot(x, p.b[j*p.ldb:][:p.k])
-			}
+			im.dotsInto(p.n, p.b, p.ldb, x, p.alpha, p.c, 1)
 		} else { // B is k×n: c += (alpha·x[q]) · row q, a chunk of c at a time
 			for j0 := 0; j0 < p.n; j0 += gemvChunk {
 				c := p.c[j0:min(j0+gemvChunk, p.n)]
@@ -26,9 +24,7 @@ func (im *impl) gemv(p *problem) {
 	// c (m×1) += alpha · op(A) · x (k×1); x is column 0 of op(B).
 	x, xb := vector(p.b, p.k, p.ldb, !p.transB)
 	if !p.transA { // A is m×k: one dot product per output
-		for i := range p.m {
-			p.c[i*p.ldc] += p.alpha * im.dot(p.a[i*p.lda:][:p.k], x)
-		}
+		im.dotsInto(p.m, p.a, p.lda, x, p.alpha, p.c, p.ldc)
 	} else { // A is k×m: y = Σ x[q] · row q, then c += alpha·y
 		yb := getBuffer(p.m)
 		y := yb.f
@@ -42,6 +38,25 @@ func (im *impl) gemv(p *problem) {
 		putBuffer(yb)
 	}
 	release(xb)
+}
+
+// dotsInto adds alpha·Σ_q a[i·lda+q]·x[q] to c[i·ldc] for i < rows: eight rows at a time with the pointwise dot
+// kernels where the CPU has them (one accumulator per row hides the FMA
+// latency a single dot waits on), else one dot product per row.
+func (im *impl) dotsInto(rows int, a []float32, lda int, x []float32, alpha float32, c []float32, ldc int) {
+	if !pwDotAvail || len(x) == 0 {
+		for i := range rows {
+			c[i*ldc] += alpha * im.dot(a[i*lda:][:len(x)], x)
+		}
+		return
+	}
+	sb := getBuffer(rows)
+	sums := sb.f[:rows]
+	pwDots(a, lda, x, sums)
+	for i, v := range sums {
+		c[i*ldc] += alpha * v
+	}
+	putBuffer(sb)
 }
 
 // gemvChunk is how many floats of the output row stay in L1 while the
