@@ -160,6 +160,9 @@ func convForward[T convNum](p *convProblem, x, w, b, y []T, gemm convGemmFn[T]) 
 		colsLen = rows * chunk * inner
 	}
 	if batch {
+		if f32 {
+			p.padGeom() // cached on p before the per-image workers read it
+		}
 		serial := convSerialGemm(gemm)
 		parallelFor(p.n, work, func(lo, hi int) {
 			cols := convScratch[T](colsLen)
