@@ -158,6 +158,20 @@ func winoChunks(wg *winoGeo, n int) []winoChunk {
 	return out
 }
 
+// winoRowChunks cuts one image into chunks of rows tile rows. One image
+// that fits a single chunk (128 channels at 28²: 7 tile rows) runs faster
+// on two threads as four chunks of two rows dealt out than as one chunk
+// whose four stages are each split: ResNet-18's three such layers took
+// 2.8 ms per inference at 2 threads, 2.3 as chunks of two rows, 3.3 as
+// chunks of one row (too few tiles for the products).
+func winoRowChunks(wg *winoGeo, rows int) []winoChunk {
+	var out []winoChunk
+	for ty := 0; ty < wg.th; ty += rows {
+		out = append(out, winoChunk{0, 1, ty, min(wg.th, ty+rows)})
+	}
+	return out
+}
+
 // convWinograd computes y (N×M×oh×ow) = conv(x, w) + b through Winograd,
 // then ep; false (nothing done) when the weight cache declines them
 // (winoWeights: the caller runs the direct path). Chunks go over the threads when there are at least two per
@@ -173,6 +187,9 @@ func convWinograd(p *convProblem, x, w, b, y []float32, ep winoEpilogue) bool {
 	bias := make([]float32, wg.mp)
 	copy(bias, b)
 	nt := Threads()
+	if nt > 1 && len(chunks) < 2*nt && p.n == 1 && wg.th >= 2*nt {
+		chunks = winoRowChunks(wg, ceilDivInt(wg.th, 2*nt))
+	}
 	if nt > 1 && len(chunks) >= 2*nt {
 		parallelFor(len(chunks), 1<<20, func(lo, hi int) {
 			for _, c := range chunks[lo:hi] {

@@ -418,3 +418,20 @@ func TestConvWinogradAdmission(t *testing.T) {
 		}
 	}
 }
+
+// TestWinoRowChunks checks the cut of one image into chunks of tile rows.
+func TestWinoRowChunks(t *testing.T) {
+	for _, c := range []struct {
+		th, rows int
+		want     []winoChunk
+	}{
+		{7, 2, []winoChunk{{0, 1, 0, 2}, {0, 1, 2, 4}, {0, 1, 4, 6}, {0, 1, 6, 7}}},
+		{4, 1, []winoChunk{{0, 1, 0, 1}, {0, 1, 1, 2}, {0, 1, 2, 3}, {0, 1, 3, 4}}},
+		{3, 4, []winoChunk{{0, 1, 0, 3}}},
+	} {
+		got := winoRowChunks(&winoGeo{th: c.th}, c.rows)
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("th %d rows %d: %v, want %v", c.th, c.rows, got, c.want)
+		}
+	}
+}
