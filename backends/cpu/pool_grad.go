@@ -73,11 +73,12 @@ func maxPoolGradKernel[T float32 | float64](win convWin, pos bool) kernelFunc {
 		inSize, outSize := ir.Size(sp), ir.Size(g.out)
 		_, f32 := any(xs).([]float32)
 		parallelFor(n*ch, inSize+outSize*ir.Size(g.kernel), func(lo, hi int) {
+			var pick maxPick[T]
 			for pl := lo; pl < hi; pl++ {
 				xp, dp, gp := xs[pl*inSize:][:inSize], ds[pl*outSize:][:outSize], dx[pl*inSize:][:inSize]
 				switch {
 				case !t.is2x2():
-					maxGradPlane(t, xp, dp, gp, pos)
+					pick.plane(t, xp, dp, gp, pos)
 				case f32 && pos:
 					maxGrad2x2PlanePos(t, any(xp).([]float32), any(dp).([]float32), any(gp).([]float32))
 				case f32:
@@ -91,48 +92,31 @@ func maxPoolGradKernel[T float32 | float64](win convWin, pos bool) kernelFunc {
 	}
 }
 
-// maxGradPlane adds each output's gradient dp[o] into gp at the position of
-// its window's maximum (convMaxPlane's choice). gp must be zero.
-func maxGradPlane[T float32 | float64](t *convG3, x, dp, gp []T, pos bool) {
-	o := 0
-	in1, in2 := t.in[1], t.in[2]
-	d1, d2 := t.dil[1], t.dil[2]
-	for od := 0; od < t.out[0]; od++ {
-		sd := od*t.s[0] - t.pb[0]
-		dlo, dhi := t.lo[0][od], t.hi[0][od]
-		for oh := 0; oh < t.out[1]; oh++ {
-			sh := oh*t.s[1] - t.pb[1]
-			hlo, hhi := t.lo[1][oh], t.hi[1][oh]
-			for ow := 0; ow < t.out[2]; ow++ {
-				sw := ow*t.s[2] - t.pb[2]
-				wlo, whi := t.lo[2][ow], t.hi[2][ow]
-				if dlo >= dhi || hlo >= hhi || wlo >= whi {
-					o++
-					continue
-				}
-				bi := ((sd+dlo*t.dil[0])*in1+sh+hlo*d1)*in2 + sw + wlo*d2
-				best := x[bi]
-				for kd := dlo; kd < dhi; kd++ {
-					plane := (sd + kd*t.dil[0]) * in1
-					for kh := hlo; kh < hhi; kh++ {
-						row := (plane+sh+kh*d1)*in2 + sw
-						for kw := wlo; kw < whi; kw++ {
-							if v := x[row+kw*d2]; v > best {
-								best, bi = v, row+kw*d2
-							}
-						}
-					}
-				}
-				if !pos || best > 0 {
-					gp[bi] += dp[o]
-				}
-				o++
-			}
+// maxPick holds one worker's scratch for plane: the pooled values and
+// the in-plane positions of the maxima, from convMaxPlane itself.
+type maxPick[T float32 | float64] struct {
+	y  []T
+	ip []int64
+}
+
+// plane adds each output's gradient dp[o] into gp at the position of its
+// window's maximum (convMaxPlane's choice: the first greatest, row-major).
+// With pos, windows whose maximum is not positive pass nothing. gp must be
+// zero.
+func (m *maxPick[T]) plane(t *convG3, x, dp, gp []T, pos bool) {
+	if len(m.ip) < len(dp) {
+		m.y, m.ip = make([]T, len(dp)), make([]int64, len(dp))
+	}
+	y, ip := m.y[:len(dp)], m.ip[:len(dp)]
+	convMaxPlane(t, x, y, ip, 0, false)
+	for o, i := range ip {
+		if i >= 0 && (!pos || y[o] > 0) {
+			gp[i] += dp[o]
 		}
 	}
 }
 
-// maxGrad2x2Plane is maxGradPlane for is2x2 geometries: the windows do not
+// maxGrad2x2Plane is maxPick.plane for is2x2 geometries: the windows do not
 // overlap, so each gradient is stored, not added.
 func maxGrad2x2Plane[T float32 | float64](t *convG3, x, dp, gp []T, pos bool) {
 	w, ow := t.in[2], t.out[2]
