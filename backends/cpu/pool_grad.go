@@ -82,7 +82,7 @@ func maxPoolGradKernel[T float32 | float64](win convWin, pos bool) kernelFunc {
 				case f32 && pos:
 					maxGrad2x2PlanePos(t, any(xp).([]float32), any(dp).([]float32), any(gp).([]float32))
 				case f32:
-					maxGrad2x2PlaneF32(t, any(xp).([]float32), any(dp).([]float32), any(gp).([]float32), pos)
+					maxGrad2x2PlaneF32(t, any(xp).([]float32), any(dp).([]float32), any(gp).([]float32))
 				default:
 					maxGrad2x2Plane(t, xp, dp, gp, pos)
 				}
@@ -159,9 +159,8 @@ func maxGrad2x2Plane[T float32 | float64](t *convG3, x, dp, gp []T, pos bool) {
 // maxGrad2x2PlaneF32 is maxGrad2x2Plane without branches on the data
 // (random comparisons mispredict about every other window): the winner is
 // tracked as a bit mask, and all four gradients of a window are written.
-func maxGrad2x2PlaneF32(t *convG3, x, dp, gp []float32, pos bool) {
-	keep := ^uint32(0) // with pos: all ones where the maximum is positive
-
+// (With positive_only, float32 takes maxGrad2x2PlanePos.)
+func maxGrad2x2PlaneF32(t *convG3, x, dp, gp []float32) {
 	w, ow := t.in[2], t.out[2]
 	for d := 0; d < t.out[0]; d++ {
 		xd, gd := x[d*t.in[1]*w:], gp[d*t.in[1]*w:]
@@ -179,12 +178,8 @@ func maxGrad2x2PlaneF32(t *convG3, x, dp, gp []float32, pos bool) {
 				best = fsel(ac, c, best)
 				k = ac&2 | ^ac&k
 				ae := fmask(e > best)
-				best = fsel(ae, e, best)
 				k = ae&3 | ^ae&k
-				if pos {
-					keep = fmask(best > 0)
-				}
-				vb := math.Float32bits(v) & keep
+				vb := math.Float32bits(v)
 				g0[2*o] = math.Float32frombits(vb & fmask(k == 0))
 				g0[2*o+1] = math.Float32frombits(vb & fmask(k == 1))
 				g1[2*o] = math.Float32frombits(vb & fmask(k == 2))
