@@ -31,6 +31,12 @@ import (
 // backend does not implement.
 var ErrNotImplemented = errors.New("not implemented")
 
+// KeenDomain is the domain of Keen's private ops: fused kernels a backend
+// may list beside the ONNX ones (FusedConv, the gradient kernels,
+// AdamInPlace), which callers use only when the backend lists them and
+// which never appear in exported models.
+const KeenDomain = "com.keenml"
+
 // Buffer is a handle to a tensor owned by a backend.
 type Buffer interface {
 	DType() ir.DType

@@ -32,7 +32,7 @@ import (
 //	    the bias gradient Σ dY over batch and space
 
 // KeenDomain is the domain of Keen's private ops.
-const KeenDomain = "com.keenml"
+const KeenDomain = backends.KeenDomain
 
 // fusedGrads turns the fused kernels off (tests compare both paths).
 var fusedGrads atomic.Bool

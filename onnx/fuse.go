@@ -32,7 +32,7 @@ import (
 // and min, max (Clip before opset 11). See backends/cpu/conv_epilogue.go.
 
 // FusedDomain is the domain of Keen's fused ops.
-const FusedDomain = "com.keenml"
+const FusedDomain = backends.KeenDomain
 
 func init() {
 	// Under a tape a FusedConv runs as its plain ops (fusedRun), whose

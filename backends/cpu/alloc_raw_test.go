@@ -55,9 +55,9 @@ func rawCases(r *rand.Rand) []rawCase {
 				relu := append([]ir.Attr{ir.StringAttr("activation", "Relu")}, attrs...)
 				clip := append([]ir.Attr{ir.StringAttr("activation", "Clip")}, attrs...)
 				cs = append(cs,
-					rawCase{"FusedConv Relu " + name, fusedDomain, "FusedConv", relu, 1, []*ir.Tensor{x, w, rawRand(r, dt, w.Shape[0])}},
-					rawCase{"FusedConv Clip " + name, fusedDomain, "FusedConv", clip, 1, []*ir.Tensor{x, w, nil, nil, lo, hi}},
-					rawCase{"FusedConv Relu residual " + name, fusedDomain, "FusedConv", relu, 1, []*ir.Tensor{x, w, nil, z}})
+					rawCase{"FusedConv Relu " + name, keenDomain, "FusedConv", relu, 1, []*ir.Tensor{x, w, rawRand(r, dt, w.Shape[0])}},
+					rawCase{"FusedConv Clip " + name, keenDomain, "FusedConv", clip, 1, []*ir.Tensor{x, w, nil, nil, lo, hi}},
+					rawCase{"FusedConv Relu residual " + name, keenDomain, "FusedConv", relu, 1, []*ir.Tensor{x, w, nil, z}})
 			}
 			fused("3x3 pad", rawRand(r, dt, 8, 6, 3, 3), ints("pads", 1, 1, 1, 1))
 			fused("1x1 pad", rawRand(r, dt, 8, 6, 1, 1), ints("pads", 1, 1, 1, 1))
@@ -97,8 +97,8 @@ func rawCases(r *rand.Rand) []rawCase {
 	pad := ir.IntsAttr("pads", 1, 1, 1, 1)
 	cs = append(cs,
 		rawCase{"float32 Conv Winograd", "", "Conv", ir.Attrs{pad}, 1, []*ir.Tensor{xw, ww, rawRand(r, ir.Float32, 16)}},
-		rawCase{"FusedConv Winograd Relu residual", fusedDomain, "FusedConv", ir.Attrs{pad, ir.StringAttr("activation", "Relu")}, 1, []*ir.Tensor{xw, ww, nil, zw}},
-		rawCase{"FusedConv Winograd Clip", fusedDomain, "FusedConv", ir.Attrs{pad, ir.StringAttr("activation", "Clip")}, 1,
+		rawCase{"FusedConv Winograd Relu residual", keenDomain, "FusedConv", ir.Attrs{pad, ir.StringAttr("activation", "Relu")}, 1, []*ir.Tensor{xw, ww, nil, zw}},
+		rawCase{"FusedConv Winograd Clip", keenDomain, "FusedConv", ir.Attrs{pad, ir.StringAttr("activation", "Clip")}, 1,
 			[]*ir.Tensor{xw, ww, nil, nil, ir.Scalar(float32(0)), ir.Scalar(float32(1))}})
 	// BatchNormalization's scale etc. must share X's dtype: fix the f64 case.
 	for i := range cs {

@@ -27,10 +27,8 @@ import (
 // (convEpi.apply, called by every float32 conv path); other types run the
 // plain kernels one after the other.
 
-const fusedDomain = "com.keenml"
-
 func init() {
-	regDomain(fusedDomain, "FusedConv", 1, prepFusedConv)
+	regDomain(keenDomain, "FusedConv", 1, prepFusedConv)
 }
 
 // The activations of an epilogue.

@@ -33,7 +33,7 @@ func BenchmarkFusedConv(b *testing.B) {
 		lo, hi := ir.Scalar(float32(0)), ir.Scalar(float32(6))
 		conv := fusedBenchKernel(b, "", "Conv", 11, tc.attrs, x, w, bias)
 		clip := fusedBenchKernel(b, "", "Clip", 13, nil, x, lo, hi)
-		fused := fusedBenchKernel(b, fusedDomain, "FusedConv", 1,
+		fused := fusedBenchKernel(b, keenDomain, "FusedConv", 1,
 			append(ir.Attrs{ir.StringAttr("activation", "Clip")}, tc.attrs...), x, w, bias, nil, lo, hi)
 		in := []*ir.Tensor{x, w, bias}
 		b.Run(tc.name+"/conv", func(b *testing.B) {
@@ -100,7 +100,7 @@ func BenchmarkPointwiseShapes(b *testing.B) {
 		w, _ := convRandT(r, s[1], s[0], 1, 1)
 		bias, _ := convRandT(r, s[1])
 		lo, hi := ir.Scalar(float32(0)), ir.Scalar(float32(6))
-		fused := fusedBenchKernel(b, fusedDomain, "FusedConv", 1, ir.Attrs{ir.StringAttr("activation", "Clip")}, x, w, bias, nil, lo, hi)
+		fused := fusedBenchKernel(b, keenDomain, "FusedConv", 1, ir.Attrs{ir.StringAttr("activation", "Clip")}, x, w, bias, nil, lo, hi)
 		b.Run(fmt.Sprintf("%dx%dx%d", s[0], s[1], s[2]), func(b *testing.B) {
 			c0 := cpuSeconds()
 			for b.Loop() {

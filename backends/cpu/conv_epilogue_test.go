@@ -89,7 +89,7 @@ func TestFusedConvMatchesPlain(t *testing.T) {
 					if a.clipIn {
 						in = append(in, ir.Scalar(float32(-2.5)), ir.Scalar(float32(6)))
 					}
-					got := runOp2(t, fusedDomain, "FusedConv", 1, append(slices.Clone(tc.attrs), a.attrs...), 1, in...)[0]
+					got := runOp2(t, keenDomain, "FusedConv", 1, append(slices.Clone(tc.attrs), a.attrs...), 1, in...)[0]
 					fusedSame(t, got, want)
 				})
 			}
@@ -124,27 +124,27 @@ func TestFusedConvEdges(t *testing.T) {
 
 	z, _ := convRandT(r, 1, 5, 1, 6) // broadcasts over rows
 	want := runOp(t, "Relu", 14, nil, 1, runOp(t, "Add", 14, nil, 1, y, z)[0])[0]
-	got := runOp2(t, fusedDomain, "FusedConv", 1, ir.Attrs{pads, relu}, 1, x, w, nil, z)[0]
+	got := runOp2(t, keenDomain, "FusedConv", 1, ir.Attrs{pads, relu}, 1, x, w, nil, z)[0]
 	fusedSame(t, got, want)
 
 	x64, w64 := toF64(x), toF64(w)
 	y64 := runOp(t, "Conv", 11, ir.Attrs{pads}, 1, x64, w64)[0]
 	want = runOp(t, "Clip", 13, nil, 1, y64, ir.Scalar(-1.0), ir.Scalar(3.0))[0]
-	got = runOp2(t, fusedDomain, "FusedConv", 1, ir.Attrs{pads, ir.StringAttr("activation", "Clip")}, 1,
+	got = runOp2(t, keenDomain, "FusedConv", 1, ir.Attrs{pads, ir.StringAttr("activation", "Clip")}, 1,
 		x64, w64, nil, nil, ir.Scalar(-1.0), ir.Scalar(3.0))[0]
 	fusedSame(t, got, want)
 
-	got = runOp2(t, fusedDomain, "FusedConv", 1, ir.Attrs{pads, ir.StringAttr("activation", "Clip")}, 1,
+	got = runOp2(t, keenDomain, "FusedConv", 1, ir.Attrs{pads, ir.StringAttr("activation", "Clip")}, 1,
 		x, w, nil, nil, ir.Scalar(float32(math.NaN())), ir.Scalar(float32(6)))[0]
 	for i, v := range got.Data.([]float32) {
 		if v == v {
 			t.Fatalf("Clip with a NaN bound: [%d] = %g, want NaN", i, v)
 		}
 	}
-	if _, err := tryOp2(fusedDomain, "FusedConv", 1, ir.Attrs{ir.StringAttr("activation", "Gelu")}, 1, x, w); err == nil {
+	if _, err := tryOp2(keenDomain, "FusedConv", 1, ir.Attrs{ir.StringAttr("activation", "Gelu")}, 1, x, w); err == nil {
 		t.Fatal("activation Gelu: want an error")
 	}
-	if _, err := tryOp2(fusedDomain, "FusedConv", 1, ir.Attrs{ir.StringAttr("activation", "Clip")}, 1,
+	if _, err := tryOp2(keenDomain, "FusedConv", 1, ir.Attrs{ir.StringAttr("activation", "Clip")}, 1,
 		x, w, nil, nil, ir.FromSlice(f32s(0, 1), 2)); err == nil {
 		t.Fatal("Clip bound of 2 elements: want an error")
 	}

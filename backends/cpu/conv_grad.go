@@ -19,7 +19,7 @@ import (
 //	ConvGradFilter(X, dY) -> dW of Y = Conv(X, W) [, dB = Σ dY over
 //	    batch and space, when two outputs are asked for]
 
-const keenDomain = "com.keenml"
+const keenDomain = backends.KeenDomain
 
 func init() {
 	regKeen("ReluGrad", prepReluGrad, ir.Float32, ir.Float64)

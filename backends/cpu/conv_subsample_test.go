@@ -63,7 +63,7 @@ func TestConvSubsampled(t *testing.T) {
 					if a.clipIn {
 						in = append(in, ir.Scalar(float32(-2.5)), ir.Scalar(float32(6)))
 					}
-					got := runOp2(t, fusedDomain, "FusedConv", 1, append(slices.Clone(attrs), a.attrs...), 1, in...)[0]
+					got := runOp2(t, keenDomain, "FusedConv", 1, append(slices.Clone(attrs), a.attrs...), 1, in...)[0]
 					fusedSame(t, got, wantF)
 				}
 			})

@@ -95,9 +95,9 @@ func TestConvWinograd2Fused(t *testing.T) {
 				in = append(in, ir.Scalar(float32(-0.5)), ir.Scalar(float32(0.75)))
 			}
 			at := append(slices.Clone(attrs), a.attrs...)
-			got := runOp2(t, fusedDomain, "FusedConv", 1, at, 1, in...)[0]
+			got := runOp2(t, keenDomain, "FusedConv", 1, at, 1, in...)[0]
 			convWino2On = false
-			want := runOp2(t, fusedDomain, "FusedConv", 1, at, 1, in...)[0]
+			want := runOp2(t, keenDomain, "FusedConv", 1, at, 1, in...)[0]
 			convWino2On = true
 			g, wv := got.Data.([]float32), want.Data.([]float32)
 			var d float64
