@@ -175,7 +175,7 @@ func (c *Client) connect() error {
 		c.area.close()
 		c.area = nil
 	}
-	c.caps = decodeCaps(c.info.Caps)
+	c.caps = withoutInPlace(decodeCaps(c.info.Caps))
 	// A Prepare error of the CPU backend would meet the same CPU kernels in
 	// eager's fallback, so for it there is nothing to gain by waiting.
 	if c.info.Name == "cpu" {

@@ -3,6 +3,7 @@ package plugins
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"unsafe"
 
 	"github.com/keenml/keen/backends"
@@ -308,6 +309,18 @@ func encodeCaps(caps []backends.Capability) []*pb.Capability {
 		out[i] = pc
 	}
 	return out
+}
+
+// inPlaceOps are the Keen-private ops that write into their inputs. The
+// client keeps host copies of the values it uploaded, which such a write
+// would leave stale, so it does not offer them.
+var inPlaceOps = map[string]bool{"AdamInPlace": true}
+
+// withoutInPlace drops the capabilities of inPlaceOps.
+func withoutInPlace(caps []backends.Capability) []backends.Capability {
+	return slices.DeleteFunc(caps, func(c backends.Capability) bool {
+		return ir.NormDomain(c.Domain) == backends.KeenDomain && inPlaceOps[c.Op]
+	})
 }
 
 func decodeCaps(pcs []*pb.Capability) []backends.Capability {

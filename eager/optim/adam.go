@@ -104,9 +104,9 @@ func (a *Adam) Step(grads []*eager.Tensor) error {
 }
 
 // stepInPlace updates parameter i with the in-place kernel when its
-// backend is the in-process CPU backend and has it for the parameter's
-// dtype (reporting false otherwise; a plugin's buffers are values the
-// client may keep copies of). Whenever the parameter or a moment holds a
+// backend lists it for the parameter's dtype (reporting false otherwise;
+// plugin clients do not list it, as they keep copies of uploaded values).
+// Whenever the parameter or a moment holds a
 // buffer this optimizer did not make (the first step, after Assign or
 // MoveTo), it is first given a copy of its own, so storage shared with
 // anything else (a loaded model's data, a checkpoint's tensors, values
@@ -115,7 +115,7 @@ func (a *Adam) Step(grads []*eager.Tensor) error {
 func (a *Adam) stepInPlace(i int, g *eager.Tensor) (bool, error) {
 	p, m, v := a.params[i], a.m[i], a.v[i]
 	dev, dt := p.Backend(), p.DType()
-	if dev.Name() != "cpu" || !eager.HasPrivateOp(dev, "AdamInPlace", dt) || g.Backend() != dev || g.DType() != dt ||
+	if !eager.HasPrivateOp(dev, "AdamInPlace", dt) || g.Backend() != dev || g.DType() != dt ||
 		m.Backend() != dev || v.Backend() != dev || m.DType() != dt || v.DType() != dt {
 		return false, nil
 	}
