@@ -29,8 +29,11 @@ type impl struct {
 	// are 8 wide, so for w < 8 they spill into the next row (see
 	// transposePanel).
 	transpose8 func(dst, src []float32, ld, blocks, w int, scale float32)
-	dot        func(x, y []float32) float32        // Σ x[i]·y[i]
-	axpy       func(alpha float32, x, y []float32) // y += alpha·x
+	// indirect, when set, is the tile's kernel with B read through row
+	// offsets (indirect.go).
+	indirect *Indirect
+	dot      func(x, y []float32) float32        // Σ x[i]·y[i]
+	axpy     func(alpha float32, x, y []float32) // y += alpha·x
 }
 
 // parallelMin is the m·n·k below which a call stays on one goroutine: 64³,

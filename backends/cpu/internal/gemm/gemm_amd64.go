@@ -14,6 +14,15 @@ var impls = amd64Impls()
 var narrowImpl *impl
 
 func amd64Impls() []*impl {
+	avx2Impl.indirect = &Indirect{MR: 6, NR: 16, name: "avx2-6x16", run: func(k int, a, b []float32, offs []int32, c []float32, ldc int, acc bool) {
+		kernel6x16AVX2I(k, &a[0], &b[0], &offs[0], &c[0], ldc, acc)
+	}}
+	avx512Impl.indirect = &Indirect{MR: 14, NR: 32, name: "avx512-14x32", run: func(k int, a, b []float32, offs []int32, c []float32, ldc int, acc bool) {
+		kernel14x32AVX512I(k, &a[0], &b[0], &offs[0], &c[0], ldc, acc)
+	}}
+	avx512x48Impl.indirect = &Indirect{MR: 8, NR: 48, name: "avx512-8x48", run: func(k int, a, b []float32, offs []int32, c []float32, ldc int, acc bool) {
+		kernel8x48AVX512I(k, &a[0], &b[0], &offs[0], &c[0], ldc, acc)
+	}}
 	var list []*impl
 	if cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3) {
 		list = append(list, avx512Impl, avx512x48Impl)

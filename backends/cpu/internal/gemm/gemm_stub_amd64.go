@@ -18,6 +18,10 @@ func kernel6x16AVX2B(k int, a *float32, b *float32, bias *float32, c *float32, l
 // kernel6x16AVX2UB sets the 6x16 tile c to bias[i] + a·b (see kernel6x16AVX2).
 func kernel6x16AVX2UB(k int, a *float32, lda int, b *float32, bias *float32, c *float32, ldc int)
 
+// kernel6x16AVX2I sets the 6x16 tile c (row stride ldc) to a·B, or adds a·B to it when
+// accumulate is set: a is a packed 6×k panel, row q of B the 16 floats at b+offs[q]; k ≥ 1.
+func kernel6x16AVX2I(k int, a *float32, b *float32, offs *int32, c *float32, ldc int, accumulate bool)
+
 // kernel14x32AVX512 sets the 14x32 tile c (row stride ldc) to a·b, or adds a·b to it when
 // accumulate is set. a is a packed 14×k panel (k columns of 14 floats), b a packed k×32
 // panel (k rows of 32 floats).
@@ -32,6 +36,10 @@ func kernel14x32AVX512B(k int, a *float32, b *float32, bias *float32, c *float32
 // kernel14x32AVX512UB sets the 14x32 tile c to bias[i] + a·b (see kernel14x32AVX512).
 func kernel14x32AVX512UB(k int, a *float32, lda int, b *float32, bias *float32, c *float32, ldc int)
 
+// kernel14x32AVX512I sets the 14x32 tile c (row stride ldc) to a·B, or adds a·B to it when
+// accumulate is set: a is a packed 14×k panel, row q of B the 32 floats at b+offs[q]; k ≥ 1.
+func kernel14x32AVX512I(k int, a *float32, b *float32, offs *int32, c *float32, ldc int, accumulate bool)
+
 // kernel8x48AVX512 sets the 8x48 tile c (row stride ldc) to a·b, or adds a·b to it when
 // accumulate is set. a is a packed 8×k panel (k columns of 8 floats), b a packed k×48
 // panel (k rows of 48 floats).
@@ -45,6 +53,10 @@ func kernel8x48AVX512B(k int, a *float32, b *float32, bias *float32, c *float32,
 
 // kernel8x48AVX512UB sets the 8x48 tile c to bias[i] + a·b (see kernel8x48AVX512).
 func kernel8x48AVX512UB(k int, a *float32, lda int, b *float32, bias *float32, c *float32, ldc int)
+
+// kernel8x48AVX512I sets the 8x48 tile c (row stride ldc) to a·B, or adds a·B to it when
+// accumulate is set: a is a packed 8×k panel, row q of B the 48 floats at b+offs[q]; k ≥ 1.
+func kernel8x48AVX512I(k int, a *float32, b *float32, offs *int32, c *float32, ldc int, accumulate bool)
 
 // packRuns16AVX copies 16-float runs of kb rows of src (row stride ldb) into
 // consecutive micro-panels of dst; kb, runs ≥ 1.

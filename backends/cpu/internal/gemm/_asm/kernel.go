@@ -53,6 +53,7 @@ func kernelAVX2() {
 	t.generateU(VXORPS, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
 	t.generateB(false, VMOVUPS, VBROADCASTSS, VFMADD231PS)
 	t.generateB(true, VMOVUPS, VBROADCASTSS, VFMADD231PS)
+	t.generateI(VXORPS, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
 }
 
 // kernelAVX512 is the 14x32 tile: 28 accumulators, 2 B vectors and 2
@@ -66,6 +67,7 @@ func kernelAVX512() {
 	t.generateU(VPXORD, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
 	t.generateB(false, VMOVUPS, VBROADCASTSS, VFMADD231PS)
 	t.generateB(true, VMOVUPS, VBROADCASTSS, VFMADD231PS)
+	t.generateI(VPXORD, VMOVUPS, VBROADCASTSS, VFMADD231PS, VADDPS)
 }
 
 type insn func(...Op)
