@@ -25,8 +25,12 @@ func convBench(b *testing.B, op string, attrs ir.Attrs, flops int64, in ...*ir.T
 	}
 	c0 := cpuSeconds()
 	for b.Loop() {
-		if _, err := k.Run(bufs); err != nil {
+		outs, err := k.Run(bufs)
+		if err != nil {
 			b.Fatal(err)
+		}
+		for _, o := range outs { // back to the pool, as a model's executor does
+			be.Release(o)
 		}
 	}
 	total := float64(flops) * float64(b.N)

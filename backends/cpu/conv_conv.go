@@ -37,6 +37,9 @@ type convProblem struct {
 	// while it is in cache: every float32 path below calls it once per
 	// output element (conv_epilogue.go).
 	epi *convEpi
+	// wt, when set, is the weights tensor (input 1) itself, which lets
+	// float32 paths reuse prepared forms of it (prepared.go).
+	wt *ir.Tensor
 }
 
 // convPlan checks X, W and the optional bias shapes of Conv-like ops.
@@ -131,6 +134,12 @@ func convForward[T convNum](p *convProblem, x, w, b, y []T, gemm convGemmFn[T]) 
 		convDepthwise(p, x, w, y)
 		convAddBias(y, b, p.n, p.m, p.outSize)
 		return
+	}
+	if xf, ok := any(x).([]float32); ok {
+		if d, iw := p.indirectWeightsOf(any(w).([]float32)); iw != nil {
+			convForwardIndirect(p, d, iw, xf, any(b).([]float32), any(y).([]float32))
+			return
+		}
 	}
 	// (A single image's pointwise conv gains nothing from the wide path's
 	// copies: the GEMM multiplies its planes as they lie.)
@@ -487,6 +496,7 @@ func convConvKernel[T convNum](c convConv, gemm convGemmFn[T]) kernelFunc {
 		if err != nil {
 			return nil, err
 		}
+		p.wt = in[1]
 		out, err := convOut(p, in[0].DType)
 		if err != nil {
 			return nil, fmt.Errorf("Conv: %w", err)

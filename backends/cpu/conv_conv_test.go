@@ -138,11 +138,13 @@ func convCheckNaive(t *testing.T) {
 				t.Fatal(err)
 			}
 			want, shape := convNaive(xd, tc.xs, wd, tc.ws, bd, tc.group, g)
-			got := runOp(t, "Conv", 22, attrs, 1, x, w, b)[0]
-			assertClose(t, got, shape, want, 1e-5)
+			for range 3 { // later calls reuse prepared weights (prepared.go)
+				got := runOp(t, "Conv", 22, attrs, 1, x, w, b)[0]
+				assertClose(t, got, shape, want, 1e-5)
+			}
 			x64 := &ir.Tensor{DType: ir.Float64, Shape: tc.xs, Data: xd}
 			w64 := &ir.Tensor{DType: ir.Float64, Shape: tc.ws, Data: wd}
-			got = runOp(t, "Conv", 22, attrs, 1, x64, w64)[0]
+			got := runOp(t, "Conv", 22, attrs, 1, x64, w64)[0]
 			want, _ = convNaive(xd, tc.xs, wd, tc.ws, nil, tc.group, g)
 			assertClose(t, got, shape, want, 1e-12)
 		})

@@ -297,6 +297,7 @@ func (f *fusedConv) runF32(in []*ir.Tensor) ([]*ir.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.wt = in[1]
 	out, err := convOut(p, ir.Float32)
 	if err != nil {
 		return nil, fmt.Errorf("FusedConv: %w", err)

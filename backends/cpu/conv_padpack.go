@@ -95,18 +95,7 @@ func convPadGemmEpi(p *convProblem, d *convDWPlan, x, w, b, y []float32, epi *co
 	chanLen := d.sh * d.sw * d.planeLen
 	planes := convScratch[float32](p.cg * chanLen)
 	defer convRelease(planes)
-	pad := func(lo, hi int) {
-		pl := planes[lo*chanLen : hi*chanLen]
-		clear(pl) // the padding; fill writes only the input's positions
-		for ch := lo; ch < hi; ch++ {
-			d.fill(planes[ch*chanLen:(ch+1)*chanLen], x[ch*p.inSize:(ch+1)*p.inSize])
-		}
-	}
-	if nt > 1 {
-		parallelFor(p.cg, chanLen, pad)
-	} else {
-		pad(0, p.cg)
-	}
+	d.fillPlanes(planes, x, p.cg, p.inSize, chanLen, nt)
 	// Bands of bh output rows (all of them when the product is small).
 	bh := d.oh
 	if p.mg*d.oh*d.pw > convPadBand {
@@ -125,6 +114,23 @@ func convPadGemmEpi(p *convProblem, d *convDWPlan, x, w, b, y []float32, epi *co
 		return
 	}
 	run(0, bands, nt)
+}
+
+// fillPlanes fills the phase planes of channels [0, channels) (chanLen
+// floats each, from planes[0]) from x (inSize floats a channel), zeroing
+// the padding, on nt goroutines.
+func (d *convDWPlan) fillPlanes(planes, x []float32, channels, inSize, chanLen, nt int) {
+	pad := func(lo, hi int) {
+		clear(planes[lo*chanLen : hi*chanLen]) // the padding; fill writes only the input's positions
+		for ch := lo; ch < hi; ch++ {
+			d.fill(planes[ch*chanLen:(ch+1)*chanLen], x[ch*inSize:(ch+1)*inSize])
+		}
+	}
+	if nt > 1 {
+		parallelFor(channels, chanLen, pad)
+	} else {
+		pad(0, channels)
+	}
 }
 
 // convPadBandGemm computes output rows [r0, r1) of every channel into c

@@ -180,7 +180,7 @@ func winoRowChunks(wg *winoGeo, rows int) []winoChunk {
 func convWinograd(p *convProblem, x, w, b, y []float32, ep winoEpilogue) bool {
 	wg := newWinoGeo(p)
 	chunks := winoChunks(wg, p.n)
-	u := winoWeights(w, wg, chunks[0].tiles(wg), p.n*wg.th*wg.tw)
+	u := winoWeights(p.wt, w, wg, chunks[0].tiles(wg), p.n*wg.th*wg.tw)
 	if u == nil {
 		return false
 	}

@@ -2,9 +2,11 @@ package cpu
 
 import (
 	"unsafe"
+	"weak"
 
 	"github.com/keenml/keen/backends/cpu/internal/gemm"
 	"github.com/keenml/keen/backends/cpu/internal/vecmath"
+	"github.com/keenml/keen/ir"
 )
 
 // Winograd F(2x2, 3x3) for the mid-sized planes where F(4x4, 3x3) loses
@@ -72,7 +74,7 @@ func convWinograd2(p *convProblem, x, w, b, y []float32) bool {
 	q.th, q.tw = (q.oh+1)/2, (q.ow+1)/2
 	q.hp, q.wp = 2*q.th+2, 2*q.tw+2
 	t := q.th * q.tw
-	u := wino2Weights(w, q.c, q.m, t)
+	u := wino2Weights(p.wt, w, q.c, q.m, t)
 	if u == nil {
 		return false
 	}
@@ -200,12 +202,13 @@ func wino2Output(q *wino2Geo, yt, z []float32, lo, hi int) {
 // wino2Weights returns U (16 matrices C × M, packed for products of t
 // rows) for the weights w (M×C×3×3), through the Winograd cache
 // (conv_winograd_cache.go); nil when the convolution should run direct.
-func wino2Weights(w []float32, c, m, t int) []*gemm.PackedB {
+func wino2Weights(wt *ir.Tensor, w []float32, c, m, t int) []*gemm.PackedB {
 	w = w[:m*c*9]
+	owner, epoch := weak.Make(wt), inplaceEpoch.Load()
 	// cp, mp = -2 tell F(2x2) entries from F(4x4)'s.
 	key := winoKey{ptr: uintptr(unsafe.Pointer(&w[0])), n: len(w), c: c, m: m, cp: -2, mp: -2, rows: t}
 	need := len(w) + 16*(roundUpInt(m, 48)*c+16)
-	u, ok, changes, marker := winoLookup(key, w, need, t >= winoAdmitTiles)
+	u, ok, changes, marker := winoLookup(key, w, need, t >= winoAdmitTiles, owner, epoch)
 	if marker != 0 {
 		winoWatch(&w[0], winoRef{key: key, id: marker})
 	}
@@ -230,7 +233,7 @@ func wino2Weights(w []float32, c, m, t int) []*gemm.PackedB {
 			packed[e] = gemm.PackB(t, m, c, ut[e*mat:], m)
 		}
 	})
-	ent := &winoEntry{key: key, src: append([]float32(nil), w...), u: packed, floats: need, changes: changes}
+	ent := &winoEntry{key: key, src: append([]float32(nil), w...), u: packed, floats: need, changes: changes, owner: owner, epoch: epoch}
 	if winoStore(ent) {
 		winoWatch(&w[0], winoRef{key: key, id: ent.id})
 	}

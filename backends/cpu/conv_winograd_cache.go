@@ -6,9 +6,11 @@ import (
 	"slices"
 	"sync"
 	"unsafe"
+	"weak"
 
 	"github.com/keenml/keen/backends/cpu/internal/gemm"
 	"github.com/keenml/keen/backends/cpu/internal/winograd"
+	"github.com/keenml/keen/ir"
 )
 
 // Transformed weights are cached: transforming a 512×512×3×3 kernel takes
@@ -19,8 +21,10 @@ import (
 // new tensor at a recycled address are transformed afresh, never served
 // stale. The comparison reads the weights twice over (the copy and w: in
 // ResNet-18 about 0.5 ms of the 7 Winograd layers' 7.6 ms), far less than
-// the transform. Entries are found by the address and length of the
-// weights.
+// the transform, and is skipped when the weights are the same tensor as
+// at the last comparison and no in-place kernel ran since (prepared.go
+// says why that suffices). Entries are found by the address and length
+// of the weights.
 //
 // A transform pays back over calls, so weights are transformed on their
 // second call (the first runs direct and leaves a marker), unless one
@@ -46,6 +50,10 @@ type winoEntry struct {
 	floats  int
 	lastUse uint64 // winoCache.clock at the last lookup
 	changes int    // times the weights were found changed
+	// owner and epoch: the tensor and inplaceEpoch when the weights last
+	// matched src (owner zero: never trusted without a comparison).
+	owner   weak.Pointer[ir.Tensor]
+	epoch   uint64
 	pending bool   // seen once, not transformed yet (u nil)
 	id      uint64 // tells the entry from a later one with its key
 }
@@ -79,12 +87,13 @@ var winoCache struct {
 // winoWeights returns U (36 matrices cp × mp, packed for products of
 // about rows rows) for the weights w (M×C×3×3), from the cache when w is
 // unchanged; nil when the convolution should run direct (see above).
-func winoWeights(w []float32, wg *winoGeo, rows, tiles int) []*gemm.PackedB {
+func winoWeights(wt *ir.Tensor, w []float32, wg *winoGeo, rows, tiles int) []*gemm.PackedB {
 	w = w[:wg.m*wg.c*9]
+	owner, epoch := weak.Make(wt), inplaceEpoch.Load()
 	key := winoKey{ptr: uintptr(unsafe.Pointer(&w[0])), n: len(w), c: wg.c, m: wg.m, cp: wg.cp, mp: wg.mp, rows: rows}
 	mat := wg.cp * wg.mp
 	need := len(w) + winograd.N*(roundUpInt(wg.mp, 48)*wg.cp+16)
-	u, ok, changes, marker := winoLookup(key, w, need, tiles >= winoAdmitTiles)
+	u, ok, changes, marker := winoLookup(key, w, need, tiles >= winoAdmitTiles, owner, epoch)
 	if marker != 0 {
 		winoWatch(&w[0], winoRef{key: key, id: marker})
 	}
@@ -101,7 +110,7 @@ func winoWeights(w []float32, wg *winoGeo, rows, tiles int) []*gemm.PackedB {
 			packed[e] = gemm.PackB(rows, wg.mp, wg.cp, ut[e*mat:], wg.mp)
 		}
 	})
-	e := &winoEntry{key: key, src: append([]float32(nil), w...), u: packed, floats: need, changes: changes}
+	e := &winoEntry{key: key, src: append([]float32(nil), w...), u: packed, floats: need, changes: changes, owner: owner, epoch: epoch}
 	if winoStore(e) {
 		winoWatch(&w[0], winoRef{key: key, id: e.id})
 	}
@@ -142,7 +151,7 @@ func roundUpInt(a, b int) int { return (a + b - 1) / b * b }
 // made and stored (changes: how often these weights changed so far);
 // unless admit, weights seen for the first time get a marker (its id
 // returned, for winoWatch) and run direct.
-func winoLookup(key winoKey, w []float32, need int, admit bool) (u []*gemm.PackedB, ok bool, changes int, marker uint64) {
+func winoLookup(key winoKey, w []float32, need int, admit bool, owner weak.Pointer[ir.Tensor], epoch uint64) (u []*gemm.PackedB, ok bool, changes int, marker uint64) {
 	winoCache.Lock()
 	defer winoCache.Unlock()
 	winoCache.clock++
@@ -159,7 +168,11 @@ func winoLookup(key winoKey, w []float32, need int, admit bool) (u []*gemm.Packe
 		if e.u == nil {
 			return nil, false, e.changes, 0 // volatile: direct
 		}
+		if e.owner == owner && e.epoch == epoch && owner != (weak.Pointer[ir.Tensor]{}) {
+			return e.u, true, e.changes, 0 // the same tensor, not written since
+		}
 		if bytes.Equal(floatBytes(e.src), floatBytes(w)) {
+			e.owner, e.epoch = owner, epoch
 			return e.u, true, e.changes, 0
 		}
 		e.changes++

@@ -56,6 +56,7 @@ func prepAdamInPlace(s *backends.OpSpec) (kernelFunc, error) {
 		q := p
 		q.LR = float32(mxAdamRate(in[0].Float64At(0), t[0], alpha, beta))
 		x, g, v, h := s[0], s[1], s[2], s[3]
+		noteInPlace() // forms prepared from X are stale from here on
 		parallelFor(len(x), 16, func(lo, hi int) {
 			adam.Step(x[lo:hi], g[lo:hi], v[lo:hi], h[lo:hi], x[lo:hi], v[lo:hi], h[lo:hi], q)
 		})
