@@ -114,6 +114,10 @@ type Options struct {
 	Timeout time.Duration
 	// RTol and ATol override the float tolerances (0: RTol and ATol).
 	RTol, ATol float64
+	// Repeat runs every data set this many times on the one loaded model
+	// (0 or 1: once). Later runs take the paths that reuse state across
+	// calls: prepared weights, pooled buffers.
+	Repeat int
 }
 
 func (o Options) tol() Tolerance {
@@ -167,10 +171,16 @@ func RunCase(ctx context.Context, dev backends.Backend, c Case, opt Options) (re
 	}
 	sets, _ := filepath.Glob(filepath.Join(c.Dir, "test_data_set_*"))
 	sort.Strings(sets)
-	for _, set := range sets {
-		if err := runSet(ctx, model, set, opt.tol()); err != nil {
-			res.Status, res.Reason = Fail, filepath.Base(set)+": "+oneLine(err)
-			return res
+	for run := range max(1, opt.Repeat) {
+		for _, set := range sets {
+			if err := runSet(ctx, model, set, opt.tol()); err != nil {
+				at := filepath.Base(set)
+				if run > 0 {
+					at = fmt.Sprintf("%s (run %d)", at, run+1)
+				}
+				res.Status, res.Reason = Fail, at+": "+oneLine(err)
+				return res
+			}
 		}
 	}
 	return res

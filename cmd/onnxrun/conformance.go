@@ -25,6 +25,7 @@ func runConformance(args []string, stdout, stderr io.Writer) error {
 	runRe := fs.String("run", "", "only cases whose name matches REGEX")
 	baseline := fs.String("baseline", "", "exit 0 when every case named in FILE passes")
 	verbose := fs.Bool("v", false, "print every case")
+	repeat := fs.Int("repeat", 1, "run every data set `N` times on the one loaded model (later runs reuse prepared weights)")
 	rtol := fs.Float64("rtol", 0, "relative tolerance for float outputs (default 1e-3)")
 	atol := fs.Float64("atol", 0, "absolute tolerance for float outputs (default 1e-7)")
 	paths, err := parseArgs(fs, args)
@@ -50,7 +51,7 @@ func runConformance(args []string, stdout, stderr io.Writer) error {
 	}
 	bar := newProgress(stderr, "conformance", len(cases))
 	rep := conformance.Run(context.Background(), dev, cases, conformance.Options{
-		RTol: *rtol, ATol: *atol,
+		RTol: *rtol, ATol: *atol, Repeat: *repeat,
 		Progress: func(done, total int, r conformance.Result) {
 			bar.set(done)
 			if r.Status != conformance.Pass || *verbose {
