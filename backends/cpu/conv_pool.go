@@ -195,7 +195,7 @@ func convPoolKernel[T convPoolT](c convPool) kernelFunc {
 						convMax2x2Plane(t, xp, yp, ip, int64(pl*inSize), c.colMajor)
 					case ip == nil && t.is3x3s2():
 						if rows == nil {
-							rows = make([]T, t.in[2])
+							rows = make([]T, 2*t.in[2]+4)
 						}
 						convMax3x3s2(t, xp, yp, rows)
 					case ip == nil && t.separable():

@@ -52,7 +52,7 @@ func TestConvMax3x3s2(t *testing.T) {
 		n := ir.Size(g.out)
 		want, got := make([]float32, n), make([]float32, n)
 		convMaxPlane(g3, x, want, nil, 0, false)
-		convMax3x3s2(g3, x, got, make([]float32, g3.in[2]))
+		convMax3x3s2(g3, x, got, make([]float32, 2*g3.in[2]+4))
 		for j := range want {
 			if math.Float32bits(got[j]) != math.Float32bits(want[j]) && !(math.IsNaN(float64(got[j])) && math.IsNaN(float64(want[j]))) {
 				t.Fatalf("%v %v: out %v: [%d] = %v, want %v", tc.sp, tc.attrs, g.out, j, got[j], want[j])

@@ -103,6 +103,41 @@ func TestAxpy(t *testing.T) {
 	}
 }
 
+// TestMax3 checks Max3 against Go's max bit for bit (NaN for any NaN),
+// over NaNs, infinities and zeros of both signs in every position.
+func TestMax3(t *testing.T) {
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)), 1, -1}
+	var a, b, c []float32
+	for _, x := range special {
+		for _, y := range special {
+			for _, z := range special {
+				a, b, c = append(a, x), append(b, y), append(c, z)
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	for range 100 {
+		a, b, c = append(a, float32(r.NormFloat64())), append(b, float32(r.NormFloat64())), append(c, float32(r.NormFloat64()))
+	}
+	for _, im := range impls {
+		for _, n := range append(lengths, len(a)) {
+			n = min(n, len(a))
+			got := make([]float32, n+1)
+			got[n] = 42
+			im.max3(got[:n], a, b, c)
+			for i := range n {
+				want := max(a[i], b[i], c[i])
+				if math.Float32bits(got[i]) != math.Float32bits(want) && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want))) {
+					t.Fatalf("%s n=%d: max(%v, %v, %v) = %v, want %v", im.name, n, a[i], b[i], c[i], got[i], want)
+				}
+			}
+			if got[n] != 42 {
+				t.Fatalf("%s n=%d wrote past the end", im.name, n)
+			}
+		}
+	}
+}
+
 // TestReductions checks Dot and Sum against float64 within the float32
 // accumulation bound n·2^-24·Σ|terms|, Sum64 to 1e-12 of Σ|x|, and Max
 // exactly, NaN included.

@@ -100,6 +100,13 @@ func axpyGeneric(alpha float32, x, y []float32) {
 	}
 }
 
+func max3Generic(dst, a, b, c []float32) {
+	a, b, c = a[:len(dst)], b[:len(dst)], c[:len(dst)]
+	for i := range dst {
+		dst[i] = max(a[i], b[i], c[i])
+	}
+}
+
 // dotGeneric and sumGeneric keep four partial sums, which both shortens
 // the dependency chain and halves the rounding error growth.
 func dotGeneric(x, y []float32) float32 {

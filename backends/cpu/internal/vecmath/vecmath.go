@@ -31,6 +31,7 @@ type impl struct {
 	leakyRelu            func(dst, x []float32, alpha float32)
 	addClamp             func(dst, a, b []float32, lo, hi float32)
 	axpy                 func(alpha float32, x, y []float32)
+	max3                 func(dst, a, b, c []float32)
 	dot                  func(x, y []float32) float32
 	sum                  func(x []float32) float32
 	sum64                func(x []float32) float64
@@ -43,7 +44,7 @@ var genericImpl = &impl{name: "generic",
 	silu: siluGeneric, erf: erfGeneric, gelu: geluGeneric, relu: reluGeneric,
 	expShiftSum: expShiftSumGeneric,
 	add:         addGeneric, sub: subGeneric, mul: mulGeneric, div: divGeneric,
-	addScalar: addScalarGeneric, mulScalar: mulScalarGeneric, axpy: axpyGeneric,
+	addScalar: addScalarGeneric, mulScalar: mulScalarGeneric, axpy: axpyGeneric, max3: max3Generic,
 	clamp: clampGeneric, addClamp: addClampGeneric, leakyRelu: leakyReluGeneric,
 	dot: dotGeneric, sum: sumGeneric, sum64: sum64Generic, max: maxGeneric,
 }
@@ -112,6 +113,10 @@ func AddClamp(dst, a, b []float32, lo, hi float32) {
 
 // Axpy sets y[i] += alpha·x[i]; x is at least as long as y.
 func Axpy(alpha float32, x, y []float32) { cur.axpy(alpha, x[:len(y)], y) }
+
+// Max3 sets dst[i] = max(a[i], b[i], c[i]) as Go's max does (NaN if any
+// is NaN, +0 over -0); a, b and c are at least as long as dst.
+func Max3(dst, a, b, c []float32) { cur.max3(dst, a[:len(dst)], b[:len(dst)], c[:len(dst)]) }
 
 // Dot returns Σ x[i]·y[i] over x, accumulated in float32 in several
 // partial sums.

@@ -21,7 +21,7 @@ func amd64Impls() []*impl {
 		add: binary(addAVX2), sub: binary(subAVX2), mul: binary(mulAVX2), div: binary(divAVX2),
 		addScalar: scalar(addScalarAVX2), mulScalar: scalar(mulScalarAVX2),
 		clamp: clampAsm, addClamp: addClampAsm, leakyRelu: leakyReluAsm,
-		axpy: axpyAsm, dot: dotAsm, sum: sumAsm, sum64: sum64Asm, max: maxAsm,
+		axpy: axpyAsm, max3: max3Asm, dot: dotAsm, sum: sumAsm, sum64: sum64Asm, max: maxAsm,
 	}
 	if cpuid.CPU.Supports(cpuid.AVX512F) {
 		// The transcendentals are bound by arithmetic, so the wider
@@ -95,6 +95,12 @@ func addClampAsm(dst, a, b []float32, lo, hi float32) {
 func axpyAsm(alpha float32, x, y []float32) {
 	if len(y) > 0 {
 		axpyAVX2(alpha, &x[0], &y[0], len(y))
+	}
+}
+
+func max3Asm(dst, a, b, c []float32) {
+	if len(dst) > 0 {
+		max3AVX2(&dst[0], &a[0], &b[0], &c[0], len(dst))
 	}
 }
 

@@ -139,6 +139,11 @@ func addClampAVX2(dst *float32, a *float32, b *float32, lo float32, hi float32, 
 //go:noescape
 func axpyAVX2(alpha float32, x *float32, y *float32, n int)
 
+// max3AVX2 sets dst[i] = max(a[i], b[i], c[i]) for i < n: NaN if any is NaN, +0 over -0.
+//
+//go:noescape
+func max3AVX2(dst *float32, a *float32, b *float32, c *float32, n int)
+
 // dotAVX2 returns the sum of x[i]·y[i] for i < n.
 //
 //go:noescape

@@ -25,6 +25,7 @@ func arithKernels(g *gen) {
 	g.leakyKernel()
 	g.addClampKernel()
 	g.axpyKernel()
+	g.max3Kernel()
 	g.dotKernel()
 	g.sumKernel()
 	g.maxKernel()
@@ -158,6 +159,38 @@ func (g *gen) axpyKernel() {
 	})
 	VZEROUPPER()
 	RET()
+}
+
+// max3Kernel emits dst[i] = max(a[i], b[i], c[i]) with Go's max: NaN if
+// any is NaN, +0 over -0 (AVX2 only: it is bound by memory).
+func (g *gen) max3Kernel() {
+	fn := "max3" + g.name
+	TEXT(fn, NOSPLIT, "func(dst, a, b, c *float32, n int)")
+	Pragma("noescape")
+	Doc(fn + " sets dst[i] = max(a[i], b[i], c[i]) for i < n: NaN if any is NaN, +0 over -0.")
+	p := params("dst", "a", "b", "c", "n")
+	g.stream(fn, p[4], p[:4], 2, func(v int, mask Op) {
+		m := g.max2(g.ld(p[1], v, mask), g.ld(p[2], v, mask))
+		g.st(g.max2(m, g.ld(p[3], v, mask)), p[0], v, mask)
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// max2 is Go's max(a, b) on AVX2 lanes. VMAXPS gives b where the two are
+// equal or either is NaN; equal lanes take a AND b instead (+0 AND -0 is
+// +0; equal nonzero values are their own AND), NaN lanes all ones (NaN).
+func (g *gen) max2(a, b reg.VecVirtual) reg.VecVirtual {
+	r := g.v()
+	VMAXPS(b, a, r) // a > b ? a : b
+	eq, un := g.v(), g.v()
+	VCMPPS(U8(0), b, a, eq) // EQ_OQ
+	VCMPPS(U8(3), b, a, un) // UNORD_Q
+	t := g.v()
+	VANDNPS(eq, a, t) // ~a & eq: lanes to clear where a's bit is 0
+	VANDNPS(r, t, r)  // r & ~t
+	VORPS(un, r, r)
+	return r
 }
 
 // accs returns four zeroed accumulators.
