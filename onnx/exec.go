@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/eager"
@@ -221,6 +222,10 @@ func (s *scope) markIntermediate(names []string) {
 }
 
 func (m *Model) runNode(ctx context.Context, np *nodePlan, s *scope) error {
+	if m.observe != nil {
+		start := time.Now()
+		defer func() { m.observe(np.n, time.Since(start)) }()
+	}
 	n := np.n
 	in := make([]Value, len(n.Inputs))
 	for i, name := range n.Inputs {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"github.com/keenml/keen/backends"
 	"github.com/keenml/keen/eager"
@@ -22,18 +23,30 @@ type Model struct {
 	funcs map[string]*ir.Function
 	// shared holds initializer tensors taken over from another model.
 	shared map[string]*eager.Tensor
+	// observe, when set, is told how long each node took (WithNodeObserver).
+	observe func(n *ir.Node, d time.Duration)
 }
 
 // Option configures Load and Compile.
 type Option func(*options)
 
 type options struct {
-	dev    backends.Backend
-	shared map[string]*eager.Tensor // initializer tensors to reuse (truncated models)
+	dev     backends.Backend
+	shared  map[string]*eager.Tensor // initializer tensors to reuse (truncated models)
+	observe func(n *ir.Node, d time.Duration)
 }
 
 // WithBackend runs the model on b instead of the default backend.
 func WithBackend(b backends.Backend) Option { return func(o *options) { o.dev = b } }
+
+// WithNodeObserver has f called after every node the model runs, with the
+// node as planned (a fused node where the backend fuses, see fuse.go) and
+// its wall time, on the goroutine that ran it: for per-node profiles
+// (`onnxrun bench --nodes`). The time includes waiting for the backend
+// only where its kernels are synchronous (the CPU backend).
+func WithNodeObserver(f func(n *ir.Node, d time.Duration)) Option {
+	return func(o *options) { o.observe = f }
+}
 
 // Load reads and compiles the model at path.
 func Load(path string, opts ...Option) (*Model, error) {
@@ -63,7 +76,7 @@ func Compile(m *ir.Model, opts ...Option) (*Model, error) {
 	if err := checkOpsets(m.Opsets); err != nil {
 		return nil, err
 	}
-	mod := &Model{IR: m, dev: o.dev, funcs: map[string]*ir.Function{}, shared: o.shared}
+	mod := &Model{IR: m, dev: o.dev, funcs: map[string]*ir.Function{}, shared: o.shared, observe: o.observe}
 	for _, f := range m.Functions {
 		mod.funcs[funcKey(f.Domain, f.Name, f.Overload)] = f
 	}

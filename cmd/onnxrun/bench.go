@@ -50,6 +50,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	optName := fs.String("optimizer", "adam", "optimizer for --train: adam, adamw or sgd")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object on the last line")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed runs to this file")
+	nodes := fs.Bool("nodes", false, "print each node's median time over the timed runs, slowest first")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -71,7 +72,12 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	eager.SetDefaultBackend(dev)
-	m, err := onnx.Load(pos[0], onnx.WithBackend(dev))
+	prof := newNodeProfile()
+	opts := []onnx.Option{onnx.WithBackend(dev)}
+	if *nodes {
+		opts = append(opts, onnx.WithNodeObserver(prof.observe))
+	}
+	m, err := onnx.Load(pos[0], opts...)
 	if err != nil {
 		return err
 	}
@@ -99,6 +105,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	prof.reset() // the timed runs only
 	times := make([]float64, *iters)
 	for i := range times {
 		start := time.Now()
@@ -116,6 +123,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	what := "inference"
 	if *train {
 		what = "training step (" + *optName + ")"
+	}
+	if *nodes {
+		prof.print(stdout, *iters)
 	}
 	fmt.Fprintf(stdout, "%s: %s on %s, %d threads: median %.3f ms, min %.3f ms, mean %.3f ms over %d runs\n",
 		pos[0], what, res.Backend, res.Threads, res.MedianMS, res.MinMS, res.MeanMS, res.Iters)
