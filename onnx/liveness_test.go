@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/keenml/keen/eager"
 	"github.com/keenml/keen/ir"
@@ -91,6 +92,33 @@ func TestReleasedIntermediatesKeepResults(t *testing.T) {
 		}
 		if x.Released() {
 			t.Fatalf("run %d: the model released its input", run)
+		}
+	}
+}
+
+// TestNodeObserver checks that WithNodeObserver hears of every node run,
+// the If branch's node included, once per run.
+func TestNodeObserver(t *testing.T) {
+	seen := map[string]int{}
+	m, err := Compile(livenessModel(), WithNodeObserver(func(n *ir.Node, d time.Duration) {
+		if d < 0 {
+			t.Errorf("%s: negative time %v", n.OpType, d)
+		}
+		seen[n.OpType]++
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := eager.New(make([]float32, 16*32), 16, 32)
+	for range 2 {
+		if _, err := m.Run(context.Background(), x, eager.Scalar(true)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]int{"Relu": 4, "Neg": 4, "Add": 2, "Abs": 2, "If": 2, "Identity": 2, "Sigmoid": 2, "Sub": 2, "SequenceConstruct": 2}
+	for op, n := range want {
+		if seen[op] != n {
+			t.Errorf("%s observed %d times, want %d (all: %v)", op, seen[op], n, seen)
 		}
 	}
 }

@@ -75,6 +75,16 @@ func TestRunAndGradOnSharedModel(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "conformance: 1 of 1 cases pass (0 fail, 0 skipped)") {
 		t.Fatalf("conformance: exit %d: %s %s", code, stdout, stderr)
 	}
+	code, stdout, stderr = run("conformance", "--repeat", "3", dir)
+	if code != 0 || !strings.Contains(stdout, "conformance: 1 of 1 cases pass") {
+		t.Fatalf("conformance --repeat 3: exit %d: %s %s", code, stdout, stderr)
+	}
+	code, stdout, stderr = run("bench", filepath.Join(dir, "model.onnx"), "--iters", "3", "--warmup", "1", "--nodes", "--json")
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if code != 0 || !strings.HasPrefix(lines[len(lines)-1], "{") || !strings.Contains(stdout, "sum of node medians") ||
+		!strings.Contains(stdout, "Gemm") {
+		t.Fatalf("bench --nodes --json: exit %d: %s %s", code, stdout, stderr)
+	}
 	code, stdout, stderr = run("grad", filepath.Join(dir, "model.onnx"), "--inputs", filepath.Join(dir, "test_data_set_0"), "--outdir", out)
 	if code != 0 {
 		t.Fatalf("grad: exit %d: %s %s", code, stdout, stderr)
