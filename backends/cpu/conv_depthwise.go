@@ -23,6 +23,7 @@ type convDWPlan struct {
 	padTop, padLeft   int
 	planeLen, outLen  int
 	tapPlane, tapOffs []int // per tap (i*kw+j): phase plane and offset
+	unused            uint64 // bit k: no tap reads phase plane k (k < 64)
 }
 
 func newConvDWPlan(p *convProblem) *convDWPlan {
@@ -46,6 +47,12 @@ func newConvDWPlan(p *convProblem) *convDWPlan {
 			d.tapOffs = append(d.tapOffs, (ri/d.sh)*d.pw+cj/d.sw)
 		}
 	}
+	d.unused = ^uint64(0)
+	for _, k := range d.tapPlane {
+		if k < 64 {
+			d.unused &^= 1 << k
+		}
+	}
 	return d
 }
 
@@ -55,6 +62,9 @@ func newConvDWPlan(p *convProblem) *convDWPlan {
 func (d *convDWPlan) fill(buf, x []float32) {
 	for rp := 0; rp < d.sh; rp++ {
 		for cp := 0; cp < d.sw; cp++ {
+			if k := rp*d.sw + cp; k < 64 && d.unused&(1<<k) != 0 {
+				continue // no tap reads it (a 1x1 kernel with strides reads one)
+			}
 			plane := buf[(rp*d.sw+cp)*d.planeLen:][:d.planeLen]
 			lo, hi := convValidRange(cp-d.padLeft, d.sw, d.wd, 0, d.pw)
 			if lo >= hi {

@@ -140,8 +140,16 @@ func convIndirect(p *convProblem, d *convDWPlan, iw *indirectWeights, x, b, y []
 				convIndirectRow(p, d, y, c[o*ldc:], b, epi, yoff, o, r0, r1)
 			}
 		}
-		if nt > 1 {
-			parallelFor(tiles, ik.MR*iw.k*n, tile)
+		if nt > 1 && tiles > 1 {
+			// One contiguous run of row tiles a thread, as even as whole
+			// tiles allow (parallelFor's four chunks a worker left one
+			// thread 12 of ResNet's 19 tiles at 14²).
+			w := min(nt, tiles)
+			parallelFor(w, ik.MR*iw.k*n*tiles/w, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					tile(i*tiles/w, (i+1)*tiles/w)
+				}
+			})
 		} else {
 			tile(0, tiles)
 		}
