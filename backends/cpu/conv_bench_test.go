@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/keenml/keen/backends"
@@ -12,6 +13,9 @@ import (
 // convBench prepares op once and runs it b.N times, reporting GFLOP/s and
 // GFLOP/s per busy core (CPU time, steadier on a shared machine).
 func convBench(b *testing.B, op string, attrs ir.Attrs, flops int64, in ...*ir.Tensor) {
+	// As many threads as -cpu gives (the pool's default is the machine's).
+	defer setPoolThreads(Threads())
+	setPoolThreads(runtime.GOMAXPROCS(0))
 	be := New()
 	spec := &backends.OpSpec{Op: op, Version: 22, Attrs: attrs, NumOutputs: 1}
 	bufs := make([]backends.Buffer, len(in))

@@ -22,7 +22,7 @@ type convDWPlan struct {
 	ph, pw            int // rows and row width of each phase plane
 	padTop, padLeft   int
 	planeLen, outLen  int
-	tapPlane, tapOffs []int // per tap (i*kw+j): phase plane and offset
+	tapPlane, tapOffs []int  // per tap (i*kw+j): phase plane and offset
 	unused            uint64 // bit k: no tap reads phase plane k (k < 64)
 }
 

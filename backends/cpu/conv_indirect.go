@@ -48,10 +48,10 @@ func (iw *indirectWeights) panel(t, k0 int) []float32 {
 	return iw.a[k0*iw.tiles*iw.ik.MR+t*depth*iw.ik.MR:][:depth*iw.ik.MR]
 }
 
-// packIndirect packs w (m×k, row-major, k a multiple of kSize taps) for ik.
-func packIndirect(ik *gemm.Indirect, w []float32, m, k, kSize int) *indirectWeights {
+// packIndirect packs w (m×k, row-major) for ik in depth blocks of kb.
+func packIndirect(ik *gemm.Indirect, w []float32, m, k, kb int) *indirectWeights {
 	tiles := (m + ik.MR - 1) / ik.MR
-	iw := &indirectWeights{ik: ik, m: m, k: k, kb: max(1, convIndirectDepth/kSize) * kSize, tiles: tiles,
+	iw := &indirectWeights{ik: ik, m: m, k: k, kb: max(1, kb), tiles: tiles,
 		a: make([]float32, tiles*ik.MR*k)}
 	parallelFor(tiles, ik.MR*k, func(lo, hi int) {
 		for t := lo; t < hi; t++ {
@@ -191,7 +191,7 @@ func (p *convProblem) indirectWeightsOf(w []float32) (*convDWPlan, *indirectWeig
 	ik := convIndirectPick(p.mg, min(d.oh*d.pw, max(d.pw, convPadBand/p.mg)))
 	k := p.cg * p.kSize
 	v := prepared(p.wt, w[:p.mg*k], "indirect", [4]int{ik.MR, ik.NR, p.mg, p.kSize}, func() (any, int) {
-		iw := packIndirect(ik, w, p.mg, k, p.kSize)
+		iw := packIndirect(ik, w, p.mg, k, max(1, convIndirectDepth/p.kSize)*p.kSize) // whole channels
 		return iw, len(iw.a)
 	})
 	iw, _ := v.(*indirectWeights)
