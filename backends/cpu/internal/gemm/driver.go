@@ -122,15 +122,11 @@ func (im *impl) batch(ps []problem, nt int) {
 		return
 	}
 	nt = min(nt, len(ps))
-	var wg group
-	for t := range nt {
-		wg.Go(func() {
-			for i := t; i < len(ps); i += nt {
-				im.sgemm(&ps[i], 1)
-			}
-		})
-	}
-	wg.Wait()
+	deal(nt, func(t int) {
+		for i := t; i < len(ps); i += nt {
+			im.sgemm(&ps[i], 1)
+		}
+	})
 }
 
 // run computes p on the calling goroutine with the blocked loops:

@@ -66,15 +66,11 @@ func SgemmPackedStrided(nt, m int, a []float32, lda, strideA int, bs []*PackedB,
 		// Deal the products out whole: with B packed and A read in place
 		// nothing is packed twice, and one parallel section replaces one
 		// per product.
-		var wg group
-		for t := range nt {
-			wg.Go(func() {
-				for i := t; i < len(ps); i += nt {
-					b0.im.sgemm(&ps[i], 1)
-				}
-			})
-		}
-		wg.Wait()
+		deal(nt, func(t int) {
+			for i := t; i < len(ps); i += nt {
+				b0.im.sgemm(&ps[i], 1)
+			}
+		})
 		return
 	}
 	b0.im.batch(ps, nt)

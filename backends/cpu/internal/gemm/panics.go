@@ -32,3 +32,13 @@ func (g *group) Wait() {
 		panic(fmt.Errorf("gemm worker: %v", first))
 	}
 }
+
+// deal runs fn(0), ..., fn(n-1) on the caller and up to n-1 workers, each
+// share taken by whoever is free (the caller never waits on a share no
+// worker has started), and re-panics with the first panic.
+func deal(n int, fn func(i int)) {
+	workers.Start(Threads() - 1)
+	if p := workers.Submit(n, n-1, fn).Wait(); p != nil {
+		panic(fmt.Errorf("gemm worker: %v", p))
+	}
+}
