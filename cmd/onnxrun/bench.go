@@ -154,16 +154,30 @@ func summarize(times []float64) benchResult {
 func benchStep(m *onnx.Model, inputs []onnx.Value, train bool, optName string) (func() error, error) {
 	ctx := context.Background()
 	if !train {
+		// A run ends when its outputs are complete (Sync); they are then
+		// released, as a serving loop that has consumed them would, so
+		// their memory serves the next run. Outputs that are the model's
+		// own tensors (an input or initializer passed through) are kept.
+		keep := map[*eager.Tensor]bool{}
+		for _, v := range inputs {
+			if t, ok := v.(*eager.Tensor); ok {
+				keep[t] = true
+			}
+		}
+		for _, name := range m.InitializerNames() {
+			keep[m.Initializer(name)] = true
+		}
 		return func() error {
 			outs, err := m.RunValues(ctx, inputs)
 			if err != nil {
 				return err
 			}
+			if err := m.Backend().Sync(); err != nil {
+				return err
+			}
 			for _, o := range outs {
-				if t, ok := o.(*eager.Tensor); ok {
-					if _, err := t.Host(); err != nil {
-						return err
-					}
+				if t, ok := o.(*eager.Tensor); ok && !keep[t] {
+					t.Release()
 				}
 			}
 			return nil
