@@ -15,7 +15,9 @@ import (
 func convBench(b *testing.B, op string, attrs ir.Attrs, flops int64, in ...*ir.Tensor) {
 	// As many threads as -cpu gives (the pool's default is the machine's).
 	defer setPoolThreads(Threads())
-	setPoolThreads(runtime.GOMAXPROCS(0))
+	if Threads() > runtime.GOMAXPROCS(0) {
+		setPoolThreads(runtime.GOMAXPROCS(0))
+	}
 	be := New()
 	spec := &backends.OpSpec{Op: op, Version: 22, Attrs: attrs, NumOutputs: 1}
 	bufs := make([]backends.Buffer, len(in))
