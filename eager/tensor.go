@@ -31,6 +31,11 @@ func Wrap(dev backends.Backend, buf backends.Buffer) *Tensor {
 }
 
 // FromHost copies a host tensor onto dev (the default backend when nil).
+// The CPU backend shares t's memory instead of copying it: t must not be
+// modified afterwards (kernels cache forms prepared from weights, such as
+// packed panels, and trust them while the tensor is the same; see
+// backends/cpu/prepared.go). To change a parameter's values, Assign a new
+// tensor to it.
 func FromHost(dev backends.Backend, t *ir.Tensor) (*Tensor, error) {
 	if dev == nil {
 		var err error

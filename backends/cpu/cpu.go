@@ -66,6 +66,8 @@ func (b *Backend) SetThreads(n int) {
 
 func (b *Backend) Threads() int { return int(b.threads.Load()) }
 
+// FromHost wraps t without copying it: t must not be modified afterwards
+// (the kernels' prepared weights trust an unchanged tensor, prepared.go).
 func (b *Backend) FromHost(t *ir.Tensor) (backends.Buffer, error) {
 	if err := t.Validate(); err != nil {
 		return nil, fmt.Errorf("cpu: FromHost: %w", err)
