@@ -1,7 +1,10 @@
 package cpu
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
+	"sync"
 	"runtime"
 	"testing"
 	"time"
@@ -133,6 +136,55 @@ func TestPreparedWeights(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	runtime.KeepAlive(wt)
+}
+
+// TestConvIndirectConcurrent runs one convolution from several goroutines
+// at once with the same weights (a model served concurrently): the
+// prepared weights are made once and every result is right (run with
+// -race).
+func TestConvIndirectConcurrent(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	xs, ws := []int{1, 16, 14, 14}, []int{32, 16, 3, 3}
+	attrs := ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntsAttr("strides", 2, 2)}
+	x, xd := convRandT(r, xs...)
+	w, wd := convRandT(r, ws...)
+	win, _ := convReadWin("Conv", attrs)
+	g, _ := win.resolve(xs[2:], ws[2:])
+	want, shape := convNaive(xd, xs, wd, ws, nil, 1, g)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			for range 5 {
+				out, err := tryOp("Conv", 22, attrs, 1, x, w)
+				if err != nil {
+					errs <- err
+					return
+				}
+				got := out[0].Data.([]float32)
+				for i, v := range want {
+					if math.Abs(float64(got[i])-v) > 1e-4 {
+						errs <- fmt.Errorf("%v: [%d] = %v, want %v", shape, i, got[i], v)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	prepCache.Lock()
+	defer prepCache.Unlock()
+	n := 0
+	for _, e := range prepCache.m {
+		n += e.floats
+	}
+	if n != prepCache.floats {
+		t.Fatalf("cache counts %d floats, its entries hold %d", prepCache.floats, n)
+	}
 }
 
 // TestConvAfterAdamInPlace updates a conv's weights with AdamInPlace

@@ -137,6 +137,9 @@ func prepared(wt *ir.Tensor, w []float32, kind string, params [4]int, build func
 	if c.m[key] != e || e.owner != owner || e.epoch != epoch {
 		return val // taken over meanwhile: use it this once
 	}
+	if e.val != nil {
+		return e.val // another call made it meanwhile
+	}
 	c.evict(floats)
 	if c.floats+floats <= prepMaxFloats {
 		e.val, e.floats, e.lastUse = val, floats, c.clock
