@@ -38,6 +38,7 @@ func init() {
 	// Under a tape a FusedConv runs as its plain ops (fusedRun), whose
 	// rules give its gradient.
 	eager.RegisterComposite(FusedDomain, "FusedConv")
+	eager.RegisterComposite(FusedDomain, "FusedPwDw")
 }
 
 // fusedChain is one FusedConv node and the plain nodes it stands for.
@@ -59,6 +60,10 @@ func (m *Model) planFused(gp *graphPlan) (*graphPlan, error) {
 	nodes, chains := fuseConvChains(g, m.IR.Opsets)
 	if len(chains) == 0 {
 		return nil, nil
+	}
+	if listsOp(m.dev, FusedDomain, "FusedPwDw") && lookupCustom(FusedDomain, "FusedPwDw") == nil &&
+		m.funcs[funcKey(FusedDomain, "FusedPwDw", "")] == nil {
+		nodes, chains = fusePwDw(g, nodes, chains)
 	}
 	fg := *g
 	fg.Nodes = nodes

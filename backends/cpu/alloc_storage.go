@@ -167,3 +167,12 @@ func (st *storage) release() {
 		st.recycle()
 	}
 }
+
+// releaseTemp returns a tensor a kernel made for its own use and never
+// handed out (an intermediate between two kernels it runs) to the pool;
+// other tensors are left to the garbage collector.
+func releaseTemp(t *ir.Tensor) {
+	if t != nil && pending.claim(t.Data) {
+		(&storage{data: t.Data}).recycle()
+	}
+}

@@ -1,0 +1,140 @@
+package onnx
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/keenml/keen/backends"
+	"github.com/keenml/keen/eager"
+	"github.com/keenml/keen/ir"
+)
+
+// pwdwModel is MobileNet's expand and depthwise pair on an input of
+// (n, 8, hw, hw): Conv 1x1 8→c, act1, depthwise 3x3 (pads 1, the given
+// strides), act2; extra nodes are appended.
+func pwdwModel(n, c, hw int, strides int64, act1, act2 func(in, out string) []*ir.Node, extra ...*ir.Node) *ir.Model {
+	r := rand.New(rand.NewPCG(7, 8))
+	nodes := []*ir.Node{{OpType: "Conv", Inputs: []string{"x", "pw_w", "pw_b"}, Outputs: []string{"e"}}}
+	nodes = append(nodes, act1("e", "h")...)
+	nodes = append(nodes, &ir.Node{OpType: "Conv", Inputs: []string{"h", "dw_w", "dw_b"}, Outputs: []string{"d"},
+		Attrs: ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntsAttr("strides", strides, strides), ir.IntAttr("group", int64(c))}})
+	nodes = append(nodes, act2("d", "y")...)
+	nodes = append(nodes, extra...)
+	g := &ir.Graph{Name: "g", Nodes: nodes,
+		Inputs: []ir.ValueInfo{{Name: "x", Type: ir.TensorType(ir.Float32, n, 8, hw, hw)}},
+		Initializers: []*ir.Tensor{fuseRand(r, "pw_w", c, 8, 1, 1), fuseRand(r, "pw_b", c),
+			fuseRand(r, "dw_w", c, 1, 3, 3), fuseRand(r, "dw_b", c)},
+		Outputs: []ir.ValueInfo{{Name: "y"}}}
+	return &ir.Model{IRVersion: 8, Opsets: []ir.OpsetImport{{Version: 17}}, Graph: g}
+}
+
+func relu6(in, out string) []*ir.Node {
+	return []*ir.Node{constant(out+"_lo", 0), constant(out+"_hi", 6), node("Clip", []string{in, out + "_lo", out + "_hi"}, out)}
+}
+
+func reluAct(in, out string) []*ir.Node { return []*ir.Node{node("Relu", []string{in}, out)} }
+
+func countOp(m *Model, op string) int {
+	n := 0
+	for _, np := range m.graph.nodes {
+		if np.n.OpType == op {
+			n++
+		}
+	}
+	return n
+}
+
+// TestFusePwDw checks which pairs are fused and that the fused model
+// computes what its unfused twin does: planes large enough for the
+// blocked kernel (channels not a multiple of its block), strides 1 and 2,
+// a batch, a small plane (the two kernels one after the other), and
+// pairs that must stay apart.
+func TestFusePwDw(t *testing.T) {
+	cpu, err := backends.Open("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readTwice := node("Add", []string{"h", "h"}, "extra")
+	cases := []struct {
+		name     string
+		m        func() *ir.Model
+		n, hw    int
+		pairs    int
+		extraOut bool
+	}{
+		{"relu6 56² s1", func() *ir.Model { return pwdwModel(1, 20, 56, 1, relu6, relu6) }, 1, 56, 1, false},
+		{"relu/relu6 56² s2 batch 2", func() *ir.Model { return pwdwModel(2, 44, 56, 2, reluAct, relu6) }, 2, 56, 1, false},
+		{"small plane", func() *ir.Model { return pwdwModel(1, 16, 9, 1, relu6, relu6) }, 1, 9, 1, false},
+		{"expansion read twice", func() *ir.Model {
+			m := pwdwModel(1, 16, 16, 1, relu6, relu6, readTwice)
+			m.Graph.Outputs = append(m.Graph.Outputs, ir.ValueInfo{Name: "extra"})
+			return m
+		}, 1, 16, 0, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := Compile(c.m(), WithBackend(cpu))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := countOp(m, "FusedPwDw"); got != c.pairs {
+				t.Fatalf("%d FusedPwDw nodes, want %d", got, c.pairs)
+			}
+			plain, err := Compile(c.m(), WithBackend(noFuse{cpu}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := fuseRand(rand.New(rand.NewPCG(9, 10)), "", c.n, 8, c.hw, c.hw)
+			for run := range 3 { // later runs take the prepared weights
+				got, err := m.RunHost(context.Background(), x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := plain.RunHost(context.Background(), x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range want {
+					g, w := got[i].(*ir.Tensor).Data.([]float32), want[i].(*ir.Tensor).Data.([]float32)
+					for j := range w {
+						if math.Abs(float64(g[j]-w[j])) > 1e-5*(1+math.Abs(float64(w[j]))) {
+							t.Fatalf("run %d: output %d [%d] = %g, unfused %g", run, i, j, g[j], w[j])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestFusePwDwUnderTape: gradients through a fused pair are those of the
+// unfused model (the pair runs as its plain nodes under a tape).
+func TestFusePwDwUnderTape(t *testing.T) {
+	cpu, _ := backends.Open("cpu")
+	x := fuseRand(rand.New(rand.NewPCG(11, 12)), "", 1, 8, 56, 56)
+	grads := func(dev backends.Backend) [][]float64 {
+		m, err := Compile(pwdwModel(1, 24, 56, 2, relu6, relu6), WithBackend(dev))
+		if err != nil {
+			t.Fatal(err)
+		}
+		xe, _ := eager.FromHost(dev, x)
+		tape := eager.NewTape()
+		y := m.Forward(xe)
+		gs := tape.Gradient(eager.Sum(y), m.Initializer("pw_w"), m.Initializer("dw_w"), m.Initializer("dw_b"))
+		var out [][]float64
+		for _, g := range gs {
+			out = append(out, g.Floats64())
+		}
+		return out
+	}
+	got, want := grads(cpu), grads(noFuse{cpu})
+	for i := range want {
+		for j := range want[i] {
+			if math.Abs(got[i][j]-want[i][j]) > 1e-4*(1+math.Abs(want[i][j])) {
+				t.Fatalf("gradient %d [%d] = %g, unfused %g", i, j, got[i][j], want[i][j])
+			}
+		}
+	}
+}
