@@ -108,6 +108,11 @@ func convCheckNaive(t *testing.T) {
 		{"depthwise mult 2 dilated", []int{1, 3, 7, 7}, []int{6, 1, 3, 3}, 3, ir.Attrs{
 			ir.IntsAttr("dilations", 2, 2), ir.IntsAttr("pads", 2, 2, 2, 2)}},
 		{"depthwise 1d", []int{1, 3, 12}, []int{3, 1, 5}, 3, ir.Attrs{ir.IntsAttr("pads", 2, 2), ir.IntsAttr("strides", 3)}},
+		// 3x3, stride 1, padding 1: dwconv.Direct3Planes (one plane a channel)
+		// and Direct3 (two output channels an input channel).
+		{"depthwise direct", []int{2, 5, 9, 20}, []int{5, 1, 3, 3}, 5, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
+		{"depthwise direct narrow", []int{1, 4, 7, 7}, []int{4, 1, 3, 3}, 4, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
+		{"depthwise direct mult 2", []int{1, 3, 6, 35}, []int{6, 1, 3, 3}, 3, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
 		{"3d", []int{1, 2, 5, 6, 4}, []int{3, 2, 3, 2, 2}, 1, ir.Attrs{
 			ir.IntsAttr("pads", 1, 0, 1, 1, 1, 0), ir.IntsAttr("strides", 2, 1, 1)}},
 		{"3d groups", []int{1, 4, 4, 4, 4}, []int{4, 2, 2, 2, 2}, 2, nil},

@@ -162,6 +162,36 @@ func convDepthwiseF32(p *convProblem, x, w, bias, y []float32) {
 	// after the phase planes keeps the last plane's reads in the buffer.
 	clo, chi, clamp := p.epi.clampBounds()
 	clamp = clamp && len(d.tapPlane) == 9
+	if clamp && p.dwDirect3() {
+		if p.mg == 1 { // channel m reads input channel m: whole runs of planes a call
+			parallelFor(p.n*p.m, outPlane*18, func(lo, hi int) {
+				for nm := lo; nm < hi; {
+					n, m := nm/p.m, nm%p.m
+					cnt := min(hi-nm, p.m-m) // planes of this image in the range
+					var b []float32
+					if bias != nil {
+						b = bias[m:]
+					}
+					dwconv.Direct3Planes(y[nm*outPlane:][:cnt*outPlane], x[(n*p.c+m)*inPlane:][:cnt*inPlane], w[m*9:],
+						b, clo, chi, cnt, d.oh, d.ow)
+					nm += cnt
+				}
+			})
+			return
+		}
+		parallelFor(p.n*p.m, outPlane*18, func(lo, hi int) {
+			for nm := lo; nm < hi; nm++ {
+				n, m := nm/p.m, nm%p.m
+				c := n*p.c + m/p.mg
+				var b float32
+				if bias != nil {
+					b = bias[m]
+				}
+				dwconv.Direct3(y[nm*outPlane:][:outPlane], x[c*inPlane:][:inPlane], w[m*9:][:9], b, clo, chi, d.oh, d.ow)
+			}
+		})
+		return
+	}
 	const slack = 8
 	parallelFor(p.n*p.m, outPlane*len(d.tapPlane)*2, func(lo, hi int) {
 		buf := convScratch[float32](planes*d.planeLen + slack + d.outLen)
@@ -188,3 +218,23 @@ func convDepthwiseF32(p *convProblem, x, w, bias, y []float32) {
 		}
 	})
 }
+
+// dwDirect3 reports whether p, a depthwise 2-D conv, runs through
+// dwconv.Direct3 (no padded copy of each plane): a 3x3 kernel, unit
+// strides and dilations, padding 1 on every side, rows up to
+// dwconv.MaxDirectWidth.
+func (p *convProblem) dwDirect3() bool {
+	g := p.geo
+	if !convDWDirect || len(g.in) != 2 || g.in[1] > dwconv.MaxDirectWidth {
+		return false
+	}
+	for d := range 2 {
+		if g.kernel[d] != 3 || g.strides[d] != 1 || g.dilations[d] != 1 || g.padBegin[d] != 1 || g.padEnd[d] != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// convDWDirect switches the path (tests compare with it off).
+var convDWDirect = true

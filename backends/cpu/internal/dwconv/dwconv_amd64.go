@@ -8,3 +8,6 @@ import "github.com/klauspost/cpuid/v2"
 
 // useAsm reports whether taps9AVX2 runs on this CPU.
 var useAsm = cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2, cpuid.FMA3)
+
+// useAVX512 reports whether direct3AVX512 runs on this CPU.
+var useAVX512 = useAsm && cpuid.CPU.Supports(cpuid.AVX512F)

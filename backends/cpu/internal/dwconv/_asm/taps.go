@@ -14,6 +14,8 @@ func main() {
 	ConstraintExpr("!purego")
 	taps9()
 	plane9()
+	direct3()
+	direct3x16()
 	evenRows()
 	rows()
 	Generate()

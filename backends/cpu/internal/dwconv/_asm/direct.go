@@ -1,0 +1,251 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// direct3 emits direct3AVX2: a 3x3, stride-1, padding-1 depthwise plane
+// read straight from the unpadded input, with its clamp:
+//
+//	dst[o·w+x] = min(max(bias + Σ_{i,j<3} k[3i+j]·in(o+i-1, x+j-1), lo), hi)
+//
+// in() zero outside the h×w plane. Each output row takes three input row
+// pointers (rows[3o+i], a zero row standing in above the first row and
+// below the last) and runs over 8-column vectors: the loads of column
+// shift j go through masks[j] on the first vector (the column left of the
+// plane), masks[3+j] on the last (right of it and past the row), or
+// masks[6+j] when one vector is the whole row; the vectors between load
+// unmasked. The last vector's store goes through masks[4].
+func direct3() {
+	TEXT("direct3AVX2", NOSPLIT, "func(dst *float32, rows **float32, k *[9]float32, bias, lo, hi float32, h, w int, masks *[9][8]int32)")
+	Pragma("noescape")
+	Doc("direct3AVX2 sets the h×w plane dst to the clamped 3x3 depthwise convolution (stride 1, padding 1)",
+		"of the rows rows[3o..3o+2] for output row o; masks as built by direct3Masks.")
+	dst := Load(Param("dst"), GP64())
+	rowsP := Load(Param("rows"), GP64())
+	kp := Load(Param("k"), GP64())
+	maskP := Load(Param("masks"), GP64())
+	bias, lo, hi := Y13, Y14, Y15
+	VBROADCASTSS(NewParamAddr("bias", 24), bias)
+	VBROADCASTSS(NewParamAddr("lo", 28), lo)
+	VBROADCASTSS(NewParamAddr("hi", 32), hi)
+	h := Load(Param("h"), GP64())
+	w := Load(Param("w"), GP64())
+	// last: byte offset of the row's last vector, ((w-1)/8)·32.
+	last := GP64()
+	MOVQ(w, last)
+	DECQ(last)
+	SHRQ(U8(3), last)
+	SHLQ(U8(5), last)
+	r0, r1, r2 := GP64(), GP64(), GP64()
+	x := GP64()
+	acc0, acc1, in, wk := Y0, Y1, Y2, Y3
+	m := []VecPhysical{Y4, Y5, Y6}
+
+	// vec sums one vector at byte offset x; masked loads through m when
+	// masked, and stores through m[1] when store is masked.
+	vec := func(masked, maskedStore bool) {
+		VMOVAPS(bias, acc0)
+		VXORPS(acc1, acc1, acc1)
+		for i, r := range []Register{r0, r1, r2} {
+			for j := range 3 {
+				a := Mem{Base: r, Index: x, Scale: 1, Disp: 4 * (j - 1)}
+				if masked {
+					VMASKMOVPS(a, m[j], in)
+				} else {
+					VMOVUPS(a, in)
+				}
+				VBROADCASTSS(Mem{Base: kp, Disp: 4 * (3*i + j)}, wk)
+				acc := acc0
+				if (3*i+j)%2 == 1 {
+					acc = acc1
+				}
+				VFMADD231PS(in, wk, acc)
+			}
+		}
+		VADDPS(acc1, acc0, acc0)
+		VMAXPS(acc0, lo, acc0)
+		VMINPS(acc0, hi, acc0)
+		if maskedStore {
+			VMASKMOVPS(acc0, m[1], Mem{Base: dst, Index: x, Scale: 1})
+		} else {
+			VMOVUPS(acc0, Mem{Base: dst, Index: x, Scale: 1})
+		}
+	}
+	loadMasks := func(set int) {
+		for j := range 3 {
+			VMOVDQU(Mem{Base: maskP, Disp: 32 * (3*set + j)}, m[j])
+		}
+	}
+
+	Label("direct3_row")
+	MOVQ(Mem{Base: rowsP}, r0)
+	MOVQ(Mem{Base: rowsP, Disp: 8}, r1)
+	MOVQ(Mem{Base: rowsP, Disp: 16}, r2)
+	XORQ(x, x)
+	TESTQ(last, last)
+	JNZ(LabelRef("direct3_first"))
+	// One vector is the whole row.
+	loadMasks(2)
+	vec(true, true)
+	JMP(LabelRef("direct3_next"))
+
+	Label("direct3_first")
+	loadMasks(0)
+	vec(true, false)
+	ADDQ(U32(32), x)
+	Label("direct3_mid")
+	CMPQ(x, last)
+	JGE(LabelRef("direct3_last"))
+	vec(false, false)
+	ADDQ(U32(32), x)
+	JMP(LabelRef("direct3_mid"))
+	Label("direct3_last")
+	loadMasks(1)
+	vec(true, true)
+
+	Label("direct3_next")
+	ADDQ(U32(24), rowsP)
+	MOVQ(w, x)
+	SHLQ(U8(2), x)
+	ADDQ(x, dst)
+	DECQ(h)
+	JNZ(LabelRef("direct3_row"))
+	VZEROUPPER()
+	RET()
+}
+
+// direct3x16 emits direct3AVX512: direct3AVX2 in 16-float vectors over n
+// planes in one call (MobileNet's 7² and 14² planes are too small to pay
+// a call each), the nine weights of a plane held in registers, the row
+// pointers found in the loop (a zero row above the first row and below
+// the last) and the masks in k registers: set 2 for rows of one vector
+// (7 or 14 wide), else sets 0 and 1. Plane c reads src[c·h·w:], writes
+// dst[c·h·w:], weights k[9c:], bias at bias + c·biasStep bytes.
+func direct3x16() {
+	TEXT("direct3AVX512", NOSPLIT, "func(dst, src, k, bias *float32, biasStep int, lo, hi float32, n, h, w int, masks *[9]uint16, zero *float32)")
+	Pragma("noescape")
+	Doc("direct3AVX512 runs direct3AVX2's plane, in 16-float vectors, over n planes; masks as built by",
+		"direct3Masks16, zero at least w+16 zero floats.")
+	dst := Load(Param("dst"), GP64())
+	base := Load(Param("src"), GP64())
+	kp := Load(Param("k"), GP64())
+	bp := Load(Param("bias"), GP64())
+	ws := []VecPhysical{Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24}
+	bias, lo, hi := Z25, Z26, Z27
+	VBROADCASTSS(NewParamAddr("lo", 40), lo)
+	VBROADCASTSS(NewParamAddr("hi", 44), hi)
+	w4 := Load(Param("w"), GP64())
+	last := GP64()
+	MOVQ(w4, last)
+	DECQ(last)
+	SHRQ(U8(4), last)
+	SHLQ(U8(6), last)
+	SHLQ(U8(2), w4)
+	{
+		maskP := Load(Param("masks"), GP64())
+		TESTQ(last, last)
+		JNZ(LabelRef("direct3x16_wide"))
+		for j, k := range []Physical{K1, K2, K3} {
+			KMOVW(Mem{Base: maskP, Disp: 2 * (6 + j)}, k)
+		}
+		JMP(LabelRef("direct3x16_plane"))
+		Label("direct3x16_wide")
+		for j, k := range []Physical{K1, K2, K3, K4, K5, K6} {
+			KMOVW(Mem{Base: maskP, Disp: 2 * j}, k)
+		}
+	}
+	r0, r1, r2 := GP64(), GP64(), GP64()
+	x, o := GP64(), GP64()
+	acc0, acc1 := Z0, Z1
+	ins := []VecPhysical{Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10}
+
+	vec := func(ks []Physical, maskedStore bool) {
+		for i, r := range []Register{r0, r1, r2} {
+			for j := range 3 {
+				a := Mem{Base: r, Index: x, Scale: 1, Disp: 4 * (j - 1)}
+				if ks != nil {
+					VMOVUPS_Z(a, ks[j], ins[3*i+j])
+				} else {
+					VMOVUPS(a, ins[3*i+j])
+				}
+			}
+		}
+		VMOVAPS(bias, acc0)
+		VMULPS(ins[1], ws[1], acc1)
+		for t := range 9 {
+			if t == 1 {
+				continue
+			}
+			acc := acc0
+			if t%2 == 1 {
+				acc = acc1
+			}
+			VFMADD231PS(ins[t], ws[t], acc)
+		}
+		VADDPS(acc1, acc0, acc0)
+		VMAXPS(acc0, lo, acc0)
+		VMINPS(acc0, hi, acc0)
+		if maskedStore {
+			VMOVUPS(acc0, ks[1], Mem{Base: dst, Index: x, Scale: 1})
+		} else {
+			VMOVUPS(acc0, Mem{Base: dst, Index: x, Scale: 1})
+		}
+	}
+
+	Label("direct3x16_plane")
+	for t, z := range ws {
+		VBROADCASTSS(Mem{Base: kp, Disp: 4 * t}, z)
+	}
+	VBROADCASTSS(Mem{Base: bp}, bias)
+	XORQ(o, o)
+	MOVQ(base, r1)
+	Label("direct3x16_row")
+	// r0 and r2: the rows above and below, or the zero row.
+	MOVQ(r1, r0)
+	SUBQ(w4, r0)
+	TESTQ(o, o)
+	JNZ(LabelRef("direct3x16_hasabove"))
+	MOVQ(NewParamAddr("zero", 80), r0)
+	Label("direct3x16_hasabove")
+	MOVQ(r1, r2)
+	ADDQ(w4, r2)
+	INCQ(o)
+	CMPQ(o, NewParamAddr("h", 56))
+	JNE(LabelRef("direct3x16_hasbelow"))
+	MOVQ(NewParamAddr("zero", 80), r2)
+	Label("direct3x16_hasbelow")
+	XORQ(x, x)
+	TESTQ(last, last)
+	JNZ(LabelRef("direct3x16_first"))
+	vec([]Physical{K1, K2, K3}, true)
+	JMP(LabelRef("direct3x16_next"))
+
+	Label("direct3x16_first")
+	vec([]Physical{K1, K2, K3}, false)
+	ADDQ(U32(64), x)
+	Label("direct3x16_mid")
+	CMPQ(x, last)
+	JGE(LabelRef("direct3x16_last"))
+	vec(nil, false)
+	ADDQ(U32(64), x)
+	JMP(LabelRef("direct3x16_mid"))
+	Label("direct3x16_last")
+	vec([]Physical{K4, K5, K6}, true)
+
+	Label("direct3x16_next")
+	ADDQ(w4, r1)
+	ADDQ(w4, dst)
+	CMPQ(o, NewParamAddr("h", 56))
+	JNE(LabelRef("direct3x16_row"))
+	// Next plane: src and dst run on (planes are contiguous).
+	MOVQ(r1, base)
+	ADDQ(U32(36), kp)
+	ADDQ(NewParamAddr("biasStep", 32), bp)
+	DECQ(NewParamAddr("n", 48))
+	JNZ(LabelRef("direct3x16_plane"))
+	VZEROUPPER()
+	RET()
+}
