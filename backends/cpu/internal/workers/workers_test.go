@@ -1,6 +1,7 @@
 package workers
 
 import (
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -52,4 +53,40 @@ func TestRunCarriesPanic(t *testing.T) {
 			panic("chunk 3")
 		}
 	})
+}
+
+// TestCallerTakesFront: the caller takes chunks from the front, in order,
+// and a worker from the back, so with one worker busy on the last chunk the
+// caller runs the first ones ascending.
+func TestCallerTakesFront(t *testing.T) {
+	Start(1)
+	const n = 8
+	var order []int
+	var ran atomic.Int32
+	release := make(chan struct{})
+	started := make(chan struct{})
+	task := Submit(n, 1, func(i int) {
+		if i == n-1 { // the worker's first chunk: hold it until the caller is done
+			close(started)
+			<-release
+			return
+		}
+		order = append(order, i) // only the caller appends while the worker waits
+		ran.Add(1)
+	})
+	<-started
+	go func() {
+		for ran.Load() < n-1 {
+			runtime.Gosched()
+		}
+		close(release)
+	}()
+	if p := task.Wait(); p != nil {
+		t.Fatal(p)
+	}
+	for k, i := range order {
+		if i != k {
+			t.Fatalf("caller ran chunks %v, want 0..%d in order", order, n-2)
+		}
+	}
 }
