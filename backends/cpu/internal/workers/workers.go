@@ -33,8 +33,8 @@ const spinFor = time.Millisecond
 
 // Task is one parallel section: n chunks run by fn.
 type Task struct {
-	fn    func(i int)
-	n     int32
+	fn func(i int)
+	n  int32
 	// span packs the chunks not yet taken, [lo, hi): lo in the low 32
 	// bits, hi in the high. The caller takes from the front, workers
 	// from the back, so across consecutive sections the caller keeps the
