@@ -173,7 +173,7 @@ func convDepthwiseF32(p *convProblem, x, w, bias, y []float32) {
 						b = bias[m:]
 					}
 					dwconv.Direct3Planes(y[nm*outPlane:][:cnt*outPlane], x[(n*p.c+m)*inPlane:][:cnt*inPlane], w[m*9:],
-						b, clo, chi, cnt, d.oh, d.ow)
+						b, clo, chi, cnt, d.oh, d.ow, 0, d.oh)
 					nm += cnt
 				}
 			})

@@ -13,26 +13,56 @@ import "fmt"
 // cost as much as the taps on MobileNet's 7² and 14² planes). NaN sums are
 // kept. Direct3 panics when a slice is too short or w > MaxDirectWidth.
 func Direct3(dst, src, k []float32, bias, lo, hi float32, h, w int) {
-	if h <= 0 || w <= 0 {
+	Direct3Planes(dst, src, k, []float32{bias}, lo, hi, 1, h, w, 0, h)
+}
+
+// Direct3Planes is Direct3 over output rows [r0, r1) of n contiguous
+// planes (plane c at src[c·h·w:] and dst[c·h·w:], weights k[9c:9c+9], bias
+// bias[c], or 0 when bias is nil), in one kernel call where the CPU has
+// AVX-512. Row ranges let threads share the planes by rows, so that each
+// keeps the rows it wrote in its own cache for the next layer.
+func Direct3Planes(dst, src, k, bias []float32, lo, hi float32, n, h, w, r0, r1 int) {
+	if n <= 0 || h <= 0 || w <= 0 || r0 >= r1 {
 		return
 	}
-	if w > MaxDirectWidth || len(k) < 9 || len(src) < h*w || len(dst) < h*w {
-		panic(fmt.Sprintf("dwconv: Direct3: %d×%d plane: src %d, dst %d, %d weights", h, w, len(src), len(dst), len(k)))
-	}
-	if !useAsm {
-		direct3Generic(dst, src, k, bias, lo, hi, h, w)
-		return
+	plane := h * w
+	if w > MaxDirectWidth || r0 < 0 || r1 > h || len(k) < 9*n || len(src) < n*plane || len(dst) < n*plane ||
+		bias != nil && len(bias) < n {
+		panic(fmt.Sprintf("dwconv: Direct3Planes: %d planes of %d×%d, rows [%d,%d): src %d, dst %d, %d weights, %d biases",
+			n, h, w, r0, r1, len(src), len(dst), len(k), len(bias)))
 	}
 	if useAVX512 {
-		Direct3Planes(dst, src, k, []float32{bias}, lo, hi, 1, h, w)
+		masks := direct3Masks16(w)
+		var zeroBias float32
+		bp, step := &zeroBias, 0
+		if bias != nil {
+			bp, step = &bias[0], 4
+		}
+		direct3AVX512(&dst[r0*w], &src[0], &k[0], bp, step, lo, hi, n, h, w, r0, r1, &masks, &zeroRow[0])
+		return
+	}
+	for c := range n {
+		var b float32
+		if bias != nil {
+			b = bias[c]
+		}
+		direct3Rows(dst[c*plane:], src[c*plane:], k[9*c:], b, lo, hi, h, w, r0, r1)
+	}
+}
+
+// direct3Rows is rows [r0, r1) of one plane through the AVX2 kernel or
+// the Go twin.
+func direct3Rows(dst, src, k []float32, bias, lo, hi float32, h, w, r0, r1 int) {
+	if !useAsm {
+		direct3Generic(dst, src, k, bias, lo, hi, h, w, r0, r1)
 		return
 	}
 	var ks [9]float32
 	copy(ks[:], k)
 	masks := direct3Masks(w)
 	var rows [3 * directRows]*float32
-	for o0 := 0; o0 < h; o0 += directRows {
-		n := min(directRows, h-o0)
+	for o0 := r0; o0 < r1; o0 += directRows {
+		n := min(directRows, r1-o0)
 		for o := range n {
 			for i := range 3 {
 				r := o0 + o + i - 1
@@ -45,37 +75,6 @@ func Direct3(dst, src, k []float32, bias, lo, hi float32, h, w int) {
 		}
 		direct3AVX2(&dst[o0*w], &rows[0], &ks, bias, lo, hi, n, w, &masks)
 	}
-}
-
-// Direct3Planes is Direct3 over n contiguous planes (plane c at
-// src[c·h·w:] and dst[c·h·w:], weights k[9c:9c+9], bias bias[c], or 0 when
-// bias is nil), in one kernel call where the CPU has AVX-512.
-func Direct3Planes(dst, src, k, bias []float32, lo, hi float32, n, h, w int) {
-	if n <= 0 || h <= 0 || w <= 0 {
-		return
-	}
-	plane := h * w
-	if w > MaxDirectWidth || len(k) < 9*n || len(src) < n*plane || len(dst) < n*plane || bias != nil && len(bias) < n {
-		panic(fmt.Sprintf("dwconv: Direct3Planes: %d planes of %d×%d: src %d, dst %d, %d weights, %d biases",
-			n, h, w, len(src), len(dst), len(k), len(bias)))
-	}
-	if !useAVX512 {
-		for c := range n {
-			var b float32
-			if bias != nil {
-				b = bias[c]
-			}
-			Direct3(dst[c*plane:], src[c*plane:], k[9*c:], b, lo, hi, h, w)
-		}
-		return
-	}
-	masks := direct3Masks16(w)
-	var zeroBias float32
-	bp, step := &zeroBias, 0
-	if bias != nil {
-		bp, step = &bias[0], 4
-	}
-	direct3AVX512(&dst[0], &src[0], &k[0], bp, step, lo, hi, n, h, w, &masks, &zeroRow[0])
 }
 
 // MaxDirectWidth is the widest plane Direct3 takes.
@@ -135,14 +134,14 @@ func direct3Masks16(w int) [9]uint16 {
 
 // direct3Generic is Direct3 in plain Go, summing in the kernel's order:
 // the even taps onto the bias, the odd ones apart, then both.
-func direct3Generic(dst, src, k []float32, bias, lo, hi float32, h, w int) {
+func direct3Generic(dst, src, k []float32, bias, lo, hi float32, h, w, r0, r1 int) {
 	at := func(r, c int) float32 {
 		if r < 0 || r >= h || c < 0 || c >= w {
 			return 0
 		}
 		return src[r*w+c]
 	}
-	for o := range h {
+	for o := r0; o < r1; o++ {
 		for x := range w {
 			a0, a1 := bias, float32(0)
 			for t := range 9 {

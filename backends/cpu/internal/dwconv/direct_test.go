@@ -38,7 +38,7 @@ func testDirect3(t *testing.T) {
 			got[h*w] = 42
 			want := make([]float32, h*w)
 			Direct3(got, src, k, 0.25, clamp[0], clamp[1], h, w)
-			direct3Generic(want, src, k, 0.25, clamp[0], clamp[1], h, w)
+			direct3Generic(want, src, k, 0.25, clamp[0], clamp[1], h, w, 0, h)
 			for i := range want {
 				o, x := i/w, i%w
 				ref := 0.25
@@ -87,14 +87,16 @@ func TestDirect3Planes(t *testing.T) {
 		for _, bias := range [][]float32{{1, -2, 0.5, 0, 3}, nil} {
 			got := make([]float32, n*h*w+1)
 			got[n*h*w] = 42
-			Direct3Planes(got, src, k, bias, -1, 2, n, h, w)
+			// Rows in two ranges, as two threads would split them.
+			Direct3Planes(got, src, k, bias, -1, 2, n, h, w, 0, h/2)
+			Direct3Planes(got, src, k, bias, -1, 2, n, h, w, h/2, h)
 			for c := range n {
 				var b float32
 				if bias != nil {
 					b = bias[c]
 				}
 				want := make([]float32, h*w)
-				direct3Generic(want, src[c*h*w:], k[9*c:], b, -1, 2, h, w)
+				direct3Generic(want, src[c*h*w:], k[9*c:], b, -1, 2, h, w, 0, h)
 				for i, v := range want {
 					if math.Abs(float64(got[c*h*w+i]-v)) > 1e-5 {
 						t.Fatalf("%dx%d bias %v: plane %d [%d] = %v, want %v", h, w, bias != nil, c, i, got[c*h*w+i], v)

@@ -419,9 +419,9 @@ direct3_next:
 	VZEROUPPER
 	RET
 
-// func direct3AVX512(dst *float32, src *float32, k *float32, bias *float32, biasStep int, lo float32, hi float32, n int, h int, w int, masks *[9]uint16, zero *float32)
+// func direct3AVX512(dst *float32, src *float32, k *float32, bias *float32, biasStep int, lo float32, hi float32, n int, h int, w int, r0 int, r1 int, masks *[9]uint16, zero *float32)
 // Requires: AVX, AVX512F
-TEXT ·direct3AVX512(SB), NOSPLIT, $0-88
+TEXT ·direct3AVX512(SB), NOSPLIT, $0-104
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+8(FP), CX
 	MOVQ         k+16(FP), DX
@@ -434,7 +434,7 @@ TEXT ·direct3AVX512(SB), NOSPLIT, $0-88
 	SHRQ         $0x04, DI
 	SHLQ         $0x06, DI
 	SHLQ         $0x02, SI
-	MOVQ         masks+72(FP), R8
+	MOVQ         masks+88(FP), R8
 	TESTQ        DI, DI
 	JNZ          direct3x16_wide
 	KMOVW        12(R8), K1
@@ -461,31 +461,33 @@ direct3x16_plane:
 	VBROADCASTSS 28(DX), Z23
 	VBROADCASTSS 32(DX), Z24
 	VBROADCASTSS (BX), Z25
-	XORQ         R8, R8
-	MOVQ         CX, R9
+	MOVQ         r0+72(FP), R12
+	MOVQ         R12, R9
+	IMULQ        SI, R9
+	ADDQ         CX, R9
 
 direct3x16_row:
-	MOVQ  R9, CX
-	SUBQ  SI, CX
-	TESTQ R8, R8
+	MOVQ  R9, R8
+	SUBQ  SI, R8
+	TESTQ R12, R12
 	JNZ   direct3x16_hasabove
-	MOVQ  zero+80(FP), CX
+	MOVQ  zero+96(FP), R8
 
 direct3x16_hasabove:
 	MOVQ R9, R10
 	ADDQ SI, R10
-	INCQ R8
-	CMPQ R8, h+56(FP)
+	INCQ R12
+	CMPQ R12, h+56(FP)
 	JNE  direct3x16_hasbelow
-	MOVQ zero+80(FP), R10
+	MOVQ zero+96(FP), R10
 
 direct3x16_hasbelow:
 	XORQ        R11, R11
 	TESTQ       DI, DI
 	JNZ         direct3x16_first
-	VMOVUPS.Z   -4(CX)(R11*1), K1, Z2
-	VMOVUPS.Z   (CX)(R11*1), K2, Z3
-	VMOVUPS.Z   4(CX)(R11*1), K3, Z4
+	VMOVUPS.Z   -4(R8)(R11*1), K1, Z2
+	VMOVUPS.Z   (R8)(R11*1), K2, Z3
+	VMOVUPS.Z   4(R8)(R11*1), K3, Z4
 	VMOVUPS.Z   -4(R9)(R11*1), K1, Z5
 	VMOVUPS.Z   (R9)(R11*1), K2, Z6
 	VMOVUPS.Z   4(R9)(R11*1), K3, Z7
@@ -509,9 +511,9 @@ direct3x16_hasbelow:
 	JMP         direct3x16_next
 
 direct3x16_first:
-	VMOVUPS.Z   -4(CX)(R11*1), K1, Z2
-	VMOVUPS.Z   (CX)(R11*1), K2, Z3
-	VMOVUPS.Z   4(CX)(R11*1), K3, Z4
+	VMOVUPS.Z   -4(R8)(R11*1), K1, Z2
+	VMOVUPS.Z   (R8)(R11*1), K2, Z3
+	VMOVUPS.Z   4(R8)(R11*1), K3, Z4
 	VMOVUPS.Z   -4(R9)(R11*1), K1, Z5
 	VMOVUPS.Z   (R9)(R11*1), K2, Z6
 	VMOVUPS.Z   4(R9)(R11*1), K3, Z7
@@ -537,9 +539,9 @@ direct3x16_first:
 direct3x16_mid:
 	CMPQ        R11, DI
 	JGE         direct3x16_last
-	VMOVUPS     -4(CX)(R11*1), Z2
-	VMOVUPS     (CX)(R11*1), Z3
-	VMOVUPS     4(CX)(R11*1), Z4
+	VMOVUPS     -4(R8)(R11*1), Z2
+	VMOVUPS     (R8)(R11*1), Z3
+	VMOVUPS     4(R8)(R11*1), Z4
 	VMOVUPS     -4(R9)(R11*1), Z5
 	VMOVUPS     (R9)(R11*1), Z6
 	VMOVUPS     4(R9)(R11*1), Z7
@@ -564,9 +566,9 @@ direct3x16_mid:
 	JMP         direct3x16_mid
 
 direct3x16_last:
-	VMOVUPS.Z   -4(CX)(R11*1), K4, Z2
-	VMOVUPS.Z   (CX)(R11*1), K5, Z3
-	VMOVUPS.Z   4(CX)(R11*1), K6, Z4
+	VMOVUPS.Z   -4(R8)(R11*1), K4, Z2
+	VMOVUPS.Z   (R8)(R11*1), K5, Z3
+	VMOVUPS.Z   4(R8)(R11*1), K6, Z4
 	VMOVUPS.Z   -4(R9)(R11*1), K4, Z5
 	VMOVUPS.Z   (R9)(R11*1), K5, Z6
 	VMOVUPS.Z   4(R9)(R11*1), K6, Z7
@@ -589,15 +591,22 @@ direct3x16_last:
 	VMOVUPS     Z0, K5, (AX)(R11*1)
 
 direct3x16_next:
-	ADDQ SI, R9
-	ADDQ SI, AX
-	CMPQ R8, h+56(FP)
-	JNE  direct3x16_row
-	MOVQ R9, CX
-	ADDQ $0x00000024, DX
-	ADDQ biasStep+32(FP), BX
-	DECQ n+48(FP)
-	JNZ  direct3x16_plane
+	ADDQ  SI, R9
+	ADDQ  SI, AX
+	CMPQ  R12, r1+80(FP)
+	JNE   direct3x16_row
+	MOVQ  h+56(FP), R8
+	IMULQ SI, R8
+	ADDQ  R8, CX
+	MOVQ  r1+80(FP), R10
+	SUBQ  r0+72(FP), R10
+	IMULQ SI, R10
+	SUBQ  R10, R8
+	ADDQ  R8, AX
+	ADDQ  $0x00000024, DX
+	ADDQ  biasStep+32(FP), BX
+	DECQ  n+48(FP)
+	JNZ   direct3x16_plane
 	VZEROUPPER
 	RET
 

@@ -22,11 +22,11 @@ func plane9AVX2(dst *float32, src *[9]*float32, w *[9]float32, bias float32, lo 
 //go:noescape
 func direct3AVX2(dst *float32, rows **float32, k *[9]float32, bias float32, lo float32, hi float32, h int, w int, masks *[9][8]int32)
 
-// direct3AVX512 runs direct3AVX2's plane, in 16-float vectors, over n planes; masks as built by
-// direct3Masks16, zero at least w+16 zero floats.
+// direct3AVX512 runs output rows [r0, r1) of direct3AVX2's plane, in 16-float vectors, over n planes;
+// dst points at the first plane's row r0; masks as built by direct3Masks16, zero at least w+16 zero floats.
 //
 //go:noescape
-func direct3AVX512(dst *float32, src *float32, k *float32, bias *float32, biasStep int, lo float32, hi float32, n int, h int, w int, masks *[9]uint16, zero *float32)
+func direct3AVX512(dst *float32, src *float32, k *float32, bias *float32, biasStep int, lo float32, hi float32, n int, h int, w int, r0 int, r1 int, masks *[9]uint16, zero *float32)
 
 // evenRows2AVX2 sets dst[o·ds+i] = src[o·ss+2i] for o < rows, i < n (rows, n ≥ 1);
 // lo, hi and st are the masks of the last (n-1)%8+1 outputs of a row.

@@ -125,10 +125,10 @@ func direct3() {
 // (7 or 14 wide), else sets 0 and 1. Plane c reads src[c·h·w:], writes
 // dst[c·h·w:], weights k[9c:], bias at bias + c·biasStep bytes.
 func direct3x16() {
-	TEXT("direct3AVX512", NOSPLIT, "func(dst, src, k, bias *float32, biasStep int, lo, hi float32, n, h, w int, masks *[9]uint16, zero *float32)")
+	TEXT("direct3AVX512", NOSPLIT, "func(dst, src, k, bias *float32, biasStep int, lo, hi float32, n, h, w, r0, r1 int, masks *[9]uint16, zero *float32)")
 	Pragma("noescape")
-	Doc("direct3AVX512 runs direct3AVX2's plane, in 16-float vectors, over n planes; masks as built by",
-		"direct3Masks16, zero at least w+16 zero floats.")
+	Doc("direct3AVX512 runs output rows [r0, r1) of direct3AVX2's plane, in 16-float vectors, over n planes;",
+		"dst points at the first plane's row r0; masks as built by direct3Masks16, zero at least w+16 zero floats.")
 	dst := Load(Param("dst"), GP64())
 	base := Load(Param("src"), GP64())
 	kp := Load(Param("k"), GP64())
@@ -145,7 +145,8 @@ func direct3x16() {
 	SHLQ(U8(6), last)
 	SHLQ(U8(2), w4)
 	{
-		maskP := Load(Param("masks"), GP64())
+		maskP := GP64()
+		MOVQ(NewParamAddr("masks", 88), maskP)
 		TESTQ(last, last)
 		JNZ(LabelRef("direct3x16_wide"))
 		for j, k := range []Physical{K1, K2, K3} {
@@ -200,22 +201,24 @@ func direct3x16() {
 		VBROADCASTSS(Mem{Base: kp, Disp: 4 * t}, z)
 	}
 	VBROADCASTSS(Mem{Base: bp}, bias)
-	XORQ(o, o)
-	MOVQ(base, r1)
+	MOVQ(NewParamAddr("r0", 72), o)
+	MOVQ(o, r1)
+	IMULQ(w4, r1)
+	ADDQ(base, r1)
 	Label("direct3x16_row")
 	// r0 and r2: the rows above and below, or the zero row.
 	MOVQ(r1, r0)
 	SUBQ(w4, r0)
 	TESTQ(o, o)
 	JNZ(LabelRef("direct3x16_hasabove"))
-	MOVQ(NewParamAddr("zero", 80), r0)
+	MOVQ(NewParamAddr("zero", 96), r0)
 	Label("direct3x16_hasabove")
 	MOVQ(r1, r2)
 	ADDQ(w4, r2)
 	INCQ(o)
 	CMPQ(o, NewParamAddr("h", 56))
 	JNE(LabelRef("direct3x16_hasbelow"))
-	MOVQ(NewParamAddr("zero", 80), r2)
+	MOVQ(NewParamAddr("zero", 96), r2)
 	Label("direct3x16_hasbelow")
 	XORQ(x, x)
 	TESTQ(last, last)
@@ -238,10 +241,17 @@ func direct3x16() {
 	Label("direct3x16_next")
 	ADDQ(w4, r1)
 	ADDQ(w4, dst)
-	CMPQ(o, NewParamAddr("h", 56))
+	CMPQ(o, NewParamAddr("r1", 80))
 	JNE(LabelRef("direct3x16_row"))
-	// Next plane: src and dst run on (planes are contiguous).
-	MOVQ(r1, base)
+	// Next plane: its row r0 (planes are contiguous, h rows each).
+	MOVQ(NewParamAddr("h", 56), r0)
+	IMULQ(w4, r0)
+	ADDQ(r0, base)
+	MOVQ(NewParamAddr("r1", 80), r2)
+	SUBQ(NewParamAddr("r0", 72), r2)
+	IMULQ(w4, r2)
+	SUBQ(r2, r0)
+	ADDQ(r0, dst)
 	ADDQ(U32(36), kp)
 	ADDQ(NewParamAddr("biasStep", 32), bp)
 	DECQ(NewParamAddr("n", 48))
