@@ -43,7 +43,7 @@ COMPARE      = $(PY) tools/bench_compare.py --pairs $(BENCH_PAIRS) --out $(BENCH
 bench: bench-kernels bench-sgemm bench-models bench-train ## all benchmarks: kernels, SGEMM vs OpenBLAS, models vs ONNX Runtime, training vs PyTorch
 
 bench-kernels: ## go test kernel benchmarks (GFLOP/s): GEMM, depthwise taps, Adam, conv, dispatch
-	$(GO) test -run '^$$' -bench 'Sgemm/avx512/t[12]/|Sgemm/avx2/t[12]/|Kernel' -benchtime 20x ./backends/cpu/internal/gemm
+	$(GO) test -run '^$$' -bench 'Sgemm/avx512/t[12]/|Sgemm/avx2/t[12]/|Kernel|Indirect' -benchtime 20x ./backends/cpu/internal/gemm
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./backends/cpu/internal/dwconv
 	$(GO) test -run '^$$' -bench . -benchtime 100x ./backends/cpu/internal/adam
 	$(GO) test -run '^$$' -bench 'Conv' -benchtime 20x ./backends/cpu
