@@ -47,36 +47,17 @@ func (t *tile) generateI(zero, mov, bcast, fma, add insn) {
 		}
 	}
 	label := func(s string) string { return name + "_" + s }
-
-	n4 := GP64()
-	MOVQ(k, n4)
-	SHRQ(U8(2), n4)
-	JZ(LabelRef(label("tail")))
-	Label(label("loop4"))
-	for u := range 4 {
-		step(u)
-	}
-	// A streams from memory when few column tiles share it (7² planes):
-	// fetch it further ahead than generate does.
-	for off := 0; off < 4*aStep; off += 64 {
-		PREFETCHT0(Mem{Base: a, Disp: prefetchDistI + off})
-	}
-	ADDQ(U32(4*aStep), a)
-	ADDQ(U32(16), offs)
-	DECQ(n4)
-	JNZ(LabelRef(label("loop4")))
-
-	Label(label("tail"))
-	ANDQ(U32(3), k)
-	JZ(LabelRef(label("store")))
-	Label(label("loop1"))
-	step(0)
-	ADDQ(U32(aStep), a)
-	ADDQ(U32(4), offs)
-	DECQ(k)
-	JNZ(LabelRef(label("loop1")))
-
-	Label(label("store"))
+	depthLoops(name, k, step, func(steps int) {
+		if steps == 4 {
+			// A streams from memory when few column tiles share it (7²
+			// planes): fetch it further ahead than generate does.
+			for off := 0; off < 4*aStep; off += 64 {
+				PREFETCHT0(Mem{Base: a, Disp: prefetchDistI + off})
+			}
+		}
+		ADDQ(U32(steps*aStep), a)
+		ADDQ(U32(4*steps), offs)
+	})
 	t.store(t.rows(), add, mov, label)
 	VZEROUPPER()
 	RET()
