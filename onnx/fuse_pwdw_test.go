@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/keenml/keen/backends"
-	"github.com/keenml/keen/eager"
 	"github.com/keenml/keen/ir"
 )
 
@@ -114,22 +113,9 @@ func TestFusePwDw(t *testing.T) {
 func TestFusePwDwUnderTape(t *testing.T) {
 	cpu, _ := backends.Open("cpu")
 	x := fuseRand(rand.New(rand.NewPCG(11, 12)), "", 1, 8, 56, 56)
-	grads := func(dev backends.Backend) [][]float64 {
-		m, err := Compile(pwdwModel(1, 24, 56, 2, relu6, relu6), WithBackend(dev))
-		if err != nil {
-			t.Fatal(err)
-		}
-		xe, _ := eager.FromHost(dev, x)
-		tape := eager.NewTape()
-		y := m.Forward(xe)
-		gs := tape.Gradient(eager.Sum(y), m.Initializer("pw_w"), m.Initializer("dw_w"), m.Initializer("dw_b"))
-		var out [][]float64
-		for _, g := range gs {
-			out = append(out, g.Floats64())
-		}
-		return out
-	}
-	got, want := grads(cpu), grads(noFuse{cpu})
+	build := func() *ir.Model { return pwdwModel(1, 24, 56, 2, relu6, relu6) }
+	names := []string{"pw_w", "dw_w", "dw_b"}
+	got, want := tapeGrads(t, build, cpu, x, names...), tapeGrads(t, build, noFuse{cpu}, x, names...)
 	for i := range want {
 		for j := range want[i] {
 			if math.Abs(got[i][j]-want[i][j]) > 1e-4*(1+math.Abs(want[i][j])) {

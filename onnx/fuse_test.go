@@ -174,27 +174,8 @@ func TestFuseConvUnderTape(t *testing.T) {
 		node("Clip", []string{"s", "lo", "hi"}, "y")}
 	cpu, _ := backends.Open("cpu")
 	x := fuseRand(rand.New(rand.NewPCG(5, 6)), "", 1, 3, 8, 8)
-	grads := func(dev backends.Backend) [][]float64 {
-		m, err := Compile(fuseModel(17, nodes, "y"), WithBackend(dev))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, n := range m.IR.Graph.Nodes {
-			if n.Domain == FusedDomain {
-				t.Fatal("the IR holds a fused node")
-			}
-		}
-		xe, _ := eager.FromHost(dev, x)
-		tape := eager.NewTape()
-		y := m.Forward(xe)
-		gs := tape.Gradient(eager.Sum(y), m.Initializer("w1"), m.Initializer("b1"), m.Initializer("w2"))
-		var out [][]float64
-		for _, g := range gs {
-			out = append(out, g.Floats64())
-		}
-		return out
-	}
-	got, want := grads(cpu), grads(noFuse{cpu})
+	build := func() *ir.Model { return fuseModel(17, nodes, "y") }
+	got, want := tapeGrads(t, build, cpu, x, "w1", "b1", "w2"), tapeGrads(t, build, noFuse{cpu}, x, "w1", "b1", "w2")
 	for i := range want {
 		nonzero := false
 		for j := range want[i] {
@@ -207,4 +188,32 @@ func TestFuseConvUnderTape(t *testing.T) {
 			t.Fatalf("gradient %d is all zero", i)
 		}
 	}
+}
+
+// tapeGrads compiles the model build makes for dev, checks that its IR
+// holds no fused node, and returns d(sum of its output)/d(initializer) for
+// the named initializers, taken through a tape at input x.
+func tapeGrads(t *testing.T, build func() *ir.Model, dev backends.Backend, x *ir.Tensor, names ...string) [][]float64 {
+	t.Helper()
+	m, err := Compile(build(), WithBackend(dev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range m.IR.Graph.Nodes {
+		if n.Domain == FusedDomain {
+			t.Fatal("the IR holds a fused node")
+		}
+	}
+	xe, _ := eager.FromHost(dev, x)
+	tape := eager.NewTape()
+	y := m.Forward(xe)
+	var params []*eager.Tensor
+	for _, name := range names {
+		params = append(params, m.Initializer(name))
+	}
+	var out [][]float64
+	for _, g := range tape.Gradient(eager.Sum(y), params...) {
+		out = append(out, g.Floats64())
+	}
+	return out
 }
