@@ -144,6 +144,27 @@ type fusedConv struct {
 }
 
 func prepFusedConv(s *backends.OpSpec) (kernelFunc, error) {
+	f, err := newFusedConv(s)
+	if err != nil {
+		return nil, err
+	}
+	dt := inputType(s.InputTypes, 0)
+	for i := 1; i < 6; i++ {
+		if t := inputType(s.InputTypes, i); t != ir.Undefined && t != dt {
+			return nil, fmt.Errorf("%w: FusedConv: input %d is %v, input 0 is %v", errDType, i, t, dt)
+		}
+	}
+	if err := f.prepPlain(s, dt); err != nil {
+		return nil, err
+	}
+	if dt == ir.Float32 {
+		return f.runF32, nil
+	}
+	return f.runPlain, nil
+}
+
+// newFusedConv reads a FusedConv's attributes.
+func newFusedConv(s *backends.OpSpec) (*fusedConv, error) {
 	win, err := convReadWin("FusedConv", s.Attrs)
 	if err != nil {
 		return nil, err
@@ -166,19 +187,7 @@ func prepFusedConv(s *backends.OpSpec) (kernelFunc, error) {
 			}
 		}
 	}
-	dt := inputType(s.InputTypes, 0)
-	for i := 1; i < 6; i++ {
-		if t := inputType(s.InputTypes, i); t != ir.Undefined && t != dt {
-			return nil, fmt.Errorf("%w: FusedConv: input %d is %v, input 0 is %v", errDType, i, t, dt)
-		}
-	}
-	if err := f.prepPlain(s, dt); err != nil {
-		return nil, err
-	}
-	if dt == ir.Float32 {
-		return f.runF32, nil
-	}
-	return f.runPlain, nil
+	return f, nil
 }
 
 // prepPlain prepares the Conv, Add and activation kernels the fused op

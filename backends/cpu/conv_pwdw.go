@@ -73,27 +73,13 @@ func prepFusedPwDw(s *backends.OpSpec) (kernelFunc, error) {
 	if f.dwK, err = prepFusedConv(dwSpec); err != nil {
 		return nil, fmt.Errorf("FusedPwDw: depthwise: %w", err)
 	}
-	f.pw, f.dw = fusedConvOf(pwSpec), fusedConvOf(dwSpec)
-	return f.run, nil
-}
-
-// fusedConvOf is the fusedConv prepFusedConv made of s (its attributes
-// only; s was checked there).
-func fusedConvOf(s *backends.OpSpec) *fusedConv {
-	win, _ := convReadWin("FusedConv", s.Attrs)
-	f := &fusedConv{conv: convConv{win: win, group: int(s.Attrs.Int("group", 1))}, alpha: s.Attrs.Float("alpha", 0.01)}
-	f.act = map[string]int{"": epiNone, "Relu": epiRelu, "Clip": epiClip, "LeakyRelu": epiLeaky}[s.Attrs.Str("activation", "")]
-	for i, name := range []string{"min", "max"} {
-		if at := s.Attrs.Find(name); at != nil {
-			v := at.Float
-			if i == 0 {
-				f.lo = &v
-			} else {
-				f.hi = &v
-			}
-		}
+	if f.pw, err = newFusedConv(pwSpec); err != nil {
+		return nil, err
 	}
-	return f
+	if f.dw, err = newFusedConv(dwSpec); err != nil {
+		return nil, err
+	}
+	return f.run, nil
 }
 
 // run computes y = dw(pw(X)), block by block where that pays, else
