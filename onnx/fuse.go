@@ -39,6 +39,7 @@ func init() {
 	// rules give its gradient.
 	eager.RegisterComposite(FusedDomain, "FusedConv")
 	eager.RegisterComposite(FusedDomain, "FusedPwDw")
+	eager.RegisterComposite(FusedDomain, "FusedBlock")
 }
 
 // fusedChain is one FusedConv node and the plain nodes it stands for.
@@ -61,9 +62,8 @@ func (m *Model) planFused(gp *graphPlan) (*graphPlan, error) {
 	if len(chains) == 0 {
 		return nil, nil
 	}
-	if listsOp(m.dev, FusedDomain, "FusedPwDw") && lookupCustom(FusedDomain, "FusedPwDw") == nil &&
-		m.funcs[funcKey(FusedDomain, "FusedPwDw", "")] == nil {
-		nodes, chains = fusePwDw(g, nodes, chains)
+	if m.mayFuse("FusedPwDw") {
+		nodes, chains = fusePwDw(g, nodes, chains, m.mayFuse("FusedBlock"))
 	}
 	fg := *g
 	fg.Nodes = nodes
@@ -101,6 +101,12 @@ func (m *Model) planFused(gp *graphPlan) (*graphPlan, error) {
 		np.special = fusedRun(parts)
 	}
 	return fp, nil
+}
+
+// mayFuse reports whether the backend lists the fused op and neither the
+// model nor the user defines one by that name.
+func (m *Model) mayFuse(op string) bool {
+	return listsOp(m.dev, FusedDomain, op) && lookupCustom(FusedDomain, op) == nil && m.funcs[funcKey(FusedDomain, op, "")] == nil
 }
 
 // listsOp reports whether the backend itself (not the CPU fallback) lists

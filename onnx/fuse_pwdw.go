@@ -20,13 +20,41 @@ import (
 // activation, alpha, min and max prefixed "pw_". See
 // backends/cpu/conv_pwdw.go.
 
-// fusePwDw rewrites the pairs among nodes (fuseConvChains' output) and
-// returns the nodes and chains with each pair's two chains merged.
-func fusePwDw(g *ir.Graph, nodes []*ir.Node, chains []fusedChain) ([]*ir.Node, []fusedChain) {
+// fusePwDw rewrites the pairs among nodes (fuseConvChains' output) and,
+// where blocks is set, the pairs' projections too (FusedBlock); it returns
+// the nodes and chains with each rewrite's chains merged.
+func fusePwDw(g *ir.Graph, nodes []*ir.Node, chains []fusedChain, blocks bool) ([]*ir.Node, []fusedChain) {
 	shapes := map[string][]int{}
 	for _, t := range g.Initializers {
 		shapes[t.Name] = t.Shape
 	}
+	nodes, chains = mergePairs(g, nodes, chains, func(a, b *ir.Node) *ir.Node {
+		if !isFusedConv(a, false) || !pointwiseConv(a, shapes) || !isFusedConv(b, false) ||
+			!depthwiseConv(b, shapes, shapes[a.Inputs[1]][0]) {
+			return nil
+		}
+		inputs := []string{a.Inputs[0], a.Inputs[1], input(a, 2), input(a, 4), input(a, 5), b.Inputs[1], input(b, 2), input(b, 4), input(b, 5)}
+		attrs := append(slices.Clone(b.Attrs), actAttrs(a, "pw_")...)
+		return &ir.Node{Name: a.Name, OpType: "FusedPwDw", Domain: FusedDomain, Inputs: trimInputs(inputs, 6), Outputs: b.Outputs, Attrs: attrs}
+	})
+	if !blocks {
+		return nodes, chains
+	}
+	return mergePairs(g, nodes, chains, func(a, b *ir.Node) *ir.Node {
+		if a.OpType != "FusedPwDw" || a.Domain != FusedDomain || !isFusedConv(b, true) || !pointwiseConv(b, shapes) {
+			return nil
+		}
+		inputs := append(append([]string{}, a.Inputs...), "", "", "", "", "", "", "", "", "")[:9]
+		inputs = append(inputs, b.Inputs[1], input(b, 2), input(b, 3), input(b, 4), input(b, 5))
+		attrs := append(slices.Clone(a.Attrs), actAttrs(b, "pj_")...)
+		return &ir.Node{Name: a.Name, OpType: "FusedBlock", Domain: FusedDomain, Inputs: trimInputs(inputs, 11), Outputs: b.Outputs, Attrs: attrs}
+	})
+}
+
+// mergePairs rewrites each node a whose only reader b takes a's output as
+// its input 0 into merge(a, b) where that is not nil, at b's place, with
+// a's and b's chains merged into the new node's.
+func mergePairs(g *ir.Graph, nodes []*ir.Node, chains []fusedChain, merge func(a, b *ir.Node) *ir.Node) ([]*ir.Node, []fusedChain) {
 	uses := valueUses(&ir.Graph{Nodes: nodes})
 	for _, o := range g.Outputs {
 		uses[o.Name] += 2
@@ -42,68 +70,82 @@ func fusePwDw(g *ir.Graph, nodes []*ir.Node, chains []fusedChain) ([]*ir.Node, [
 		}
 	}
 	drop := map[*ir.Node]bool{}
-	replace := map[*ir.Node]*ir.Node{} // the depthwise node -> the pair
-	var pairs []fusedChain
+	replace := map[*ir.Node]*ir.Node{} // b -> the merged node
+	var merged []fusedChain
 	for _, a := range nodes {
-		if !isFusedConv(a) || !pointwiseConv(a, shapes) || uses[a.Outputs[0]] != 1 {
+		if drop[a] || len(a.Outputs) != 1 || uses[a.Outputs[0]] != 1 {
 			continue
 		}
 		b := reader[a.Outputs[0]]
-		if b == nil || drop[b] || !isFusedConv(b) || b.Inputs[0] != a.Outputs[0] || !depthwiseConv(b, shapes, shapes[a.Inputs[1]][0]) {
+		if b == nil || drop[b] || len(b.Inputs) == 0 || b.Inputs[0] != a.Outputs[0] {
 			continue
 		}
-		in := func(n *ir.Node, i int) string {
-			if i < len(n.Inputs) {
-				return n.Inputs[i]
-			}
-			return ""
+		m := merge(a, b)
+		if m == nil {
+			continue
 		}
-		inputs := []string{a.Inputs[0], a.Inputs[1], in(a, 2), in(a, 4), in(a, 5), b.Inputs[1], in(b, 2), in(b, 4), in(b, 5)}
-		for len(inputs) > 6 && inputs[len(inputs)-1] == "" {
-			inputs = inputs[:len(inputs)-1]
-		}
-		attrs := slices.Clone(b.Attrs)
-		for _, at := range a.Attrs {
-			switch at.Name {
-			case "activation", "alpha", "min", "max":
-				at.Name = "pw_" + at.Name
-				attrs = append(attrs, at)
-			}
-		}
-		pn := &ir.Node{Name: a.Name, OpType: "FusedPwDw", Domain: FusedDomain, Inputs: inputs, Outputs: b.Outputs, Attrs: attrs}
-		pair := fusedChain{node: pn}
+		c := fusedChain{node: m}
 		for _, n := range []*ir.Node{a, b} {
 			if i, ok := byNode[n]; ok {
-				pair.parts = append(pair.parts, chains[i].parts...)
+				c.parts = append(c.parts, chains[i].parts...)
 			}
 		}
 		drop[a], drop[b] = true, true
-		replace[b] = pn
-		pairs = append(pairs, pair)
+		replace[b] = m
+		merged = append(merged, c)
 	}
-	if len(pairs) == 0 {
+	if len(merged) == 0 {
 		return nodes, chains
 	}
 	var out []*ir.Node
 	for _, n := range nodes {
-		if p := replace[n]; p != nil {
-			out = append(out, p)
+		if m := replace[n]; m != nil {
+			out = append(out, m)
 		} else if !drop[n] {
 			out = append(out, n)
 		}
 	}
-	kept := pairs
 	for _, c := range chains {
 		if !drop[c.node] {
-			kept = append(kept, c)
+			merged = append(merged, c)
 		}
 	}
-	return out, kept
+	return out, merged
 }
 
-func isFusedConv(n *ir.Node) bool {
+// input is n's input i, "" when absent.
+func input(n *ir.Node, i int) string {
+	if i < len(n.Inputs) {
+		return n.Inputs[i]
+	}
+	return ""
+}
+
+// trimInputs drops trailing absent inputs past the first keep.
+func trimInputs(in []string, keep int) []string {
+	for len(in) > keep && in[len(in)-1] == "" {
+		in = in[:len(in)-1]
+	}
+	return in
+}
+
+// actAttrs are a FusedConv's activation attributes, renamed with prefix.
+func actAttrs(n *ir.Node, prefix string) ir.Attrs {
+	var attrs ir.Attrs
+	for _, at := range n.Attrs {
+		switch at.Name {
+		case "activation", "alpha", "min", "max":
+			at.Name = prefix + at.Name
+			attrs = append(attrs, at)
+		}
+	}
+	return attrs
+}
+
+// isFusedConv: a FusedConv, with no residual unless residual is set.
+func isFusedConv(n *ir.Node, residual bool) bool {
 	return n.OpType == "FusedConv" && n.Domain == FusedDomain && len(n.Outputs) == 1 && len(n.Inputs) >= 2 &&
-		(len(n.Inputs) < 4 || n.Inputs[3] == "")
+		(residual || len(n.Inputs) < 4 || n.Inputs[3] == "")
 }
 
 // pointwiseConv: a 1×1 kernel (weights an initializer), unit strides and

@@ -1,7 +1,6 @@
 package onnx
 
 import (
-	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -86,24 +85,7 @@ func TestFusePwDw(t *testing.T) {
 				t.Fatal(err)
 			}
 			x := fuseRand(rand.New(rand.NewPCG(9, 10)), "", c.n, 8, c.hw, c.hw)
-			for run := range 3 { // later runs take the prepared weights
-				got, err := m.RunHost(context.Background(), x)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want, err := plain.RunHost(context.Background(), x)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i := range want {
-					g, w := got[i].(*ir.Tensor).Data.([]float32), want[i].(*ir.Tensor).Data.([]float32)
-					for j := range w {
-						if math.Abs(float64(g[j]-w[j])) > 1e-5*(1+math.Abs(float64(w[j]))) {
-							t.Fatalf("run %d: output %d [%d] = %g, unfused %g", run, i, j, g[j], w[j])
-						}
-					}
-				}
-			}
+			sameRuns(t, m, plain, x, 3, 1e-5) // later runs take the prepared weights
 		})
 	}
 }
@@ -122,5 +104,73 @@ func TestFusePwDwUnderTape(t *testing.T) {
 				t.Fatalf("gradient %d [%d] = %g, unfused %g", i, j, got[i][j], want[i][j])
 			}
 		}
+	}
+}
+
+// blockModel is pwdwModel followed by the block's projection, Conv 1x1
+// c→8, and, with residual, the Add of the block's input x.
+func blockModel(n, c, hw int, strides int64, residual bool) *ir.Model {
+	m := pwdwModel(n, c, hw, strides, relu6, relu6)
+	r := rand.New(rand.NewPCG(13, 14))
+	g := m.Graph
+	g.Initializers = append(g.Initializers, fuseRand(r, "pj_w", 8, c, 1, 1), fuseRand(r, "pj_b", 8))
+	g.Nodes = append(g.Nodes, &ir.Node{OpType: "Conv", Inputs: []string{"y", "pj_w", "pj_b"}, Outputs: []string{"p"}})
+	if residual {
+		g.Nodes = append(g.Nodes, node("Add", []string{"p", "x"}, "out"))
+	} else {
+		g.Nodes = append(g.Nodes, node("Relu", []string{"p"}, "out"))
+	}
+	g.Outputs = []ir.ValueInfo{{Name: "out"}}
+	return m
+}
+
+// TestFuseBlock: expand, depthwise and projection as one FusedBlock node
+// computing what the unfused model does, in bands (28² and 56², with and
+// without the residual, a batch) and through its fallback (stride 2, a
+// small plane), also under a tape.
+func TestFuseBlock(t *testing.T) {
+	cpu, err := backends.Open("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name     string
+		n, c, hw int
+		strides  int64
+		residual bool
+	}{
+		{"56² residual", 1, 48, 56, 1, true},
+		{"28² relu batch 2", 2, 20, 28, 1, false},
+		{"stride 2", 1, 24, 28, 2, false},
+		{"small plane", 1, 16, 9, 1, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			build := func() *ir.Model { return blockModel(c.n, c.c, c.hw, c.strides, c.residual) }
+			m, err := Compile(build(), WithBackend(cpu))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := countOp(m, "FusedBlock"); got != 1 {
+				t.Fatalf("%d FusedBlock nodes, want 1", got)
+			}
+			plain, err := Compile(build(), WithBackend(noFuse{cpu}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := fuseRand(rand.New(rand.NewPCG(15, 16)), "", c.n, 8, c.hw, c.hw)
+			sameRuns(t, m, plain, x, 2, 1e-4)
+			if c.name == "56² residual" {
+				names := []string{"pw_w", "dw_w", "pj_w"}
+				gg, wg := tapeGrads(t, build, cpu, x, names...), tapeGrads(t, build, noFuse{cpu}, x, names...)
+				for i := range wg {
+					for j := range wg[i] {
+						if math.Abs(gg[i][j]-wg[i][j]) > 1e-3*(1+math.Abs(wg[i][j])) {
+							t.Fatalf("gradient %d [%d] = %g, unfused %g", i, j, gg[i][j], wg[i][j])
+						}
+					}
+				}
+			}
+		})
 	}
 }

@@ -124,22 +124,7 @@ func TestFuseConv(t *testing.T) {
 			if n := countFused(plain); n != 0 {
 				t.Fatalf("a backend without FusedConv got %d fused nodes", n)
 			}
-			got, err := m.RunHost(context.Background(), x)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := plain.RunHost(context.Background(), x)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range want {
-				g, w := got[i].(*ir.Tensor).Data.([]float32), want[i].(*ir.Tensor).Data.([]float32)
-				for j := range w {
-					if g[j] != w[j] {
-						t.Fatalf("output %d [%d] = %g, unfused %g", i, j, g[j], w[j])
-					}
-				}
-			}
+			sameRuns(t, m, plain, x, 1, 0)
 		})
 	}
 }
@@ -186,6 +171,38 @@ func TestFuseConvUnderTape(t *testing.T) {
 		}
 		if !nonzero {
 			t.Fatalf("gradient %d is all zero", i)
+		}
+	}
+}
+
+// sameRuns runs the fused model m and its unfused twin plain runs times on
+// x and asserts equal float32 outputs to a relative tolerance tol (0:
+// exactly).
+func sameRuns(t *testing.T, m, plain *Model, x *ir.Tensor, runs int, tol float64) {
+	t.Helper()
+	for run := range runs {
+		got, err := m.RunHost(context.Background(), x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := plain.RunHost(context.Background(), x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameOutputs(t, run, got, want, tol)
+	}
+}
+
+// sameOutputs asserts that a fused model's float32 outputs (run number
+// run) are its unfused twin's to a relative tolerance tol (0: exactly).
+func sameOutputs(t *testing.T, run int, got, want []ir.Value, tol float64) {
+	t.Helper()
+	for i := range want {
+		g, w := got[i].(*ir.Tensor).Data.([]float32), want[i].(*ir.Tensor).Data.([]float32)
+		for j := range w {
+			if math.Abs(float64(g[j]-w[j])) > tol*(1+math.Abs(float64(w[j]))) {
+				t.Fatalf("run %d: output %d [%d] = %g, unfused %g", run, i, j, g[j], w[j])
+			}
 		}
 	}
 }

@@ -41,15 +41,7 @@ type fusedPwDw struct {
 }
 
 func prepFusedPwDw(s *backends.OpSpec) (kernelFunc, error) {
-	var pwA, dwA ir.Attrs
-	for _, a := range s.Attrs {
-		if name, ok := strings.CutPrefix(a.Name, "pw_"); ok {
-			a.Name = name
-			pwA = append(pwA, a)
-		} else {
-			dwA = append(dwA, a)
-		}
-	}
+	pwA, dwA := splitAttrs(s.Attrs, "pw_")
 	in := func(i ...int) []ir.DType {
 		var ts []ir.DType
 		for _, k := range i {
@@ -169,4 +161,18 @@ func (f *fusedPwDw) runBlocks(in, pwIn []*ir.Tensor) (y []*ir.Tensor, ok bool, e
 		}
 	})
 	return []*ir.Tensor{out}, true, nil
+}
+
+// splitAttrs parts attrs into those named with prefix (the prefix cut off)
+// and the rest: the attributes of one op of a fused node.
+func splitAttrs(attrs ir.Attrs, prefix string) (with, rest ir.Attrs) {
+	for _, a := range attrs {
+		if name, ok := strings.CutPrefix(a.Name, prefix); ok {
+			a.Name = name
+			with = append(with, a)
+		} else {
+			rest = append(rest, a)
+		}
+	}
+	return with, rest
 }
