@@ -101,6 +101,22 @@ func TestPreparedWeights(t *testing.T) {
 	if v := get(wt); v != nil {
 		t.Fatalf("after %d changes: %v, want none (volatile)", prepMaxChanges, v)
 	}
+	// Volatile until seen unchanged: one call to note the epoch, then
+	// prepSteady more; an in-place write in between starts over.
+	for i := range prepSteady + 1 {
+		if i == 1 {
+			noteInPlace()
+			if v := get(wt); v != nil {
+				t.Fatalf("volatile weights written again: %v, want none", v)
+			}
+		}
+		if v := get(wt); v != nil {
+			t.Fatalf("volatile weights, steady call %d: %v, want none", i, v)
+		}
+	}
+	if v := get(wt); v == nil || builds != prepMaxChanges+1 {
+		t.Fatalf("steady weights not prepared again: %v, %d builds", v, builds)
+	}
 
 	// Another tensor over other memory; then a third over that memory.
 	data2 := []float32{5, 6}

@@ -24,7 +24,8 @@ import (
 // call (a new tensor at a recycled address, weights updated in place)
 // makes it afresh; weights found changed prepMaxChanges times are left
 // unprepared (a training loop that updates them every step), so the
-// cache never thrashes. A tensor seen for the first time is not prepared
+// cache never thrashes, until they are seen unchanged again for a few
+// calls (inference with the trained weights). A tensor seen for the first time is not prepared
 // until its second call, so tensors made and dropped every step (a
 // functional optimizer's new weights) are never prepared at all.
 //
@@ -53,6 +54,7 @@ type prepEntry struct {
 	val     any // nil: pending (seen once) or volatile (changes ≥ prepMaxChanges)
 	floats  int
 	changes int
+	steady  int // calls seen unchanged since the weights turned volatile
 	lastUse uint64
 }
 
@@ -60,6 +62,7 @@ var (
 	prepMaxFloats  = 64 << 20 // 256 MiB
 	prepStale      = uint64(4096)
 	prepMaxChanges = 3
+	prepSteady     = 2
 )
 
 // prepStore is the cache; prepCache the one instance.
@@ -99,7 +102,15 @@ func prepared(wt *ir.Tensor, w []float32, kind string, params [4]int, build func
 		c.m[key] = &prepEntry{key: key, owner: owner, epoch: epoch, lastUse: c.clock}
 		c.Unlock()
 		return nil
-	case e.changes >= prepMaxChanges: // volatile
+	case e.changes >= prepMaxChanges && (e.owner != owner || e.epoch != epoch || e.steady < prepSteady):
+		// Volatile: unprepared until the same tensor is seen prepSteady
+		// more times with no in-place write in between (training over,
+		// inference with the trained weights).
+		if e.owner == owner && e.epoch == epoch {
+			e.steady++
+		} else if e.owner == owner {
+			e.epoch, e.steady = epoch, 0
+		}
 		c.Unlock()
 		return nil
 	case e.owner != owner: // another tensor over this memory: its first sighting
@@ -118,6 +129,8 @@ func prepared(wt *ir.Tensor, w []float32, kind string, params [4]int, build func
 		e.lastUse = c.clock
 		c.Unlock()
 		return e.val
+	case e.changes >= prepMaxChanges: // volatile, and steady since: make it again
+		e.changes, e.steady = 0, 0
 	case e.val != nil: // updated in place since it was made
 		e.changes++
 		c.floats -= e.floats
