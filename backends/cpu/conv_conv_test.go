@@ -113,6 +113,11 @@ func convCheckNaive(t *testing.T) {
 		{"depthwise direct", []int{2, 5, 9, 20}, []int{5, 1, 3, 3}, 5, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
 		{"depthwise direct narrow", []int{1, 4, 7, 7}, []int{4, 1, 3, 3}, 4, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
 		{"depthwise direct mult 2", []int{1, 3, 6, 35}, []int{6, 1, 3, 3}, 3, ir.Attrs{ir.IntsAttr("pads", 1, 1, 1, 1)}},
+		// 3x3, stride 2, padding 1, even planes: dwconv.Direct3s2Planes.
+		{"depthwise direct stride 2", []int{2, 5, 12, 40}, []int{5, 1, 3, 3}, 5, ir.Attrs{
+			ir.IntsAttr("pads", 1, 1, 1, 1), ir.IntsAttr("strides", 2, 2)}},
+		{"depthwise direct stride 2 no bottom pad", []int{1, 3, 8, 6}, []int{3, 1, 3, 3}, 3, ir.Attrs{
+			ir.IntsAttr("pads", 1, 1, 0, 0), ir.IntsAttr("strides", 2, 2)}},
 		{"3d", []int{1, 2, 5, 6, 4}, []int{3, 2, 3, 2, 2}, 1, ir.Attrs{
 			ir.IntsAttr("pads", 1, 0, 1, 1, 1, 0), ir.IntsAttr("strides", 2, 1, 1)}},
 		{"3d groups", []int{1, 4, 4, 4, 4}, []int{4, 2, 2, 2, 2}, 2, nil},

@@ -162,6 +162,22 @@ func convDepthwiseF32(p *convProblem, x, w, bias, y []float32) {
 	// after the phase planes keeps the last plane's reads in the buffer.
 	clo, chi, clamp := p.epi.clampBounds()
 	clamp = clamp && len(d.tapPlane) == 9
+	if clamp && p.mg == 1 && dwconv.HasDirect3s2() && p.dwStride2Even() {
+		parallelFor(p.n*p.m, outPlane*18, func(lo, hi int) {
+			for nm := lo; nm < hi; {
+				n, m := nm/p.m, nm%p.m
+				cnt := min(hi-nm, p.m-m) // planes of this image in the range
+				var b []float32
+				if bias != nil {
+					b = bias[m:]
+				}
+				dwconv.Direct3s2Planes(y[nm*outPlane:][:cnt*outPlane], x[(n*p.c+m)*inPlane:][:cnt*inPlane], w[m*9:],
+					b, clo, chi, cnt, d.h, d.wd)
+				nm += cnt
+			}
+		})
+		return
+	}
 	if clamp && p.dwDirect3() {
 		if p.mg == 1 { // channel m reads input channel m: whole runs of planes a call
 			parallelFor(p.n*p.m, outPlane*18, func(lo, hi int) {
@@ -238,3 +254,21 @@ func (p *convProblem) dwDirect3() bool {
 
 // convDWDirect switches the path (tests compare with it off).
 var convDWDirect = true
+
+// dwStride2Even reports whether p, a depthwise 2-D conv, is 3x3 with
+// strides 2 and padding 1 above and left over a plane of even height and
+// width (the padding below and right then goes unread, whatever it is):
+// dwconv.Direct3s2Planes' shape.
+func (p *convProblem) dwStride2Even() bool {
+	g := p.geo
+	if !convDWDirect || len(g.in) != 2 || g.in[1] > dwconv.MaxDirectWidth {
+		return false
+	}
+	for d := range 2 {
+		if g.kernel[d] != 3 || g.strides[d] != 2 || g.dilations[d] != 1 || g.padBegin[d] != 1 || g.in[d]%2 != 0 ||
+			g.out[d] != g.in[d]/2 {
+			return false
+		}
+	}
+	return true
+}

@@ -163,3 +163,100 @@ func direct3Generic(dst, src, k []float32, bias, lo, hi float32, h, w, r0, r1 in
 		}
 	}
 }
+
+// HasDirect3s2 reports whether Direct3s2Planes runs on this CPU (it
+// needs AVX-512; callers take the phase-plane path otherwise).
+func HasDirect3s2() bool { return useAVX512 }
+
+// Direct3s2Planes is Direct3Planes for a stride of 2: n contiguous h×w
+// input planes (h and w even) give n (h/2)×(w/2) output planes,
+//
+//	dst[o·(w/2)+x] = min(max(bias + Σ_{i,j<3} k[3i+j]·src(2o+i-1, 2x+j-1), lo), hi)
+//
+// src() zero outside the plane, with no copy of it into phase planes: the
+// kernel deinterleaves each row's columns in registers. It panics when a
+// slice is too short, h or w is odd, w > MaxDirectWidth or the CPU has no
+// AVX-512 (HasDirect3s2).
+func Direct3s2Planes(dst, src, k, bias []float32, lo, hi float32, n, h, w int) {
+	if n <= 0 || h <= 0 || w <= 0 {
+		return
+	}
+	oh, ow := h/2, w/2
+	if !useAVX512 || h%2 != 0 || w%2 != 0 || w > MaxDirectWidth || len(k) < 9*n || len(src) < n*h*w ||
+		len(dst) < n*oh*ow || bias != nil && len(bias) < n {
+		panic(fmt.Sprintf("dwconv: Direct3s2Planes: %d planes of %d×%d: src %d, dst %d, %d weights, %d biases (AVX-512 %v)",
+			n, h, w, len(src), len(dst), len(k), len(bias), useAVX512))
+	}
+	masks := direct3s2Masks(w)
+	var zeroBias float32
+	bp, step := &zeroBias, 0
+	if bias != nil {
+		bp, step = &bias[0], 4
+	}
+	direct3s2AVX512(&dst[0], &src[0], &k[0], bp, step, lo, hi, n, h, w, &masks, &deinterleave, &zeroRow[0])
+}
+
+// deinterleave holds the even (0, 2, ..., 30) and odd (1, 3, ..., 31)
+// lane indices over two 16-float vectors.
+var deinterleave = func() (d [32]int32) {
+	for l := range 16 {
+		d[l], d[16+l] = int32(2*l), int32(2*l+1)
+	}
+	return d
+}()
+
+// direct3s2Masks builds direct3s2AVX512's lane masks for rows of w input
+// floats: per vector class (0 the first of several, 1 the last, 2 the only
+// one), the masks of its four loads (input columns 2x-1+j, 2x+15+j,
+// 2x+1+j, 2x+17+j for lane j, x the vector's first output) that keep the
+// columns inside the row, and its store mask (the outputs it has).
+func direct3s2Masks(w int) [15]uint16 {
+	var m [15]uint16
+	ow := w / 2
+	lastX := (ow - 1) / 16 * 16
+	for set, x0 := range []int{0, lastX, 0} {
+		for j, b := range []int{-1, 15, 1, 17} {
+			for l := range 16 {
+				if c := 2*x0 + b + l; c >= 0 && c < w {
+					m[5*set+j] |= 1 << l
+				}
+			}
+		}
+		for l := range min(16, ow-x0) {
+			m[5*set+4] |= 1 << l
+		}
+	}
+	return m
+}
+
+// direct3s2Generic is Direct3s2Planes for one plane in plain Go, in the
+// kernel's order of sums (the test's twin).
+func direct3s2Generic(dst, src, k []float32, bias, lo, hi float32, h, w int) {
+	at := func(r, c int) float32 {
+		if r < 0 || r >= h || c < 0 || c >= w {
+			return 0
+		}
+		return src[r*w+c]
+	}
+	for o := range h / 2 {
+		for x := range w / 2 {
+			a0, a1 := bias, float32(0)
+			for t := range 9 {
+				v := k[t] * at(2*o+t/3-1, 2*x+t%3-1)
+				if t%2 == 0 {
+					a0 += v
+				} else {
+					a1 += v
+				}
+			}
+			v := a0 + a1
+			if v < lo {
+				v = lo
+			}
+			if v > hi {
+				v = hi
+			}
+			dst[o*(w/2)+x] = v
+		}
+	}
+}

@@ -109,3 +109,41 @@ func TestDirect3Planes(t *testing.T) {
 		}
 	}
 }
+
+// TestDirect3s2Planes checks the stride-2 kernel against its Go twin
+// over widths of one vector, several, and a partial last one.
+func TestDirect3s2Planes(t *testing.T) {
+	if !HasDirect3s2() {
+		t.Skip("no AVX-512")
+	}
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, s := range [][2]int{{14, 14}, {2, 2}, {28, 28}, {112, 112}, {6, 34}, {4, 64}, {8, 66}} {
+		h, w := s[0], s[1]
+		const n = 3
+		src := make([]float32, n*h*w)
+		for i := range src {
+			src[i] = float32(r.NormFloat64())
+		}
+		k := make([]float32, 9*n)
+		for i := range k {
+			k[i] = float32(r.NormFloat64())
+		}
+		bias := []float32{0.5, -1, 2}
+		out := (h / 2) * (w / 2)
+		got := make([]float32, n*out+1)
+		got[n*out] = 42
+		Direct3s2Planes(got, src, k, bias, -1.5, 2, n, h, w)
+		for c := range n {
+			want := make([]float32, out)
+			direct3s2Generic(want, src[c*h*w:], k[9*c:], bias[c], -1.5, 2, h, w)
+			for i, v := range want {
+				if math.Abs(float64(got[c*out+i]-v)) > 1e-5 {
+					t.Fatalf("%dx%d: plane %d [%d] = %v, want %v", h, w, c, i, got[c*out+i], v)
+				}
+			}
+		}
+		if got[n*out] != 42 {
+			t.Fatalf("%dx%d: wrote past the planes", h, w)
+		}
+	}
+}

@@ -29,3 +29,7 @@ func direct3AVX2(dst *float32, rows **float32, k *[9]float32, bias, lo, hi float
 func direct3AVX512(dst, src, k, bias *float32, biasStep int, lo, hi float32, n, h, w, r0, r1 int, masks *[9]uint16, zero *float32) {
 	panic("dwconv: no assembly in this build")
 }
+
+func direct3s2AVX512(dst, src, k, bias *float32, biasStep int, lo, hi float32, n, h, w int, masks *[15]uint16, idx *[32]int32, zero *float32) {
+	panic("dwconv: no assembly in this build")
+}

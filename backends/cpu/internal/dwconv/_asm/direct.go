@@ -259,3 +259,155 @@ func direct3x16() {
 	VZEROUPPER()
 	RET()
 }
+
+// direct3s2x16 emits direct3s2AVX512: the stride-2 twin of direct3AVX512
+// over n planes of h×w (both even; output h/2 × w/2, padding 1 above and
+// left, none needed below or right). Output row o reads input rows 2o-1
+// (the zero row for o = 0), 2o and 2o+1; output columns ox..ox+15 read
+// input columns 2ox-1+2l (tap 0), 2ox+2l (tap 1) and 2ox+1+2l (tap 2),
+// deinterleaved from two pairs of 16-float loads by VPERMT2PS with the
+// even and odd index vectors idx[0:16] and idx[16:32]. masks holds, per
+// vector class (first, last, only), the four loads' lane masks and the
+// store's (5 uint16 each).
+func direct3s2x16() {
+	TEXT("direct3s2AVX512", NOSPLIT, "func(dst, src, k, bias *float32, biasStep int, lo, hi float32, n, h, w int, masks *[15]uint16, idx *[32]int32, zero *float32)")
+	Pragma("noescape")
+	Doc("direct3s2AVX512 sets n planes of dst ((h/2)×(w/2) each) to the clamped 3x3 depthwise convolution",
+		"with strides 2 and padding 1 of the h×w planes of src (h, w even); masks and idx as built by direct3s2Tables.")
+	dst := Load(Param("dst"), GP64())
+	base := Load(Param("src"), GP64())
+	kp := Load(Param("k"), GP64())
+	bp := Load(Param("bias"), GP64())
+	ws := []VecPhysical{Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24}
+	bias, lo, hi := Z25, Z26, Z27
+	idxE, idxO := Z28, Z29
+	VBROADCASTSS(NewParamAddr("lo", 40), lo)
+	VBROADCASTSS(NewParamAddr("hi", 44), hi)
+	{
+		ip := GP64()
+		MOVQ(NewParamAddr("idx", 80), ip)
+		VMOVDQU32(Mem{Base: ip}, idxE)
+		VMOVDQU32(Mem{Base: ip, Disp: 64}, idxO)
+	}
+	w4 := Load(Param("w"), GP64()) // input row bytes
+	// last: byte offset in the output row of its last vector, ((w/2-1)/16)·64.
+	last := GP64()
+	MOVQ(w4, last)
+	SHRQ(U8(1), last)
+	DECQ(last)
+	SHRQ(U8(4), last)
+	SHLQ(U8(6), last)
+	SHLQ(U8(2), w4)
+	maskP := GP64()
+	MOVQ(NewParamAddr("masks", 72), maskP)
+	r0, r1, r2 := GP64(), GP64(), GP64()
+	x, o := GP64(), GP64() // x: output byte offset in the row; input offset is 2x
+	x2 := GP64()
+	acc0, acc1 := Z0, Z1
+	p, q, rr, s, t := Z2, Z3, Z4, Z5, Z6
+	taps := []VecPhysical{Z7, Z8, Z9}
+	km := []Physical{K1, K2, K3, K4, K5}
+
+	// vec computes output vector at x (input at 2x) through the masks of
+	// class set (-1: none).
+	vec := func(set int) {
+		if set >= 0 {
+			for j, k := range km {
+				KMOVW(Mem{Base: maskP, Disp: 2 * (5*set + j)}, k)
+			}
+		}
+		MOVQ(x, x2)
+		SHLQ(U8(1), x2)
+		VMOVAPS(bias, acc0)
+		VXORPS(acc1, acc1, acc1)
+		for i, r := range []Register{r0, r1, r2} {
+			loads := []struct {
+				z    VecPhysical
+				disp int
+			}{{p, -4}, {q, 60}, {rr, 4}, {s, 68}}
+			for j, l := range loads {
+				a := Mem{Base: r, Index: x2, Scale: 1, Disp: l.disp}
+				if set >= 0 {
+					VMOVUPS_Z(a, km[j], l.z)
+				} else {
+					VMOVUPS(a, l.z)
+				}
+			}
+			// tap 0: even lanes of (p, q); tap 1: odd lanes of (p, q);
+			// tap 2: even lanes of (rr, s).
+			VMOVAPS(p, t)
+			VPERMT2PS(q, idxE, p)
+			VPERMT2PS(q, idxO, t)
+			VPERMT2PS(s, idxE, rr)
+			for j, z := range []VecPhysical{p, t, rr} {
+				acc := acc0
+				if (3*i+j)%2 == 1 {
+					acc = acc1
+				}
+				VFMADD231PS(z, ws[3*i+j], acc)
+			}
+		}
+		_ = taps
+		VADDPS(acc1, acc0, acc0)
+		VMAXPS(acc0, lo, acc0)
+		VMINPS(acc0, hi, acc0)
+		if set >= 1 {
+			VMOVUPS(acc0, km[4], Mem{Base: dst, Index: x, Scale: 1})
+		} else {
+			VMOVUPS(acc0, Mem{Base: dst, Index: x, Scale: 1})
+		}
+	}
+
+	Label("direct3s2_plane")
+	for tp, z := range ws {
+		VBROADCASTSS(Mem{Base: kp, Disp: 4 * tp}, z)
+	}
+	VBROADCASTSS(Mem{Base: bp}, bias)
+	XORQ(o, o)
+	MOVQ(base, r1) // input row 2o
+	Label("direct3s2_row")
+	MOVQ(r1, r0)
+	SUBQ(w4, r0)
+	TESTQ(o, o)
+	JNZ(LabelRef("direct3s2_hasabove"))
+	MOVQ(NewParamAddr("zero", 88), r0)
+	Label("direct3s2_hasabove")
+	MOVQ(r1, r2)
+	ADDQ(w4, r2)
+	XORQ(x, x)
+	TESTQ(last, last)
+	JNZ(LabelRef("direct3s2_first"))
+	vec(2)
+	JMP(LabelRef("direct3s2_next"))
+	Label("direct3s2_first")
+	vec(0)
+	ADDQ(U32(64), x)
+	Label("direct3s2_mid")
+	CMPQ(x, last)
+	JGE(LabelRef("direct3s2_last"))
+	vec(-1)
+	ADDQ(U32(64), x)
+	JMP(LabelRef("direct3s2_mid"))
+	Label("direct3s2_last")
+	vec(1)
+
+	Label("direct3s2_next")
+	// Next output row: dst by w/2 floats, input by two rows.
+	MOVQ(w4, x)
+	SHRQ(U8(1), x)
+	ADDQ(x, dst)
+	ADDQ(w4, r1)
+	ADDQ(w4, r1)
+	INCQ(o)
+	MOVQ(NewParamAddr("h", 56), x)
+	SHRQ(U8(1), x)
+	CMPQ(o, x)
+	JNE(LabelRef("direct3s2_row"))
+	MOVQ(r1, base) // 2·(h/2) rows on: the next plane
+	ADDQ(U32(36), kp)
+	ADDQ(NewParamAddr("biasStep", 32), bp)
+	DECQ(NewParamAddr("n", 48))
+	JNZ(LabelRef("direct3s2_plane"))
+	VZEROUPPER()
+	RET()
+}

@@ -16,6 +16,7 @@ func main() {
 	plane9()
 	direct3()
 	direct3x16()
+	direct3s2x16()
 	evenRows()
 	rows()
 	Generate()
