@@ -143,6 +143,7 @@ func TestFuseBlock(t *testing.T) {
 		{"28² relu batch 2", 2, 20, 28, 1, false},
 		{"stride 2", 1, 24, 28, 2, false},
 		{"small plane", 1, 16, 9, 1, true},
+		{"14² residual (bands)", 1, 32, 14, 1, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
