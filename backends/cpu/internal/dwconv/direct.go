@@ -132,20 +132,29 @@ func direct3Masks16(w int) [9]uint16 {
 	return m
 }
 
-// direct3Generic is Direct3 in plain Go, summing in the kernel's order:
-// the even taps onto the bias, the odd ones apart, then both.
+// direct3Generic is Direct3 in plain Go over output rows [r0, r1), summing
+// in the kernels' order: the even taps onto the bias, the odd ones apart,
+// then both.
 func direct3Generic(dst, src, k []float32, bias, lo, hi float32, h, w, r0, r1 int) {
+	direct3Strided(dst, src, k, bias, lo, hi, h, w, 1, r0, r1)
+}
+
+// direct3Strided computes output rows [r0, r1) of a 3x3 depthwise plane
+// with the given stride and padding 1 (output width w/stride) from the
+// unpadded h×w plane src: the Go twin of both kernels.
+func direct3Strided(dst, src, k []float32, bias, lo, hi float32, h, w, stride, r0, r1 int) {
 	at := func(r, c int) float32 {
 		if r < 0 || r >= h || c < 0 || c >= w {
 			return 0
 		}
 		return src[r*w+c]
 	}
+	ow := w / stride
 	for o := r0; o < r1; o++ {
-		for x := range w {
+		for x := range ow {
 			a0, a1 := bias, float32(0)
 			for t := range 9 {
-				v := k[t] * at(o+t/3-1, x+t%3-1)
+				v := k[t] * at(stride*o+t/3-1, stride*x+t%3-1)
 				if t%2 == 0 {
 					a0 += v
 				} else {
@@ -159,7 +168,7 @@ func direct3Generic(dst, src, k []float32, bias, lo, hi float32, h, w, r0, r1 in
 			if v > hi {
 				v = hi
 			}
-			dst[o*w+x] = v
+			dst[o*ow+x] = v
 		}
 	}
 }
@@ -227,36 +236,4 @@ func direct3s2Masks(w int) [15]uint16 {
 		}
 	}
 	return m
-}
-
-// direct3s2Generic is Direct3s2Planes for one plane in plain Go, in the
-// kernel's order of sums (the test's twin).
-func direct3s2Generic(dst, src, k []float32, bias, lo, hi float32, h, w int) {
-	at := func(r, c int) float32 {
-		if r < 0 || r >= h || c < 0 || c >= w {
-			return 0
-		}
-		return src[r*w+c]
-	}
-	for o := range h / 2 {
-		for x := range w / 2 {
-			a0, a1 := bias, float32(0)
-			for t := range 9 {
-				v := k[t] * at(2*o+t/3-1, 2*x+t%3-1)
-				if t%2 == 0 {
-					a0 += v
-				} else {
-					a1 += v
-				}
-			}
-			v := a0 + a1
-			if v < lo {
-				v = lo
-			}
-			if v > hi {
-				v = hi
-			}
-			dst[o*(w/2)+x] = v
-		}
-	}
 }
