@@ -29,7 +29,7 @@ func direct3AVX2(dst *float32, rows **float32, k *[9]float32, bias float32, lo f
 func direct3AVX512(dst *float32, src *float32, k *float32, bias *float32, biasStep int, lo float32, hi float32, n int, h int, w int, r0 int, r1 int, masks *[9]uint16, zero *float32)
 
 // direct3s2AVX512 sets n planes of dst ((h/2)×(w/2) each) to the clamped 3x3 depthwise convolution
-// with strides 2 and padding 1 of the h×w planes of src (h, w even); masks and idx as built by direct3s2Tables.
+// with strides 2 and padding 1 of the h×w planes of src (h, w even); masks as built by direct3s2Masks, idx deinterleave.
 //
 //go:noescape
 func direct3s2AVX512(dst *float32, src *float32, k *float32, bias *float32, biasStep int, lo float32, hi float32, n int, h int, w int, masks *[15]uint16, idx *[32]int32, zero *float32)

@@ -129,12 +129,8 @@ func direct3x16() {
 	Pragma("noescape")
 	Doc("direct3AVX512 runs output rows [r0, r1) of direct3AVX2's plane, in 16-float vectors, over n planes;",
 		"dst points at the first plane's row r0; masks as built by direct3Masks16, zero at least w+16 zero floats.")
-	dst := Load(Param("dst"), GP64())
-	base := Load(Param("src"), GP64())
-	kp := Load(Param("k"), GP64())
-	bp := Load(Param("bias"), GP64())
-	ws := []VecPhysical{Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24}
-	bias, lo, hi := Z25, Z26, Z27
+	pl := planesPrologue()
+	dst, base, ws, bias, lo, hi := pl.dst, pl.base, pl.ws, pl.bias, pl.lo, pl.hi
 	VBROADCASTSS(NewParamAddr("lo", 40), lo)
 	VBROADCASTSS(NewParamAddr("hi", 44), hi)
 	w4 := Load(Param("w"), GP64())
@@ -197,10 +193,7 @@ func direct3x16() {
 	}
 
 	Label("direct3x16_plane")
-	for t, z := range ws {
-		VBROADCASTSS(Mem{Base: kp, Disp: 4 * t}, z)
-	}
-	VBROADCASTSS(Mem{Base: bp}, bias)
+	pl.loadPlane()
 	MOVQ(NewParamAddr("r0", 72), o)
 	MOVQ(o, r1)
 	IMULQ(w4, r1)
@@ -252,9 +245,7 @@ func direct3x16() {
 	IMULQ(w4, r2)
 	SUBQ(r2, r0)
 	ADDQ(r0, dst)
-	ADDQ(U32(36), kp)
-	ADDQ(NewParamAddr("biasStep", 32), bp)
-	DECQ(NewParamAddr("n", 48))
+	pl.nextPlane()
 	JNZ(LabelRef("direct3x16_plane"))
 	VZEROUPPER()
 	RET()
@@ -273,13 +264,9 @@ func direct3s2x16() {
 	TEXT("direct3s2AVX512", NOSPLIT, "func(dst, src, k, bias *float32, biasStep int, lo, hi float32, n, h, w int, masks *[15]uint16, idx *[32]int32, zero *float32)")
 	Pragma("noescape")
 	Doc("direct3s2AVX512 sets n planes of dst ((h/2)×(w/2) each) to the clamped 3x3 depthwise convolution",
-		"with strides 2 and padding 1 of the h×w planes of src (h, w even); masks and idx as built by direct3s2Tables.")
-	dst := Load(Param("dst"), GP64())
-	base := Load(Param("src"), GP64())
-	kp := Load(Param("k"), GP64())
-	bp := Load(Param("bias"), GP64())
-	ws := []VecPhysical{Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24}
-	bias, lo, hi := Z25, Z26, Z27
+		"with strides 2 and padding 1 of the h×w planes of src (h, w even); masks as built by direct3s2Masks, idx deinterleave.")
+	pl := planesPrologue()
+	dst, base, ws, bias, lo, hi := pl.dst, pl.base, pl.ws, pl.bias, pl.lo, pl.hi
 	idxE, idxO := Z28, Z29
 	VBROADCASTSS(NewParamAddr("lo", 40), lo)
 	VBROADCASTSS(NewParamAddr("hi", 44), hi)
@@ -305,7 +292,6 @@ func direct3s2x16() {
 	x2 := GP64()
 	acc0, acc1 := Z0, Z1
 	p, q, rr, s, t := Z2, Z3, Z4, Z5, Z6
-	taps := []VecPhysical{Z7, Z8, Z9}
 	km := []Physical{K1, K2, K3, K4, K5}
 
 	// vec computes output vector at x (input at 2x) through the masks of
@@ -347,7 +333,6 @@ func direct3s2x16() {
 				VFMADD231PS(z, ws[3*i+j], acc)
 			}
 		}
-		_ = taps
 		VADDPS(acc1, acc0, acc0)
 		VMAXPS(acc0, lo, acc0)
 		VMINPS(acc0, hi, acc0)
@@ -359,10 +344,7 @@ func direct3s2x16() {
 	}
 
 	Label("direct3s2_plane")
-	for tp, z := range ws {
-		VBROADCASTSS(Mem{Base: kp, Disp: 4 * tp}, z)
-	}
-	VBROADCASTSS(Mem{Base: bp}, bias)
+	pl.loadPlane()
 	XORQ(o, o)
 	MOVQ(base, r1) // input row 2o
 	Label("direct3s2_row")
@@ -404,10 +386,41 @@ func direct3s2x16() {
 	CMPQ(o, x)
 	JNE(LabelRef("direct3s2_row"))
 	MOVQ(r1, base) // 2·(h/2) rows on: the next plane
-	ADDQ(U32(36), kp)
-	ADDQ(NewParamAddr("biasStep", 32), bp)
-	DECQ(NewParamAddr("n", 48))
+	pl.nextPlane()
 	JNZ(LabelRef("direct3s2_plane"))
 	VZEROUPPER()
 	RET()
+}
+
+// planes holds what the multi-plane AVX-512 kernels share: the
+// parameters dst, src, k, bias (their first five, the same in both), the
+// current plane's weights and bias in registers, and the clamp bounds.
+type planes struct {
+	dst, base, kp, bp Register
+	ws                []VecPhysical
+	bias, lo, hi      VecPhysical
+}
+
+// planesPrologue loads the shared parameters.
+func planesPrologue() planes {
+	return planes{dst: Load(Param("dst"), GP64()), base: Load(Param("src"), GP64()),
+		kp: Load(Param("k"), GP64()), bp: Load(Param("bias"), GP64()),
+		ws:   []VecPhysical{Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24},
+		bias: Z25, lo: Z26, hi: Z27}
+}
+
+// loadPlane broadcasts the current plane's nine weights and its bias.
+func (p planes) loadPlane() {
+	for t, z := range p.ws {
+		VBROADCASTSS(Mem{Base: p.kp, Disp: 4 * t}, z)
+	}
+	VBROADCASTSS(Mem{Base: p.bp}, p.bias)
+}
+
+// nextPlane moves the weights and bias on a plane and counts n down
+// (the flags then say whether planes remain).
+func (p planes) nextPlane() {
+	ADDQ(U32(36), p.kp)
+	ADDQ(NewParamAddr("biasStep", 32), p.bp)
+	DECQ(NewParamAddr("n", 48))
 }
