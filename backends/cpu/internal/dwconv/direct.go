@@ -93,43 +93,32 @@ var zeroRow [MaxDirectWidth + 16]float32
 // is the whole row. Shift 1 of a set is also its store mask.
 func direct3Masks(w int) [9][8]int32 {
 	var m [9][8]int32
-	set := func(s, j, from, to int) {
-		for l := from; l < to; l++ {
-			m[3*s+j][l] = -1
+	for k, r := range direct3Lanes(w, 8) {
+		for l := r[0]; l < r[1]; l++ {
+			m[k][l] = -1
 		}
 	}
-	n := w - (w-1)/8*8 // outputs of the last vector
-	set(0, 0, 1, 8)
-	set(0, 1, 0, 8)
-	set(0, 2, 0, 8)
-	set(1, 0, 0, n)
-	set(1, 1, 0, n)
-	set(1, 2, 0, n-1)
-	set(2, 0, 1, n)
-	set(2, 1, 0, n)
-	set(2, 2, 0, n-1)
 	return m
 }
 
 // direct3Masks16 is direct3Masks for 16-float vectors, as lane bit masks.
 func direct3Masks16(w int) [9]uint16 {
 	var m [9]uint16
-	set := func(s, j, from, to int) {
-		for l := from; l < to; l++ {
-			m[3*s+j] |= 1 << l
+	for k, r := range direct3Lanes(w, 16) {
+		for l := r[0]; l < r[1]; l++ {
+			m[k] |= 1 << l
 		}
 	}
-	n := w - (w-1)/16*16
-	set(0, 0, 1, 16)
-	set(0, 1, 0, 16)
-	set(0, 2, 0, 16)
-	set(1, 0, 0, n)
-	set(1, 1, 0, n)
-	set(1, 2, 0, n-1)
-	set(2, 0, 1, n)
-	set(2, 1, 0, n)
-	set(2, 2, 0, n-1)
 	return m
+}
+
+// direct3Lanes is the lanes [from, to) each of direct3Masks' nine masks
+// sets, for vectors of the given lanes: the first vector's shift 0 skips
+// lane 0 (left of the plane); the last vector holds n outputs, and its
+// shift 2 reads past the row in its last one.
+func direct3Lanes(w, lanes int) [9][2]int {
+	n := w - (w-1)/lanes*lanes
+	return [9][2]int{{1, lanes}, {0, lanes}, {0, lanes}, {0, n}, {0, n}, {0, n - 1}, {1, n}, {0, n}, {0, n - 1}}
 }
 
 // direct3Generic is Direct3 in plain Go over output rows [r0, r1), summing
