@@ -163,35 +163,15 @@ func convDepthwiseF32(p *convProblem, x, w, bias, y []float32) {
 	clo, chi, clamp := p.epi.clampBounds()
 	clamp = clamp && len(d.tapPlane) == 9
 	if clamp && p.mg == 1 && dwconv.HasDirect3s2() && p.dwStride2Even() {
-		parallelFor(p.n*p.m, outPlane*18, func(lo, hi int) {
-			for nm := lo; nm < hi; {
-				n, m := nm/p.m, nm%p.m
-				cnt := min(hi-nm, p.m-m) // planes of this image in the range
-				var b []float32
-				if bias != nil {
-					b = bias[m:]
-				}
-				dwconv.Direct3s2Planes(y[nm*outPlane:][:cnt*outPlane], x[(n*p.c+m)*inPlane:][:cnt*inPlane], w[m*9:],
-					b, clo, chi, cnt, d.h, d.wd)
-				nm += cnt
-			}
+		dwPlaneRuns(p, x, w, bias, y, func(y, x, w, b []float32, cnt int) {
+			dwconv.Direct3s2Planes(y, x, w, b, clo, chi, cnt, d.h, d.wd)
 		})
 		return
 	}
 	if clamp && p.dwDirect3() {
 		if p.mg == 1 { // channel m reads input channel m: whole runs of planes a call
-			parallelFor(p.n*p.m, outPlane*18, func(lo, hi int) {
-				for nm := lo; nm < hi; {
-					n, m := nm/p.m, nm%p.m
-					cnt := min(hi-nm, p.m-m) // planes of this image in the range
-					var b []float32
-					if bias != nil {
-						b = bias[m:]
-					}
-					dwconv.Direct3Planes(y[nm*outPlane:][:cnt*outPlane], x[(n*p.c+m)*inPlane:][:cnt*inPlane], w[m*9:],
-						b, clo, chi, cnt, d.oh, d.ow, 0, d.oh)
-					nm += cnt
-				}
+			dwPlaneRuns(p, x, w, bias, y, func(y, x, w, b []float32, cnt int) {
+				dwconv.Direct3Planes(y, x, w, b, clo, chi, cnt, d.oh, d.ow, 0, d.oh)
 			})
 			return
 		}
@@ -271,4 +251,24 @@ func (p *convProblem) dwStride2Even() bool {
 		}
 	}
 	return true
+}
+
+// dwPlaneRuns deals p's planes (one input channel per output channel) out
+// over the threads and calls run on each run of consecutive planes of one
+// image: y, x, w and b start at the run's first plane (b nil without a
+// bias), cnt planes long.
+func dwPlaneRuns(p *convProblem, x, w, bias, y []float32, run func(y, x, w, b []float32, cnt int)) {
+	inPlane := p.inSize
+	parallelFor(p.n*p.m, p.outSize*18, func(lo, hi int) {
+		for nm := lo; nm < hi; {
+			n, m := nm/p.m, nm%p.m
+			cnt := min(hi-nm, p.m-m) // planes of this image in the range
+			var b []float32
+			if bias != nil {
+				b = bias[m:]
+			}
+			run(y[nm*p.outSize:][:cnt*p.outSize], x[(n*p.c+m)*inPlane:][:cnt*inPlane], w[m*9:], b, cnt)
+			nm += cnt
+		}
+	})
 }
