@@ -44,22 +44,15 @@ type fusedBlock struct {
 
 func prepFusedBlock(s *backends.OpSpec) (kernelFunc, error) {
 	pjA, pairA := splitAttrs(s.Attrs, "pj_")
-	types := func(from, to int) []ir.DType {
-		var ts []ir.DType
-		for i := from; i < to; i++ {
-			ts = append(ts, inputType(s.InputTypes, i))
-		}
-		return ts
-	}
 	dt := inputType(s.InputTypes, 0)
 	f := &fusedBlock{}
 	var err error
-	pairSpec := &backends.OpSpec{Domain: keenDomain, Op: "FusedPwDw", Version: 1, Attrs: pairA, InputTypes: types(0, 9), NumOutputs: 1}
+	pairSpec := &backends.OpSpec{Domain: keenDomain, Op: "FusedPwDw", Version: 1, Attrs: pairA, InputTypes: pickTypes(s.InputTypes, 0, 1, 2, 3, 4, 5, 6, 7, 8), NumOutputs: 1}
 	if f.pairK, err = prepFusedPwDw(pairSpec); err != nil {
 		return nil, fmt.Errorf("FusedBlock: %w", err)
 	}
 	pjSpec := &backends.OpSpec{Domain: keenDomain, Op: "FusedConv", Version: 1, Attrs: pjA,
-		InputTypes: append([]ir.DType{dt}, types(9, 14)...), NumOutputs: 1}
+		InputTypes: append([]ir.DType{dt}, pickTypes(s.InputTypes, 9, 10, 11, 12, 13)...), NumOutputs: 1}
 	if f.projK, err = prepFusedConv(pjSpec); err != nil {
 		return nil, fmt.Errorf("FusedBlock: projection: %w", err)
 	}

@@ -42,17 +42,7 @@ type fusedPwDw struct {
 
 func prepFusedPwDw(s *backends.OpSpec) (kernelFunc, error) {
 	pwA, dwA := splitAttrs(s.Attrs, "pw_")
-	in := func(i ...int) []ir.DType {
-		var ts []ir.DType
-		for _, k := range i {
-			if k < 0 {
-				ts = append(ts, ir.Undefined)
-			} else {
-				ts = append(ts, inputType(s.InputTypes, k))
-			}
-		}
-		return ts
-	}
+	in := func(i ...int) []ir.DType { return pickTypes(s.InputTypes, i...) }
 	dt := inputType(s.InputTypes, 0)
 	f := &fusedPwDw{}
 	var err error
@@ -175,4 +165,16 @@ func splitAttrs(attrs ir.Attrs, prefix string) (with, rest ir.Attrs) {
 		}
 	}
 	return with, rest
+}
+
+// pickTypes returns the types of inputs i... of a fused node (Undefined
+// for an index below 0): the input types of one of its ops.
+func pickTypes(types []ir.DType, i ...int) []ir.DType {
+	ts := make([]ir.DType, len(i))
+	for j, k := range i {
+		if k >= 0 {
+			ts[j] = inputType(types, k)
+		}
+	}
+	return ts
 }
